@@ -1,0 +1,341 @@
+import { Device, type types } from 'mediasoup-client';
+import { io, type Socket } from 'socket.io-client';
+import type { Ack, ErrorBody } from '../../protocol/errors.js';
+import type {
+  MediaKind,
+  MediaSource,
+  PeerInfo,
+  ProducerInfo,
+  RequestData,
+  RequestMethod,
+  ResponseData,
+  ServerEvents,
+  TransportInfo,
+} from '../../protocol/signaling.js';
+import { TypedEmitter } from './typed-emitter.js';
+
+export interface MeetingClientOptions {
+  /** Join token issued by the server (accreditation or, in dev mode, /dev/token). */
+  token: string;
+  /** Server origin; defaults to the page's origin. */
+  url?: string;
+  /** Per-request timeout. */
+  requestTimeoutMs?: number;
+}
+
+export interface RemoteTrack {
+  consumerId: string;
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  track: MediaStreamTrack;
+}
+
+export interface LocalTrack {
+  producerId: string;
+  source: MediaSource;
+  track: MediaStreamTrack;
+}
+
+export interface InboundStats {
+  consumerId: string;
+  peerId: string;
+  kind: MediaKind;
+  packetsReceived: number;
+  bytesReceived: number;
+  framesDecoded: number;
+}
+
+export type MeetingClientEvents = {
+  peerJoined: PeerInfo;
+  peerLeft: PeerInfo;
+  trackAdded: RemoteTrack;
+  trackRemoved: RemoteTrack;
+  /** The session ended: left, removed, room closed, or connection lost. */
+  closed: { reason: string };
+  /** A background step failed (e.g. consuming a new producer); the client stays usable. */
+  error: MeetingClientError;
+};
+
+export class MeetingClientError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'MeetingClientError';
+  }
+}
+
+const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
+  { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
+  { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
+  { rid: 'r2', scaleResolutionDownBy: 1, maxBitrate: 1_500_000 },
+];
+
+/**
+ * A participant's connection to a meeting room: signaling over socket.io, media over mediasoup-client.
+ * `join()` connects and receives everyone already publishing; `publish*()` sends local media.
+ */
+export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
+  readonly peers = new Map<string, PeerInfo>();
+  readonly remoteTracks = new Map<string, RemoteTrack>();
+  readonly localTracks = new Map<string, LocalTrack>();
+  self: PeerInfo | undefined;
+
+  private socket: Socket | undefined;
+  private device: Device | undefined;
+  private sendTransport: types.Transport | undefined;
+  private recvTransport: types.Transport | undefined;
+  private readonly consumers = new Map<string, types.Consumer>();
+  private readonly producers = new Map<string, types.Producer>();
+  private readonly timeoutMs: number;
+  private closedReason: string | undefined;
+
+  constructor(private readonly options: MeetingClientOptions) {
+    super();
+    this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+  }
+
+  get joined(): boolean {
+    return this.self !== undefined && this.closedReason === undefined;
+  }
+
+  async join(): Promise<PeerInfo> {
+    if (this.socket) throw new MeetingClientError('ALREADY_JOINED', 'join() was already called');
+    const socket = io(this.options.url ?? window.location.origin, {
+      path: '/signaling',
+      auth: { token: this.options.token },
+      transports: ['websocket'],
+      reconnection: false,
+    });
+    this.socket = socket;
+    await new Promise<void>((resolve, reject) => {
+      socket.once('connect', () => resolve());
+      socket.once('connect_error', (error: Error & { data?: ErrorBody }) =>
+        reject(new MeetingClientError(error.data?.code ?? 'CONNECT_FAILED', error.message)),
+      );
+    });
+    this.listen(socket);
+
+    const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', {});
+    const device = new Device();
+    await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+    this.device = device;
+    const joined = await this.request('join', { rtpCapabilities: device.rtpCapabilities as RequestData<'join'>['rtpCapabilities'] });
+    this.self = joined.self;
+    for (const peer of joined.peers) this.peers.set(peer.id, peer);
+    await Promise.all(joined.producers.map((p) => this.consume(p)));
+    return joined.self;
+  }
+
+  async publishCamera(options: { simulcast?: boolean; constraints?: MediaTrackConstraints } = {}): Promise<LocalTrack> {
+    const stream = await navigator.mediaDevices.getUserMedia({ video: options.constraints ?? { width: 640, height: 360 } });
+    const track = stream.getVideoTracks()[0];
+    if (!track) throw new MeetingClientError('NO_DEVICE', 'no camera track');
+    return this.publish(track, 'camera', { simulcast: options.simulcast ?? true });
+  }
+
+  async publishMicrophone(constraints: MediaTrackConstraints = {}): Promise<LocalTrack> {
+    const stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
+    const track = stream.getAudioTracks()[0];
+    if (!track) throw new MeetingClientError('NO_DEVICE', 'no microphone track');
+    return this.publish(track, 'mic');
+  }
+
+  /** Publishes any track (a WebAudio oscillator, a canvas capture, a screen share). */
+  async publish(track: MediaStreamTrack, source: MediaSource, options: { simulcast?: boolean } = {}): Promise<LocalTrack> {
+    const transport = await this.ensureSendTransport();
+    const producer = await transport.produce({
+      track,
+      encodings: track.kind === 'video' && options.simulcast ? SIMULCAST_ENCODINGS : undefined,
+      codecOptions: track.kind === 'audio' ? { opusStereo: false, opusDtx: true } : undefined,
+      appData: { source },
+    });
+    this.producers.set(producer.id, producer);
+    const local: LocalTrack = { producerId: producer.id, source, track };
+    this.localTracks.set(producer.id, local);
+    return local;
+  }
+
+  async unpublish(producerId: string): Promise<void> {
+    const producer = this.producers.get(producerId);
+    if (!producer) return;
+    producer.close();
+    this.producers.delete(producerId);
+    this.localTracks.delete(producerId);
+    await this.request('closeProducer', { producerId });
+  }
+
+  async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
+    await this.request('setConsumerPreferredLayers', { consumerId, spatialLayer, temporalLayer });
+  }
+
+  /** Inbound RTP figures per remote track, read from each consumer's own stats (not the transport's). */
+  async getInboundStats(): Promise<InboundStats[]> {
+    const out: InboundStats[] = [];
+    for (const [consumerId, consumer] of this.consumers) {
+      const report = await consumer.getStats();
+      const remote = this.remoteTracks.get(consumerId);
+      report.forEach((s: { type: string; packetsReceived?: number; bytesReceived?: number; framesDecoded?: number }) => {
+        if (s.type !== 'inbound-rtp' || !remote) return;
+        out.push({
+          consumerId,
+          peerId: remote.peerId,
+          kind: remote.kind,
+          packetsReceived: s.packetsReceived ?? 0,
+          bytesReceived: s.bytesReceived ?? 0,
+          framesDecoded: s.framesDecoded ?? 0,
+        });
+      });
+    }
+    return out;
+  }
+
+  async leave(): Promise<void> {
+    if (!this.socket || this.closedReason) return;
+    try {
+      await this.request('leave', {});
+    } finally {
+      this.shutdown('LEFT');
+    }
+  }
+
+  /** Sends one request and resolves with its data, or rejects with a MeetingClientError carrying the code. */
+  async request<M extends RequestMethod>(method: M, data: RequestData<M>): Promise<ResponseData[M]> {
+    const socket = this.socket;
+    if (!socket || this.closedReason) throw new MeetingClientError('NOT_CONNECTED', 'not connected');
+    let answer: Ack<ResponseData[M]>;
+    try {
+      answer = (await socket.timeout(this.timeoutMs).emitWithAck(method, data)) as Ack<ResponseData[M]>;
+    } catch {
+      throw new MeetingClientError('TIMEOUT', `${method} got no answer within ${this.timeoutMs} ms`);
+    }
+    if (!answer.ok) throw new MeetingClientError(answer.error.code, answer.error.message);
+    return answer.data;
+  }
+
+  private listen(socket: Socket): void {
+    const on = <E extends keyof ServerEvents>(event: E, fn: (data: ServerEvents[E]) => void): void => {
+      socket.on(event as string, fn as (data: unknown) => void);
+    };
+    on('peerJoined', (peer) => {
+      this.peers.set(peer.id, peer);
+      this.emit('peerJoined', peer);
+    });
+    on('peerLeft', ({ peerId }) => {
+      const peer = this.peers.get(peerId);
+      this.peers.delete(peerId);
+      // Tracks go first, so a page never shows a track whose peer is gone.
+      for (const remote of [...this.remoteTracks.values()]) if (remote.peerId === peerId) this.dropConsumer(remote.consumerId);
+      if (peer) this.emit('peerLeft', peer);
+    });
+    on('newProducer', (info) => {
+      this.consume(info).catch((error: unknown) => this.emit('error', asClientError(error)));
+    });
+    on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
+    on('producerPaused', ({ producerId }) => this.consumerFor(producerId)?.pause());
+    on('producerResumed', ({ producerId }) => this.consumerFor(producerId)?.resume());
+    on('roomClosed', ({ reason }) => this.shutdown(reason));
+    socket.on('disconnect', () => this.shutdown('DISCONNECTED'));
+  }
+
+  private consumerFor(producerId: string): types.Consumer | undefined {
+    for (const c of this.consumers.values()) if (c.producerId === producerId) return c;
+    return undefined;
+  }
+
+  private async consume(info: ProducerInfo): Promise<void> {
+    const transport = await this.ensureRecvTransport();
+    const answer = await this.request('consume', { producerId: info.producerId });
+    const consumer = await transport.consume({
+      id: answer.consumerId,
+      producerId: answer.producerId,
+      kind: answer.kind,
+      rtpParameters: answer.rtpParameters as types.RtpParameters,
+    });
+    this.consumers.set(consumer.id, consumer);
+    const remote: RemoteTrack = {
+      consumerId: consumer.id,
+      producerId: answer.producerId,
+      peerId: answer.peerId,
+      kind: answer.kind,
+      source: answer.source,
+      track: consumer.track,
+    };
+    this.remoteTracks.set(consumer.id, remote);
+    // Consumers start paused on the server, so no media is lost before the track is wired up.
+    await this.request('resumeConsumer', { consumerId: consumer.id });
+    this.emit('trackAdded', remote);
+  }
+
+  private dropConsumer(consumerId: string): void {
+    const consumer = this.consumers.get(consumerId);
+    const remote = this.remoteTracks.get(consumerId);
+    this.consumers.delete(consumerId);
+    this.remoteTracks.delete(consumerId);
+    consumer?.close();
+    if (remote) this.emit('trackRemoved', remote);
+  }
+
+  private sendTransportPromise: Promise<types.Transport> | undefined;
+  private recvTransportPromise: Promise<types.Transport> | undefined;
+
+  private ensureSendTransport(): Promise<types.Transport> {
+    this.sendTransportPromise ??= this.createTransport('send').then((t) => (this.sendTransport = t));
+    return this.sendTransportPromise;
+  }
+
+  private ensureRecvTransport(): Promise<types.Transport> {
+    this.recvTransportPromise ??= this.createTransport('recv').then((t) => (this.recvTransport = t));
+    return this.recvTransportPromise;
+  }
+
+  private async createTransport(direction: 'send' | 'recv'): Promise<types.Transport> {
+    const device = this.device;
+    if (!device) throw new MeetingClientError('NOT_JOINED', 'join() first');
+    const info: TransportInfo = await this.request('createWebRtcTransport', { direction });
+    const params = {
+      id: info.id,
+      iceParameters: info.iceParameters as types.IceParameters,
+      iceCandidates: info.iceCandidates as types.IceCandidate[],
+      dtlsParameters: info.dtlsParameters as types.DtlsParameters,
+    };
+    const transport = direction === 'send' ? device.createSendTransport(params) : device.createRecvTransport(params);
+    transport.on('connect', ({ dtlsParameters }, callback, errback) => {
+      this.request('connectWebRtcTransport', {
+        transportId: transport.id,
+        dtlsParameters: dtlsParameters as RequestData<'connectWebRtcTransport'>['dtlsParameters'],
+      }).then(callback, errback);
+    });
+    if (direction === 'send') {
+      transport.on('produce', ({ kind, rtpParameters, appData }, callback, errback) => {
+        this.request('produce', {
+          transportId: transport.id,
+          kind,
+          rtpParameters: rtpParameters as RequestData<'produce'>['rtpParameters'],
+          source: appData.source as MediaSource,
+        }).then(({ producerId }) => callback({ id: producerId }), errback);
+      });
+    }
+    return transport;
+  }
+
+  private shutdown(reason: string): void {
+    if (this.closedReason) return;
+    this.closedReason = reason;
+    for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
+    for (const p of this.producers.values()) p.close();
+    this.producers.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.socket?.disconnect();
+    this.emit('closed', { reason });
+  }
+}
+
+function asClientError(error: unknown): MeetingClientError {
+  if (error instanceof MeetingClientError) return error;
+  return new MeetingClientError('CLIENT_ERROR', error instanceof Error ? error.message : String(error));
+}

@@ -1,0 +1,13 @@
+export { WorkerPool, type WorkerPoolOptions } from './worker-pool.js';
+export { MediaWorker, type WorkerLoad } from './media-worker.js';
+export { RoomMedia, type RoomMediaCloseReason } from './room-media.js';
+export {
+  MediaEndpoint,
+  MediaLimitError,
+  MediaNotFoundError,
+  MediaStateError,
+  type EndpointLimits,
+  type TransportDirection,
+} from './media-endpoint.js';
+export { routerMediaCodecs } from './codecs.js';
+export type { MediaLogger } from './logger.js';

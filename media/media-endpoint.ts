@@ -1,0 +1,162 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { MediaLogger } from './logger.js';
+
+export type TransportDirection = 'send' | 'recv';
+
+export interface EndpointLimits {
+  /** Transports per direction per endpoint (a client needs one of each; ICE restarts reuse them). */
+  maxTransportsPerDirection: number;
+  maxProducers: number;
+  maxConsumers: number;
+  /** Starting estimate for the downlink, in bps. */
+  initialAvailableOutgoingBitrate: number;
+}
+
+export class MediaLimitError extends Error {}
+export class MediaNotFoundError extends Error {}
+export class MediaStateError extends Error {}
+
+type EndpointEvents = {
+  close: [];
+  /** A consumer closed because its producer (or its transport) went away. */
+  consumerclose: [types.Consumer];
+  consumerlayerschange: [types.Consumer, types.ConsumerLayers | undefined];
+  /** The remote producer behind a consumer was paused or resumed. */
+  consumerproducerpause: [types.Consumer];
+  consumerproducerresume: [types.Consumer];
+};
+
+/**
+ * One client's media on a room's router: its WebRTC transports and the producers and consumers on them.
+ * Ownership follows mediasoup's: closing a transport closes its producers and consumers; closing the
+ * endpoint closes its transports.
+ */
+export class MediaEndpoint extends EventEmitter<EndpointEvents> {
+  readonly transports = new Map<string, types.WebRtcTransport>();
+  readonly producers = new Map<string, types.Producer>();
+  readonly consumers = new Map<string, types.Consumer>();
+  private isClosed = false;
+
+  constructor(
+    readonly id: string,
+    private readonly router: types.Router,
+    private readonly webRtcServer: types.WebRtcServer,
+    private readonly limits: EndpointLimits,
+    private readonly log: MediaLogger,
+  ) {
+    super();
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  async createWebRtcTransport(direction: TransportDirection): Promise<types.WebRtcTransport> {
+    this.assertOpen();
+    const sameDirection = [...this.transports.values()].filter((t) => t.appData.direction === direction).length;
+    if (sameDirection >= this.limits.maxTransportsPerDirection) {
+      throw new MediaLimitError(`at most ${this.limits.maxTransportsPerDirection} ${direction} transport(s)`);
+    }
+    const transport = await this.router.createWebRtcTransport({
+      webRtcServer: this.webRtcServer,
+      enableUdp: true,
+      enableTcp: true,
+      preferUdp: true,
+      initialAvailableOutgoingBitrate: this.limits.initialAvailableOutgoingBitrate,
+      appData: { direction },
+    });
+    if (this.isClosed) {
+      transport.close();
+      throw new MediaStateError('endpoint closed');
+    }
+    this.transports.set(transport.id, transport);
+    transport.observer.once('close', () => this.transports.delete(transport.id));
+    return transport;
+  }
+
+  transport(transportId: string, direction?: TransportDirection): types.WebRtcTransport {
+    const transport = this.transports.get(transportId);
+    if (!transport || (direction && transport.appData.direction !== direction)) {
+      throw new MediaNotFoundError(`no ${direction ?? ''} transport ${transportId}`.replace('  ', ' '));
+    }
+    return transport;
+  }
+
+  async connectTransport(transportId: string, dtlsParameters: types.DtlsParameters): Promise<void> {
+    const transport = this.transport(transportId);
+    if (transport.dtlsState !== 'new') throw new MediaStateError('transport already connected');
+    await transport.connect({ dtlsParameters });
+  }
+
+  async produce(
+    transportId: string,
+    kind: types.MediaKind,
+    rtpParameters: types.RtpParameters,
+    appData: Record<string, unknown>,
+  ): Promise<types.Producer> {
+    this.assertOpen();
+    const transport = this.transport(transportId, 'send');
+    if (this.producers.size >= this.limits.maxProducers) throw new MediaLimitError(`at most ${this.limits.maxProducers} producers`);
+    const producer = await transport.produce({ kind, rtpParameters, appData: { ...appData, endpointId: this.id } });
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
+    return producer;
+  }
+
+  producer(producerId: string): types.Producer {
+    const producer = this.producers.get(producerId);
+    if (!producer) throw new MediaNotFoundError(`no producer ${producerId}`);
+    return producer;
+  }
+
+  /** Consumes a producer of this room on this endpoint's receive transport, paused until the client resumes. */
+  async consume(producer: types.Producer, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
+    this.assertOpen();
+    const transport = [...this.transports.values()].find((t) => t.appData.direction === 'recv');
+    if (!transport) throw new MediaStateError('create a receive transport first');
+    if (this.consumers.size >= this.limits.maxConsumers) throw new MediaLimitError(`at most ${this.limits.maxConsumers} consumers`);
+    for (const c of this.consumers.values()) {
+      if (c.producerId === producer.id) throw new MediaStateError(`already consuming ${producer.id}`);
+    }
+    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+      throw new MediaStateError('these RTP capabilities cannot receive this producer');
+    }
+    const consumer = await transport.consume({
+      producerId: producer.id,
+      rtpCapabilities,
+      paused: true,
+      appData: { ...producer.appData },
+    });
+    this.consumers.set(consumer.id, consumer);
+    const gone = (): void => {
+      if (!this.consumers.delete(consumer.id)) return;
+      this.emit('consumerclose', consumer);
+    };
+    consumer.on('producerclose', gone);
+    consumer.on('transportclose', gone);
+    consumer.observer.once('close', () => this.consumers.delete(consumer.id));
+    consumer.on('producerpause', () => this.emit('consumerproducerpause', consumer));
+    consumer.on('producerresume', () => this.emit('consumerproducerresume', consumer));
+    consumer.on('layerschange', (layers) => this.emit('consumerlayerschange', consumer, layers));
+    return consumer;
+  }
+
+  consumer(consumerId: string): types.Consumer {
+    const consumer = this.consumers.get(consumerId);
+    if (!consumer) throw new MediaNotFoundError(`no consumer ${consumerId}`);
+    return consumer;
+  }
+
+  close(): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    for (const transport of [...this.transports.values()]) transport.close();
+    this.log.debug({ endpoint: this.id }, 'media endpoint closed');
+    this.emit('close');
+  }
+
+  private assertOpen(): void {
+    if (this.isClosed) throw new MediaStateError('endpoint closed');
+  }
+}

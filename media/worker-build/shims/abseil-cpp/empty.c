@@ -1,0 +1,1 @@
+int plenum_shim_placeholder_c = 0;

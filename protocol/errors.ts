@@ -1,0 +1,70 @@
+// Error codes users and clients see. Defined once; the server and the SDK both import this file.
+// Kept free of zod so the browser bundle does not pull the schema library in.
+
+export const ErrorCode = {
+  /** The message did not match its schema. */
+  BAD_REQUEST: 'BAD_REQUEST',
+  /** No such signaling method. */
+  UNKNOWN_METHOD: 'UNKNOWN_METHOD',
+  /** The message is larger than the configured limit. */
+  PAYLOAD_TOO_LARGE: 'PAYLOAD_TOO_LARGE',
+  /** The connection sent more messages than its rate allows. */
+  RATE_LIMITED: 'RATE_LIMITED',
+  /** No valid join token. */
+  UNAUTHENTICATED: 'UNAUTHENTICATED',
+  /** The token's grants do not allow this action. */
+  FORBIDDEN: 'FORBIDDEN',
+  /** The action needs a joined participant. */
+  NOT_JOINED: 'NOT_JOINED',
+  ALREADY_JOINED: 'ALREADY_JOINED',
+  /** A referenced transport, producer or consumer does not exist (or is not the caller's). */
+  NOT_FOUND: 'NOT_FOUND',
+  /** The action is valid but not in the current state (e.g. consuming before a receive transport exists). */
+  INVALID_STATE: 'INVALID_STATE',
+  /** The client cannot receive this producer's codec. */
+  CANNOT_CONSUME: 'CANNOT_CONSUME',
+  /** The media layer refused the parameters. */
+  MEDIA_ERROR: 'MEDIA_ERROR',
+  /** The room has no media capacity left (no live worker). */
+  UNAVAILABLE: 'UNAVAILABLE',
+  /** An HTTP route that does not exist or is disabled. */
+  ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
+  /** Something failed on the server; details are in its log, never in the answer. */
+  INTERNAL: 'INTERNAL',
+} as const;
+
+export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
+
+export interface ErrorBody {
+  code: ErrorCode;
+  message: string;
+}
+
+/** The acknowledgement every signaling request receives. */
+export type Ack<T> = { ok: true; data: T } | { ok: false; error: ErrorBody };
+
+/** An error that carries a code and a message safe to show to the client. */
+export class ProtocolError extends Error {
+  readonly code: ErrorCode;
+
+  constructor(code: ErrorCode, message: string) {
+    super(message);
+    this.name = 'ProtocolError';
+    this.code = code;
+  }
+
+  toBody(): ErrorBody {
+    return { code: this.code, message: this.message };
+  }
+}
+
+/** Why a room or a participant's presence ended, as told to clients. */
+export const CloseReason = {
+  LEFT: 'LEFT',
+  SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
+  MEDIA_WORKER_DIED: 'MEDIA_WORKER_DIED',
+  DISCONNECTED: 'DISCONNECTED',
+  /** The same person joined again from another connection. */
+  REPLACED: 'REPLACED',
+} as const;
+export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];

@@ -1,0 +1,191 @@
+// The signaling contract: every request a client may send, with its schema and answer type, and every event
+// the server sends. The server validates against these schemas; the SDK uses the inferred types.
+import { z } from 'zod';
+import type { CloseReason } from './errors.js';
+
+const id = z.string().min(1).max(128);
+const shortText = z.string().max(256);
+const smallInt = z.number().int().min(0).max(1_000_000_000);
+// Free-form codec parameters (profile-level-id, apt, ...): flat, bounded.
+const codecParameters = z.record(z.string().max(64), z.union([z.string().max(256), z.number()])).refine(
+  (o) => Object.keys(o).length <= 32,
+  'too many codec parameters',
+);
+const rtcpFeedback = z.array(z.object({ type: z.string().max(32), parameter: z.string().max(32).optional() })).max(32);
+
+export const mediaKind = z.enum(['audio', 'video']);
+/** What a producer carries, so receivers can lay out tiles without guessing. */
+export const mediaSource = z.enum(['mic', 'camera', 'screen']);
+
+const rtpCodecCapability = z.object({
+  kind: mediaKind,
+  mimeType: shortText,
+  preferredPayloadType: smallInt.optional(),
+  clockRate: smallInt,
+  channels: smallInt.optional(),
+  parameters: codecParameters.optional(),
+  rtcpFeedback: rtcpFeedback.optional(),
+});
+const headerExtensionCapability = z.object({
+  kind: mediaKind,
+  uri: shortText,
+  preferredId: smallInt,
+  preferredEncrypt: z.boolean().optional(),
+  direction: z.enum(['sendrecv', 'sendonly', 'recvonly', 'inactive']).optional(),
+});
+export const rtpCapabilities = z.object({
+  codecs: z.array(rtpCodecCapability).max(64).optional(),
+  headerExtensions: z.array(headerExtensionCapability).max(64).optional(),
+});
+
+const rtpEncoding = z.object({
+  ssrc: smallInt.max(0xffffffff).optional(),
+  rid: z.string().max(32).optional(),
+  codecPayloadType: smallInt.optional(),
+  rtx: z.object({ ssrc: smallInt.max(0xffffffff) }).optional(),
+  dtx: z.boolean().optional(),
+  scalabilityMode: z.string().max(16).optional(),
+  scaleResolutionDownBy: z.number().positive().max(64).optional(),
+  maxBitrate: smallInt.optional(),
+  maxFramerate: z.number().positive().max(240).optional(),
+  adaptivePtime: z.boolean().optional(),
+  priority: z.enum(['very-low', 'low', 'medium', 'high']).optional(),
+  networkPriority: z.enum(['very-low', 'low', 'medium', 'high']).optional(),
+  active: z.boolean().optional(),
+});
+export const rtpParameters = z.object({
+  mid: z.string().max(32).optional(),
+  codecs: z
+    .array(
+      z.object({
+        mimeType: shortText,
+        payloadType: smallInt.max(127),
+        clockRate: smallInt,
+        channels: smallInt.optional(),
+        parameters: codecParameters.optional(),
+        rtcpFeedback: rtcpFeedback.optional(),
+      }),
+    )
+    .min(1)
+    .max(16),
+  headerExtensions: z
+    .array(
+      z.object({
+        uri: shortText,
+        id: smallInt.max(255),
+        encrypt: z.boolean().optional(),
+        parameters: codecParameters.optional(),
+      }),
+    )
+    .max(32)
+    .optional(),
+  encodings: z.array(rtpEncoding).max(8).optional(),
+  rtcp: z
+    .object({ cname: z.string().max(128).optional(), reducedSize: z.boolean().optional(), mux: z.boolean().optional() })
+    .optional(),
+});
+export const dtlsParameters = z.object({
+  role: z.enum(['auto', 'client', 'server']).optional(),
+  fingerprints: z
+    .array(z.object({ algorithm: z.enum(['sha-1', 'sha-224', 'sha-256', 'sha-384', 'sha-512']), value: z.string().max(256) }))
+    .min(1)
+    .max(8),
+});
+
+const empty = z.object({}).strict();
+
+/** Requests: method name -> schema of its payload. */
+export const requestSchemas = {
+  getRouterRtpCapabilities: empty,
+  join: z.object({ rtpCapabilities }).strict(),
+  createWebRtcTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
+  connectWebRtcTransport: z.object({ transportId: id, dtlsParameters }).strict(),
+  restartIce: z.object({ transportId: id }).strict(),
+  produce: z.object({ transportId: id, kind: mediaKind, rtpParameters, source: mediaSource }).strict(),
+  closeProducer: z.object({ producerId: id }).strict(),
+  pauseProducer: z.object({ producerId: id }).strict(),
+  resumeProducer: z.object({ producerId: id }).strict(),
+  consume: z.object({ producerId: id }).strict(),
+  pauseConsumer: z.object({ consumerId: id }).strict(),
+  resumeConsumer: z.object({ consumerId: id }).strict(),
+  setConsumerPreferredLayers: z
+    .object({ consumerId: id, spatialLayer: z.number().int().min(0).max(3), temporalLayer: z.number().int().min(0).max(3).optional() })
+    .strict(),
+  leave: empty,
+} as const;
+
+export type RequestMethod = keyof typeof requestSchemas;
+export type RequestData<M extends RequestMethod> = z.infer<(typeof requestSchemas)[M]>;
+export type MediaKind = z.infer<typeof mediaKind>;
+export type MediaSource = z.infer<typeof mediaSource>;
+export type RtpCapabilities = z.infer<typeof rtpCapabilities>;
+
+export function isRequestMethod(name: string): name is RequestMethod {
+  return Object.prototype.hasOwnProperty.call(requestSchemas, name);
+}
+
+// ---- answers ----------------------------------------------------------------------------------------
+// Opaque mediasoup structures travel as `unknown` here: the SDK hands them to mediasoup-client untouched.
+
+export interface PeerInfo {
+  id: string;
+  name: string;
+  role: string;
+}
+
+export interface ProducerInfo {
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  paused: boolean;
+}
+
+export interface TransportInfo {
+  id: string;
+  iceParameters: unknown;
+  iceCandidates: unknown[];
+  dtlsParameters: unknown;
+}
+
+export interface ConsumerInfo {
+  consumerId: string;
+  producerId: string;
+  peerId: string;
+  kind: MediaKind;
+  source: MediaSource;
+  rtpParameters: unknown;
+  producerPaused: boolean;
+}
+
+export interface ResponseData {
+  getRouterRtpCapabilities: { rtpCapabilities: unknown };
+  join: { self: PeerInfo; peers: PeerInfo[]; producers: ProducerInfo[] };
+  createWebRtcTransport: TransportInfo;
+  connectWebRtcTransport: Record<string, never>;
+  restartIce: { iceParameters: unknown };
+  produce: { producerId: string };
+  closeProducer: Record<string, never>;
+  pauseProducer: Record<string, never>;
+  resumeProducer: Record<string, never>;
+  consume: ConsumerInfo;
+  pauseConsumer: Record<string, never>;
+  resumeConsumer: Record<string, never>;
+  setConsumerPreferredLayers: Record<string, never>;
+  leave: Record<string, never>;
+}
+
+/** Events the server pushes to a client. */
+export interface ServerEvents {
+  peerJoined: PeerInfo;
+  peerLeft: { peerId: string };
+  newProducer: ProducerInfo;
+  producerClosed: { producerId: string };
+  producerPaused: { producerId: string };
+  producerResumed: { producerId: string };
+  consumerClosed: { consumerId: string; producerId: string };
+  consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
+  roomClosed: { reason: CloseReason };
+  /** An error for a message that carried no acknowledgement callback. */
+  protocolError: { method: string; code: string; message: string };
+}

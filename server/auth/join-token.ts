@@ -1,0 +1,64 @@
+import { randomUUID } from 'node:crypto';
+import jwt from 'jsonwebtoken';
+import { z } from 'zod';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+
+const ISSUER = 'plenum';
+const AUDIENCE = 'plenum-join';
+
+/** What the holder of a join token may do in one room. Enforced on every signaling message. */
+export const joinGrantsSchema = z.object({
+  room: z.string().min(1).max(128),
+  name: z.string().min(1).max(128),
+  role: z.string().min(1).max(64),
+  canPublish: z.boolean(),
+  canSubscribe: z.boolean(),
+});
+export type JoinGrants = z.infer<typeof joinGrantsSchema>;
+
+export interface JoinClaims {
+  /** The participant's stable identity. */
+  subject: string;
+  /** The token's unique id. */
+  jti: string;
+  expiresAt: number;
+  grants: JoinGrants;
+}
+
+/** Signs and verifies the short-lived join tokens the server issues (HS256 with the server's own secret). */
+export class JoinTokenService {
+  constructor(
+    private readonly secret: string,
+    private readonly ttlSeconds: number,
+  ) {}
+
+  issue(subject: string, grants: JoinGrants): string {
+    return jwt.sign({ grants }, this.secret, {
+      algorithm: 'HS256',
+      expiresIn: this.ttlSeconds,
+      issuer: ISSUER,
+      audience: AUDIENCE,
+      subject,
+      jwtid: randomUUID(),
+    });
+  }
+
+  verify(token: unknown): JoinClaims {
+    if (typeof token !== 'string' || token.length === 0 || token.length > 8192) {
+      throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'a join token is required');
+    }
+    let payload: jwt.JwtPayload;
+    try {
+      // Only HS256: a token declaring any other algorithm (or none) is refused before its signature is read.
+      payload = jwt.verify(token, this.secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }) as jwt.JwtPayload;
+    } catch (error) {
+      const reason = error instanceof jwt.TokenExpiredError ? 'the join token has expired' : 'the join token is not valid';
+      throw new ProtocolError(ErrorCode.UNAUTHENTICATED, reason);
+    }
+    const grants = joinGrantsSchema.safeParse(payload.grants);
+    if (!grants.success || !payload.sub || !payload.jti || !payload.exp) {
+      throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the join token carries no valid grants');
+    }
+    return { subject: payload.sub, jti: payload.jti, expiresAt: payload.exp, grants: grants.data };
+  }
+}

@@ -1,0 +1,39 @@
+import { Counter, Gauge, Registry, collectDefaultMetrics } from 'prom-client';
+import type { WorkerPool } from '../media/index.js';
+import type { RoomRegistry } from './rooms/room-registry.js';
+
+/** Prometheus metrics. Gauges read live state at scrape time, so nothing has to be kept in step by hand. */
+export class Metrics {
+  readonly registry = new Registry();
+  private readonly requests: Counter<'method' | 'outcome'>;
+  readonly workerDeaths: Counter;
+
+  constructor(pool: WorkerPool, rooms: RoomRegistry) {
+    collectDefaultMetrics({ register: this.registry, prefix: 'plenum_process_' });
+    const gauge = (name: string, help: string, read: () => number): void => {
+      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
+    };
+    const sumLoad = (key: 'routers' | 'transports' | 'producers' | 'consumers'): number =>
+      pool.workers.reduce((n, w) => n + w.load[key], 0);
+    gauge('plenum_media_workers', 'Live mediasoup workers', () => pool.workers.length);
+    gauge('plenum_rooms', 'Rooms hosted on this node', () => rooms.size);
+    gauge('plenum_participants', 'Participants joined on this node', () =>
+      [...rooms.all].reduce((n, r) => n + r.participants.size, 0),
+    );
+    gauge('plenum_transports', 'WebRTC and other transports', () => sumLoad('transports'));
+    gauge('plenum_producers', 'Producers', () => sumLoad('producers'));
+    gauge('plenum_consumers', 'Consumers', () => sumLoad('consumers'));
+    this.requests = new Counter({
+      name: 'plenum_signaling_requests_total',
+      help: 'Signaling requests by method and outcome (ok or an error code)',
+      labelNames: ['method', 'outcome'],
+      registers: [this.registry],
+    });
+    this.workerDeaths = new Counter({ name: 'plenum_media_worker_deaths_total', help: 'mediasoup workers that died', registers: [this.registry] });
+  }
+
+  /** Unknown methods are folded into one label value, so a client cannot grow the label set. */
+  countRequest(method: string, outcome: string, known: boolean): void {
+    this.requests.inc({ method: known ? method : 'unknown', outcome });
+  }
+}

@@ -1,0 +1,68 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { MediaEndpoint } from '../../media/index.js';
+import type { CloseReason } from '../../protocol/errors.js';
+import type { MediaSource, PeerInfo, ProducerInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { JoinGrants } from '../auth/join-token.js';
+
+/** How the room talks to one participant's client; the signaling layer provides it. */
+export type Notify = <E extends keyof ServerEvents>(event: E, data: ServerEvents[E]) => void;
+
+type ParticipantEvents = { close: [CloseReason] };
+
+/**
+ * A person present in a room: identity, grants, and the media endpoint they own. Closing the participant
+ * closes the endpoint (and so all their transports, producers and consumers).
+ */
+export class Participant extends EventEmitter<ParticipantEvents> {
+  private isClosed = false;
+
+  constructor(
+    readonly id: string,
+    readonly grants: JoinGrants,
+    readonly endpoint: MediaEndpoint,
+    readonly rtpCapabilities: types.RtpCapabilities,
+    readonly notify: Notify,
+  ) {
+    super();
+    endpoint.on('consumerclose', (c) => notify('consumerClosed', { consumerId: c.id, producerId: c.producerId }));
+    endpoint.on('consumerproducerpause', (c) => notify('producerPaused', { producerId: c.producerId }));
+    endpoint.on('consumerproducerresume', (c) => notify('producerResumed', { producerId: c.producerId }));
+    endpoint.on('consumerlayerschange', (c, layers) =>
+      notify('consumerLayersChanged', {
+        consumerId: c.id,
+        spatialLayer: layers?.spatialLayer ?? null,
+        temporalLayer: layers?.temporalLayer ?? null,
+      }),
+    );
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  get info(): PeerInfo {
+    return { id: this.id, name: this.grants.name, role: this.grants.role };
+  }
+
+  producerInfos(): ProducerInfo[] {
+    return [...this.endpoint.producers.values()].map((p) => producerInfo(p, this.id));
+  }
+
+  close(reason: CloseReason): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    this.endpoint.close();
+    this.emit('close', reason);
+  }
+}
+
+export function producerInfo(producer: types.Producer, peerId: string): ProducerInfo {
+  return {
+    producerId: producer.id,
+    peerId,
+    kind: producer.kind,
+    source: producer.appData.source as MediaSource,
+    paused: producer.paused,
+  };
+}

@@ -1,0 +1,56 @@
+import { RoomMedia, type EndpointLimits, type WorkerPool } from '../../media/index.js';
+import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { Logger } from '../logger.js';
+import { Room } from './room.js';
+
+/** The rooms this node hosts. Concurrent first joins to one room create it once. */
+export class RoomRegistry {
+  private readonly rooms = new Map<string, Room>();
+  private readonly creating = new Map<string, Promise<Room>>();
+  private closed = false;
+
+  constructor(
+    private readonly pool: WorkerPool,
+    private readonly limits: EndpointLimits,
+    private readonly idleCloseMs: number,
+    private readonly log: Logger,
+  ) {}
+
+  get all(): IterableIterator<Room> {
+    return this.rooms.values();
+  }
+
+  get size(): number {
+    return this.rooms.size;
+  }
+
+  async getOrCreate(roomId: string): Promise<Room> {
+    const existing = this.rooms.get(roomId);
+    if (existing && !existing.closed) return existing;
+    const pending = this.creating.get(roomId);
+    if (pending) return pending;
+    const creation = this.create(roomId).finally(() => this.creating.delete(roomId));
+    this.creating.set(roomId, creation);
+    return creation;
+  }
+
+  closeAll(reason: CloseReason = CloseReason.SERVER_SHUTDOWN): void {
+    this.closed = true;
+    for (const room of [...this.rooms.values()]) room.close(reason);
+  }
+
+  private async create(roomId: string): Promise<Room> {
+    if (this.closed) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the server is shutting down');
+    const worker = this.pool.leastLoaded();
+    if (!worker) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
+    const log = this.log.child({ room: roomId });
+    const media = await RoomMedia.create(worker, this.limits, log);
+    const room = new Room(roomId, media, this.idleCloseMs, log);
+    this.rooms.set(roomId, room);
+    room.once('close', () => {
+      if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
+    });
+    log.info({ worker: worker.index }, 'room created');
+    return room;
+  }
+}

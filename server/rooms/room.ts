@@ -1,0 +1,96 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { RoomMedia } from '../../media/index.js';
+import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { ServerEvents } from '../../protocol/signaling.js';
+import type { JoinGrants } from '../auth/join-token.js';
+import type { Logger } from '../logger.js';
+import { Participant, producerInfo, type Notify } from './participant.js';
+
+type RoomEvents = { close: [CloseReason]; participantjoined: [Participant]; participantleft: [Participant] };
+
+/**
+ * A meeting room on this node: its media and its participants. It closes once it has stayed empty for
+ * `idleCloseMs`, when its media worker dies, or on shutdown; closing it closes every participant, then the media.
+ */
+export class Room extends EventEmitter<RoomEvents> {
+  readonly participants = new Map<string, Participant>();
+  private isClosed = false;
+  private idleTimer: NodeJS.Timeout | undefined;
+
+  constructor(
+    readonly id: string,
+    readonly media: RoomMedia,
+    private readonly idleCloseMs: number,
+    private readonly log: Logger,
+  ) {
+    super();
+    media.once('close', (reason) => this.close(reason === 'worker-died' ? CloseReason.MEDIA_WORKER_DIED : CloseReason.SERVER_SHUTDOWN));
+    this.scheduleIdleClose();
+  }
+
+  get closed(): boolean {
+    return this.isClosed;
+  }
+
+  join(id: string, grants: JoinGrants, rtpCapabilities: types.RtpCapabilities, notify: Notify): Participant {
+    if (this.isClosed) throw new ProtocolError(ErrorCode.INVALID_STATE, 'the room has closed');
+    clearTimeout(this.idleTimer);
+    const previous = this.participants.get(id);
+    if (previous) {
+      previous.notify('roomClosed', { reason: CloseReason.REPLACED });
+      previous.close(CloseReason.REPLACED);
+    }
+    const endpoint = this.media.createEndpoint(id);
+    const participant = new Participant(id, grants, endpoint, rtpCapabilities, notify);
+    this.participants.set(id, participant);
+    participant.once('close', () => this.onParticipantClosed(participant));
+    this.broadcast('peerJoined', participant.info, participant);
+    this.emit('participantjoined', participant);
+    this.log.info({ participant: id, name: grants.name, role: grants.role }, 'participant joined');
+    return participant;
+  }
+
+  /** Announces a new producer to everyone who may receive it, and its end when it closes. */
+  announceProducer(owner: Participant, producer: types.Producer): void {
+    const info = producerInfo(producer, owner.id);
+    for (const p of this.participants.values()) if (p !== owner && p.grants.canSubscribe) p.notify('newProducer', info);
+    producer.observer.once('close', () => {
+      if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
+    });
+  }
+
+  broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E], except?: Participant): void {
+    for (const p of this.participants.values()) if (p !== except) p.notify(event, data);
+  }
+
+  close(reason: CloseReason): void {
+    if (this.isClosed) return;
+    this.isClosed = true;
+    clearTimeout(this.idleTimer);
+    for (const p of [...this.participants.values()]) {
+      p.notify('roomClosed', { reason });
+      p.close(reason);
+    }
+    this.media.close();
+    this.log.info({ reason }, 'room closed');
+    this.emit('close', reason);
+  }
+
+  private onParticipantClosed(participant: Participant): void {
+    this.participants.delete(participant.id);
+    this.emit('participantleft', participant);
+    if (this.isClosed) return;
+    this.broadcast('peerLeft', { peerId: participant.id });
+    this.log.info({ participant: participant.id }, 'participant left');
+    if (this.participants.size === 0) this.scheduleIdleClose();
+  }
+
+  private scheduleIdleClose(): void {
+    clearTimeout(this.idleTimer);
+    this.idleTimer = setTimeout(() => {
+      if (this.participants.size === 0) this.close(CloseReason.LEFT);
+    }, this.idleCloseMs);
+    this.idleTimer.unref();
+  }
+}

@@ -1,0 +1,29 @@
+import { io, type Socket } from 'socket.io-client';
+import type { Ack } from '../../protocol/errors.js';
+
+/** A Node-side signaling client (socket.io-client), for protocol tests that need no browser. */
+export async function connectSignaling(url: string, token: unknown): Promise<Socket> {
+  const socket = io(url, { path: '/signaling', auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+  await new Promise<void>((resolve, reject) => {
+    socket.once('connect', () => resolve());
+    socket.once('connect_error', (error) => {
+      socket.close();
+      reject(error);
+    });
+  });
+  return socket;
+}
+
+export async function call<T = unknown>(socket: Socket, method: string, data: unknown): Promise<Ack<T>> {
+  return (await socket.timeout(10_000).emitWithAck(method, data)) as Ack<T>;
+}
+
+export async function devToken(baseUrl: string, name: string, room: string): Promise<string> {
+  const res = await fetch(`${baseUrl}/dev/token`, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json' },
+    body: JSON.stringify({ name, room }),
+  });
+  if (!res.ok) throw new Error(`dev token: ${res.status} ${await res.text()}`);
+  return ((await res.json()) as { token: string }).token;
+}
