@@ -6,6 +6,7 @@ import type { CloseReason } from './errors.js';
 const id = z.string().min(1).max(128);
 const shortText = z.string().max(256);
 const smallInt = z.number().int().min(0).max(1_000_000_000);
+const uint32 = z.number().int().min(0).max(0xffffffff);
 // Free-form codec parameters (profile-level-id, apt, ...): flat, bounded.
 const codecParameters = z.record(z.string().max(64), z.union([z.string().max(256), z.number()])).refine(
   (o) => Object.keys(o).length <= 32,
@@ -39,10 +40,10 @@ export const rtpCapabilities = z.object({
 });
 
 const rtpEncoding = z.object({
-  ssrc: smallInt.max(0xffffffff).optional(),
+  ssrc: uint32.optional(),
   rid: z.string().max(32).optional(),
   codecPayloadType: smallInt.optional(),
-  rtx: z.object({ ssrc: smallInt.max(0xffffffff) }).optional(),
+  rtx: z.object({ ssrc: uint32 }).optional(),
   dtx: z.boolean().optional(),
   scalabilityMode: z.string().max(16).optional(),
   scaleResolutionDownBy: z.number().positive().max(64).optional(),

@@ -28,11 +28,18 @@ async function joinThroughDemoPage(name: string, room: string): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1000, height: 700 } });
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
+  page.on('console', (msg) => {
+    if (msg.type() === 'error' || msg.type() === 'warning') console.error(`[${name}] console ${msg.type()}:`, msg.text());
+  });
   await page.goto(`${server.url}/`);
   await page.fill('#name', name);
   await page.fill('#room', room);
   await page.click('#join');
-  await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Connected.', null, { timeout: 30_000 });
+  await page
+    .waitForFunction(() => document.querySelector('#status')?.textContent === 'Connected.', null, { timeout: 30_000 })
+    .catch(async (error: Error) => {
+      throw new Error(`${name} did not connect; the page says "${await page.textContent('#status')}": ${error.message}`);
+    });
   return page;
 }
 
@@ -70,6 +77,19 @@ describe('two real Chromium pages in one room through the demo page and the SDK'
       return video !== null && video.videoWidth > 0 && video.currentTime > 0;
     }, aliceId);
     await pageB.screenshot({ path: artifactPath('e2e-bob-sees-alice.png') });
+
+    // Simulcast: A sends layers; B's consumer moves to the spatial layer B prefers.
+    const bob = await pageB.evaluate(() => (window as unknown as { plenum: { client: { self: { id: string } } } }).plenum.client.self.id);
+    const bobVideo = () => {
+      const room = [...server.rooms.all].find((r) => r.participants.has(bob))!;
+      return [...room.participants.get(bob)!.endpoint.consumers.values()].find((c) => c.kind === 'video')!;
+    };
+    expect(bobVideo().type).toBe('simulcast');
+    await expect.poll(() => bobVideo().currentLayers?.spatialLayer ?? -1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
+    await pageB.evaluate(async (consumerId) => {
+      await (window as unknown as { plenum: { client: { setPreferredLayers(id: string, s: number): Promise<void> } } }).plenum.client.setPreferredLayers(consumerId, 0);
+    }, bobVideo().id);
+    await expect.poll(() => bobVideo().currentLayers?.spatialLayer, { timeout: 20_000 }).toBe(0);
 
     // A also receives B: media flows both ways.
     await pageA.waitForFunction(async () => {

@@ -69,7 +69,9 @@ export class RtpSink {
 
   private constructor(readonly transport: types.PlainTransport) {
     this.socket.on('message', (msg) => {
-      if (msg.length < 12 || (msg[1]! & 0x7f) >= 72) return; // skip RTCP
+      // RTCP (types 200-206) shows as 72-78 in RTP's payload-type bits; RFC 5761 keeps RTP out of that range.
+      const pt = msg[1]! & 0x7f;
+      if (msg.length < 12 || (pt >= 72 && pt <= 78)) return;
       const ssrc = msg.readUInt32BE(8);
       this.packetsBySsrc.set(ssrc, (this.packetsBySsrc.get(ssrc) ?? 0) + 1);
     });

@@ -108,10 +108,10 @@ describe('media on real mediasoup workers', () => {
     const ports = await Promise.all(
       pool.workers.map(async (w) => {
         const dump = (await w.webRtcServer.dump()) as unknown as {
-          udpSockets: Array<{ localPort: number }>;
-          tcpServers: Array<{ localPort: number }>;
+          udpSockets: Array<{ port: number }>;
+          tcpServers: Array<{ port: number }>;
         };
-        return { index: w.index, udp: dump.udpSockets.map((s) => s.localPort), tcp: dump.tcpServers.map((s) => s.localPort) };
+        return { index: w.index, udp: dump.udpSockets.map((s) => s.port), tcp: dump.tcpServers.map((s) => s.port) };
       }),
     );
     expect(ports.sort((a, b) => a.index - b.index)).toEqual([
