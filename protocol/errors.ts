@@ -14,6 +14,8 @@ export const ErrorCode = {
   UNAUTHENTICATED: 'UNAUTHENTICATED',
   /** The token's grants do not allow this action. */
   FORBIDDEN: 'FORBIDDEN',
+  /** The connection waits in the lobby: the secretariat has not admitted it yet. */
+  IN_LOBBY: 'IN_LOBBY',
   /** The action needs a joined participant. */
   NOT_JOINED: 'NOT_JOINED',
   ALREADY_JOINED: 'ALREADY_JOINED',
@@ -27,6 +29,12 @@ export const ErrorCode = {
   MEDIA_ERROR: 'MEDIA_ERROR',
   /** The room has no media capacity left (no live worker). */
   UNAVAILABLE: 'UNAVAILABLE',
+  /** The accreditation check refused this person for this session; `reasons` says why. */
+  NOT_ACCREDITED: 'NOT_ACCREDITED',
+  /** An uploaded CSV has invalid lines; nothing was imported. */
+  CSV_INVALID: 'CSV_INVALID',
+  /** The action does not apply to this deployment (e.g. editing registrations held by a remote CRM). */
+  NOT_SUPPORTED: 'NOT_SUPPORTED',
   /** An HTTP route that does not exist or is disabled. */
   ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
   /** Something failed on the server; details are in its log, never in the answer. */
@@ -66,5 +74,11 @@ export const CloseReason = {
   DISCONNECTED: 'DISCONNECTED',
   /** The same person joined again from another connection. */
   REPLACED: 'REPLACED',
+  /** The registry no longer accredits this person (revoked, withdrawn, ...). */
+  ACCREDITATION_REVOKED: 'ACCREDITATION_REVOKED',
+  /** The secretariat removed the participant. */
+  REMOVED_BY_SECRETARIAT: 'REMOVED_BY_SECRETARIAT',
+  /** The secretariat did not admit the participant from the lobby. */
+  LOBBY_DENIED: 'LOBBY_DENIED',
 } as const;
 export type CloseReason = (typeof CloseReason)[keyof typeof CloseReason];

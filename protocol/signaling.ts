@@ -17,6 +17,8 @@ const rtcpFeedback = z.array(z.object({ type: z.string().max(32), parameter: z.s
 export const mediaKind = z.enum(['audio', 'video']);
 /** What a producer carries, so receivers can lay out tiles without guessing. */
 export const mediaSource = z.enum(['mic', 'camera', 'screen']);
+/** Where a producer publishes: the floor, or a language channel (its booth), by language code. */
+export const channel = z.string().regex(/^(floor|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$/, '"floor" or a language code');
 
 const rtpCodecCapability = z.object({
   kind: mediaKind,
@@ -102,7 +104,7 @@ export const requestSchemas = {
   createWebRtcTransport: z.object({ direction: z.enum(['send', 'recv']) }).strict(),
   connectWebRtcTransport: z.object({ transportId: id, dtlsParameters }).strict(),
   restartIce: z.object({ transportId: id }).strict(),
-  produce: z.object({ transportId: id, kind: mediaKind, rtpParameters, source: mediaSource }).strict(),
+  produce: z.object({ transportId: id, kind: mediaKind, rtpParameters, source: mediaSource, channel: channel.default('floor') }).strict(),
   closeProducer: z.object({ producerId: id }).strict(),
   pauseProducer: z.object({ producerId: id }).strict(),
   resumeProducer: z.object({ producerId: id }).strict(),
@@ -113,12 +115,18 @@ export const requestSchemas = {
     .object({ consumerId: id, spatialLayer: z.number().int().min(0).max(3), temporalLayer: z.number().int().min(0).max(3).optional() })
     .strict(),
   leave: empty,
+  // Conduct (the `moderate` grant): the lobby, the detailed roster, removal.
+  getRoster: empty,
+  admitFromLobby: z.object({ participantId: id }).strict(),
+  denyFromLobby: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
+  removeParticipant: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
 export type RequestData<M extends RequestMethod> = z.infer<(typeof requestSchemas)[M]>;
 export type MediaKind = z.infer<typeof mediaKind>;
 export type MediaSource = z.infer<typeof mediaSource>;
+export type Channel = z.infer<typeof channel>;
 export type RtpCapabilities = z.infer<typeof rtpCapabilities>;
 
 export function isRequestMethod(name: string): name is RequestMethod {
@@ -128,10 +136,23 @@ export function isRequestMethod(name: string): name is RequestMethod {
 // ---- answers ----------------------------------------------------------------------------------------
 // Opaque mediasoup structures travel as `unknown` here: the SDK hands them to mediasoup-client untouched.
 
+export interface EntityInfo {
+  name: string;
+  type: string;
+  countryCode?: string;
+}
+
+/** How every participant sees every other: name, the entity they represent, their role. */
 export interface PeerInfo {
   id: string;
   name: string;
   role: string;
+  entity: EntityInfo;
+}
+
+/** The secretariat's view of a participant adds the accreditation behind their admission. */
+export interface RosterEntry extends PeerInfo {
+  accreditation: { status: string; source: string };
 }
 
 export interface ProducerInfo {
@@ -139,6 +160,7 @@ export interface ProducerInfo {
   peerId: string;
   kind: MediaKind;
   source: MediaSource;
+  channel: string;
   paused: boolean;
 }
 
@@ -155,6 +177,7 @@ export interface ConsumerInfo {
   peerId: string;
   kind: MediaKind;
   source: MediaSource;
+  channel: string;
   rtpParameters: unknown;
   producerPaused: boolean;
 }
@@ -174,6 +197,10 @@ export interface ResponseData {
   resumeConsumer: Record<string, never>;
   setConsumerPreferredLayers: Record<string, never>;
   leave: Record<string, never>;
+  getRoster: { participants: RosterEntry[]; lobby: RosterEntry[] };
+  admitFromLobby: Record<string, never>;
+  denyFromLobby: Record<string, never>;
+  removeParticipant: Record<string, never>;
 }
 
 /** Events the server pushes to a client. */
@@ -187,6 +214,13 @@ export interface ServerEvents {
   consumerClosed: { consumerId: string; producerId: string };
   consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
   roomClosed: { reason: CloseReason };
+  /** This connection waits in the lobby until the secretariat admits or denies it. */
+  lobbyWaiting: Record<string, never>;
+  lobbyAdmitted: Record<string, never>;
+  /** To moderators: who waits in the lobby now. */
+  lobbyChanged: { waiting: RosterEntry[] };
+  /** This participant was removed (revoked accreditation, secretariat, lobby denial); the connection closes. */
+  removed: { reason: CloseReason; message: string };
   /** An error for a message that carried no acknowledgement callback. */
   protocolError: { method: string; code: string; message: string };
 }

@@ -34,6 +34,45 @@ const envSchema = z.object({
   PLENUM_SIGNALING_RATE_PER_SECOND: positiveInt.default(50),
   PLENUM_SIGNALING_RATE_BURST: positiveInt.default(200),
   PLENUM_ROOM_IDLE_CLOSE_MS: positiveInt.default(30_000),
+  PLENUM_DATA_DIR: z.string().default('data'),
+  PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
+  // Identity: tokens from the organisation's identity provider.
+  PLENUM_IDENTITY_ISSUER: z.string().optional(),
+  PLENUM_IDENTITY_AUDIENCE: z.string().default('plenum'),
+  PLENUM_IDENTITY_JWKS_URL: z.string().url().optional(),
+  PLENUM_IDENTITY_HS256_SECRET: z.string().min(32, 'PLENUM_IDENTITY_HS256_SECRET must be at least 32 characters').optional(),
+  PLENUM_IDENTITY_ALGORITHMS: z
+    .string()
+    .default('RS256,ES256')
+    .transform((v) => v.split(',').map((a) => a.trim()))
+    .pipe(z.array(z.enum(['RS256', 'ES256'])).min(1)),
+  PLENUM_IDENTITY_CLOCK_SKEW_SECONDS: z.coerce.number().int().min(0).max(600).default(60),
+  PLENUM_IDENTITY_EMAIL_CLAIM: z.string().default('email'),
+  PLENUM_IDENTITY_NAME_CLAIM: z.string().default('name'),
+  PLENUM_IDENTITY_PERSON_ID_CLAIM: z.string().optional(),
+  PLENUM_IDENTITY_JWKS_CACHE_SECONDS: positiveInt.default(600),
+  PLENUM_EMBEDDED_SIGN_IN: bool.optional(),
+  PLENUM_EMBEDDED_IDP_SECRET: z.string().min(32, 'PLENUM_EMBEDDED_IDP_SECRET must be at least 32 characters').optional(),
+  // Registry: the CRM.
+  PLENUM_REGISTRY: z.enum(['embedded', 'rest']).default('embedded'),
+  PLENUM_REGISTRY_URL: z.string().url().optional(),
+  PLENUM_REGISTRY_AUTH: z.enum(['none', 'bearer', 'oauth2']).default('none'),
+  PLENUM_REGISTRY_BEARER_TOKEN: z.string().optional(),
+  PLENUM_REGISTRY_OAUTH_TOKEN_URL: z.string().url().optional(),
+  PLENUM_REGISTRY_OAUTH_CLIENT_ID: z.string().optional(),
+  PLENUM_REGISTRY_OAUTH_CLIENT_SECRET: z.string().optional(),
+  PLENUM_REGISTRY_OAUTH_SCOPE: z.string().optional(),
+  PLENUM_REGISTRY_FIELD_MAPPING: z.string().optional(),
+  PLENUM_REGISTRY_TIMEOUT_MS: positiveInt.default(3000),
+  PLENUM_REGISTRY_RETRIES: z.coerce.number().int().min(0).max(10).default(2),
+  PLENUM_REGISTRY_BACKOFF_MS: positiveInt.default(200),
+  PLENUM_REGISTRY_WEBHOOK_SECRET: z.string().min(32, 'PLENUM_REGISTRY_WEBHOOK_SECRET must be at least 32 characters').optional(),
+  PLENUM_REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(60),
+  PLENUM_REGISTRY_NEGATIVE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(10),
+  PLENUM_REGISTRY_MAX_CONCURRENCY: positiveInt.default(16),
+  PLENUM_REGISTRY_OUTAGE_POLICY: z.enum(['fail-closed', 'grace']).default('fail-closed'),
+  PLENUM_REGISTRY_GRACE_MINUTES: positiveInt.default(30),
+  PLENUM_REVALIDATE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(120),
   PLENUM_SHUTDOWN_GRACE_MS: positiveInt.default(5000),
 });
 
@@ -59,6 +98,40 @@ export interface Config {
   signaling: { maxMessageBytes: number; ratePerSecond: number; rateBurst: number };
   roomIdleCloseMs: number;
   shutdownGraceMs: number;
+  dataDir: string;
+  adminApiKey?: string;
+  identity: {
+    /** An external identity provider, when configured. */
+    external?: {
+      issuer: string;
+      audience: string;
+      key: { kind: 'jwks'; url: string; algorithms: Array<'RS256' | 'ES256'>; cacheSeconds: number } | { kind: 'shared-secret'; secret: string };
+      clockSkewSeconds: number;
+      emailClaim: string;
+      nameClaim: string;
+      personIdClaim?: string;
+    };
+    embeddedSignIn: boolean;
+    embeddedSecret: string;
+  };
+  registry: {
+    kind: 'embedded' | 'rest';
+    rest?: {
+      url: string;
+      auth:
+        | { kind: 'none' }
+        | { kind: 'bearer'; token: string }
+        | { kind: 'oauth2-client-credentials'; tokenUrl: string; clientId: string; clientSecret: string; scope?: string };
+      mappingFile?: string;
+      timeoutMs: number;
+      retries: number;
+      backoffMs: number;
+    };
+    webhookSecret?: string;
+    cache: { positiveTtlMs: number; negativeTtlMs: number; maxConcurrency: number };
+    outage: { kind: 'fail-closed' } | { kind: 'grace'; graceMs: number };
+    revalidateIntervalMs: number;
+  };
 }
 
 export class ConfigError extends Error {}
@@ -72,6 +145,57 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const e = parsed.data;
   if (e.PLENUM_MEDIA_RTC_MIN_PORT > e.PLENUM_MEDIA_RTC_MAX_PORT) {
     throw new ConfigError('invalid configuration: PLENUM_MEDIA_RTC_MIN_PORT is above PLENUM_MEDIA_RTC_MAX_PORT');
+  }
+  const need = (value: string | undefined, name: string, why: string): string => {
+    if (!value) throw new ConfigError(`invalid configuration: ${name} is required ${why}`);
+    return value;
+  };
+  let external: Config['identity']['external'];
+  if (e.PLENUM_IDENTITY_JWKS_URL || e.PLENUM_IDENTITY_HS256_SECRET) {
+    if (e.PLENUM_IDENTITY_JWKS_URL && e.PLENUM_IDENTITY_HS256_SECRET) {
+      throw new ConfigError('invalid configuration: set PLENUM_IDENTITY_JWKS_URL or PLENUM_IDENTITY_HS256_SECRET, not both');
+    }
+    external = {
+      issuer: need(e.PLENUM_IDENTITY_ISSUER, 'PLENUM_IDENTITY_ISSUER', 'with an identity provider'),
+      audience: e.PLENUM_IDENTITY_AUDIENCE,
+      key: e.PLENUM_IDENTITY_JWKS_URL
+        ? { kind: 'jwks', url: e.PLENUM_IDENTITY_JWKS_URL, algorithms: e.PLENUM_IDENTITY_ALGORITHMS, cacheSeconds: e.PLENUM_IDENTITY_JWKS_CACHE_SECONDS }
+        : { kind: 'shared-secret', secret: e.PLENUM_IDENTITY_HS256_SECRET! },
+      clockSkewSeconds: e.PLENUM_IDENTITY_CLOCK_SKEW_SECONDS,
+      emailClaim: e.PLENUM_IDENTITY_EMAIL_CLAIM,
+      nameClaim: e.PLENUM_IDENTITY_NAME_CLAIM,
+      personIdClaim: e.PLENUM_IDENTITY_PERSON_ID_CLAIM,
+    };
+  }
+  const embeddedSignIn = e.PLENUM_EMBEDDED_SIGN_IN ?? e.PLENUM_REGISTRY === 'embedded';
+  if (embeddedSignIn && e.PLENUM_REGISTRY !== 'embedded') {
+    throw new ConfigError('invalid configuration: PLENUM_EMBEDDED_SIGN_IN needs PLENUM_REGISTRY=embedded');
+  }
+  let rest: Config['registry']['rest'];
+  if (e.PLENUM_REGISTRY === 'rest') {
+    const why = 'with PLENUM_REGISTRY=rest';
+    rest = {
+      url: need(e.PLENUM_REGISTRY_URL, 'PLENUM_REGISTRY_URL', why),
+      auth:
+        e.PLENUM_REGISTRY_AUTH === 'bearer'
+          ? { kind: 'bearer', token: need(e.PLENUM_REGISTRY_BEARER_TOKEN, 'PLENUM_REGISTRY_BEARER_TOKEN', 'with PLENUM_REGISTRY_AUTH=bearer') }
+          : e.PLENUM_REGISTRY_AUTH === 'oauth2'
+            ? {
+                kind: 'oauth2-client-credentials',
+                tokenUrl: need(e.PLENUM_REGISTRY_OAUTH_TOKEN_URL, 'PLENUM_REGISTRY_OAUTH_TOKEN_URL', 'with PLENUM_REGISTRY_AUTH=oauth2'),
+                clientId: need(e.PLENUM_REGISTRY_OAUTH_CLIENT_ID, 'PLENUM_REGISTRY_OAUTH_CLIENT_ID', 'with PLENUM_REGISTRY_AUTH=oauth2'),
+                clientSecret: need(e.PLENUM_REGISTRY_OAUTH_CLIENT_SECRET, 'PLENUM_REGISTRY_OAUTH_CLIENT_SECRET', 'with PLENUM_REGISTRY_AUTH=oauth2'),
+                scope: e.PLENUM_REGISTRY_OAUTH_SCOPE,
+              }
+            : { kind: 'none' },
+      mappingFile: e.PLENUM_REGISTRY_FIELD_MAPPING,
+      timeoutMs: e.PLENUM_REGISTRY_TIMEOUT_MS,
+      retries: e.PLENUM_REGISTRY_RETRIES,
+      backoffMs: e.PLENUM_REGISTRY_BACKOFF_MS,
+    };
+  }
+  if (!external && !embeddedSignIn) {
+    throw new ConfigError('invalid configuration: no way to sign in: configure an identity provider (PLENUM_IDENTITY_JWKS_URL or PLENUM_IDENTITY_HS256_SECRET) or the embedded sign-in');
   }
   return {
     host: e.PLENUM_HOST,
@@ -104,6 +228,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     roomIdleCloseMs: e.PLENUM_ROOM_IDLE_CLOSE_MS,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
+    dataDir: e.PLENUM_DATA_DIR,
+    adminApiKey: e.PLENUM_ADMIN_API_KEY,
+    identity: {
+      external,
+      embeddedSignIn,
+      embeddedSecret: e.PLENUM_EMBEDDED_IDP_SECRET ?? randomBytes(32).toString('base64url'),
+    },
+    registry: {
+      kind: e.PLENUM_REGISTRY,
+      rest,
+      webhookSecret: e.PLENUM_REGISTRY_WEBHOOK_SECRET,
+      cache: {
+        positiveTtlMs: e.PLENUM_REGISTRY_CACHE_TTL_SECONDS * 1000,
+        negativeTtlMs: e.PLENUM_REGISTRY_NEGATIVE_CACHE_TTL_SECONDS * 1000,
+        maxConcurrency: e.PLENUM_REGISTRY_MAX_CONCURRENCY,
+      },
+      outage: e.PLENUM_REGISTRY_OUTAGE_POLICY === 'grace' ? { kind: 'grace', graceMs: e.PLENUM_REGISTRY_GRACE_MINUTES * 60_000 } : { kind: 'fail-closed' },
+      revalidateIntervalMs: e.PLENUM_REVALIDATE_INTERVAL_SECONDS * 1000,
+    },
   };
 }
 

@@ -3,7 +3,11 @@ import type { AddressInfo } from 'node:net';
 import { WorkerPool } from '../media/index.js';
 import { CloseReason } from '../protocol/errors.js';
 import { isRequestMethod } from '../protocol/signaling.js';
+import { createAccreditation, type Accreditation } from './accreditation/accreditation-setup.js';
+import { RevocationMonitor } from './accreditation/revocation-monitor.js';
 import { JoinTokenService } from './auth/join-token.js';
+import { LocalJtiStore } from './auth/jti-store.js';
+import { accreditationRoutes } from './http/accreditation-routes.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/http-app.js';
 import type { Logger } from './logger.js';
@@ -25,6 +29,8 @@ export class MeetingServer {
     readonly tokens: JoinTokenService,
     readonly httpServer: HttpServer,
     readonly signaling: SignalingServer,
+    readonly accreditation: Accreditation,
+    readonly revocation: RevocationMonitor,
     private readonly log: Logger,
   ) {}
 
@@ -43,6 +49,7 @@ export class MeetingServer {
       },
       log.child({ component: 'media' }),
     );
+    const accreditation = createAccreditation(config);
     await pool.start();
     try {
       const rooms = new RoomRegistry(
@@ -59,24 +66,37 @@ export class MeetingServer {
       const metrics = new Metrics(pool, rooms);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds);
+      const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
+      accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
+      revocation.start(config.registry.revalidateIntervalMs);
       // The readiness probe needs the server object, which exists only once everything below has started.
       const ref: { server?: MeetingServer } = {};
       const app = createHttpApp({
         devMode: config.devMode,
+        embeddedSignIn: accreditation.signIn !== undefined,
+        routers: [
+          accreditationRoutes({
+            accreditation,
+            monitor: revocation,
+            tokens,
+            adminApiKey: config.adminApiKey,
+            webhookSecret: config.registry.webhookSecret,
+            log: log.child({ component: 'accreditation' }),
+          }),
+        ],
         tokens,
         metrics,
         isReady: () => ref.server !== undefined && !ref.server.draining && pool.workers.length > 0,
         log: log.child({ component: 'http' }),
       });
       const httpServer = createServer(app);
-      const signaling = new SignalingServer(
-        httpServer,
-        tokens,
+      const signaling = new SignalingServer(httpServer, tokens, new LocalJtiStore(), {
         rooms,
-        config.signaling,
-        log.child({ component: 'signaling' }),
-        (method, outcome) => metrics.countRequest(method, outcome, isRequestMethod(method)),
-      );
+        limits: config.signaling,
+        log: log.child({ component: 'signaling' }),
+        observe: (method, outcome) => metrics.countRequest(method, outcome, isRequestMethod(method)),
+        audit: accreditation.service.audit,
+      });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {
@@ -84,15 +104,19 @@ export class MeetingServer {
           resolve();
         });
       });
-      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, log);
+      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, log);
       ref.server = server;
-      log.info({ url: server.url, workers: pool.workers.length, devMode: config.devMode }, 'meeting server listening');
+      log.info(
+        { url: server.url, workers: pool.workers.length, devMode: config.devMode, registry: config.registry.kind, embeddedSignIn: config.identity.embeddedSignIn },
+        'meeting server listening',
+      );
       if (config.joinToken.secretIsEphemeral) {
         log.warn('PLENUM_JOIN_TOKEN_SECRET is not set: using a random secret; join tokens will not survive a restart');
       }
       return server;
     } catch (error) {
       pool.close();
+      await accreditation.close();
       throw error;
     }
   }
@@ -110,6 +134,7 @@ export class MeetingServer {
     if (this.draining) return;
     this.draining = true;
     this.log.info('shutting down');
+    this.revocation.stop();
     this.rooms.closeAll(CloseReason.SERVER_SHUTDOWN);
     // Let the roomClosed notices flush before the sockets go.
     await new Promise((resolve) => setImmediate(resolve));
@@ -117,6 +142,7 @@ export class MeetingServer {
     this.httpServer.closeIdleConnections();
     await closing;
     this.pool.close();
+    await this.accreditation.close();
     this.log.info('shut down');
   }
 }

@@ -316,6 +316,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
           kind,
           rtpParameters: rtpParameters as RequestData<'produce'>['rtpParameters'],
           source: appData.source as MediaSource,
+          channel: (appData.channel as string | undefined) ?? 'floor',
         }).then(({ producerId }) => callback({ id: producerId }), errback);
       });
     }

@@ -6,13 +6,23 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 const ISSUER = 'plenum';
 const AUDIENCE = 'plenum-join';
 
-/** What the holder of a join token may do in one room. Enforced on every signaling message. */
+/**
+ * What the holder of a join token may do in one session (room). Enforced on every signaling message;
+ * the server may change them live (lobby admission today, the floor later).
+ */
 export const joinGrantsSchema = z.object({
   room: z.string().min(1).max(128),
-  name: z.string().min(1).max(128),
+  event: z.string().min(1).max(128),
+  /** The registry's person id. */
+  person: z.string().min(1).max(128),
+  name: z.string().min(1).max(200),
   role: z.string().min(1).max(64),
-  canPublish: z.boolean(),
-  canSubscribe: z.boolean(),
+  entity: z.object({ name: z.string().min(1).max(200), type: z.string().min(1).max(64), countryCode: z.string().max(2).optional() }),
+  publish: z.object({ floor: z.boolean(), booths: z.array(z.string().max(16)).max(32) }),
+  subscribe: z.boolean(),
+  moderate: z.boolean(),
+  lobby: z.boolean(),
+  accreditation: z.object({ status: z.string().max(32), source: z.string().max(32) }),
 });
 export type JoinGrants = z.infer<typeof joinGrantsSchema>;
 

@@ -1,18 +1,22 @@
-import express, { type NextFunction, type Request, type Response } from 'express';
-import { z } from 'zod';
 import { randomUUID } from 'node:crypto';
-import { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
+import { z } from 'zod';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinTokenService } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { demoDir, sdkBundleDir } from '../project-paths.js';
+import { sendError } from './http-errors.js';
 
 export interface HttpAppDeps {
   devMode: boolean;
+  embeddedSignIn: boolean;
   tokens: JoinTokenService;
   metrics: Metrics;
   isReady: () => boolean;
   log: Logger;
+  /** Feature routers (accreditation, ...), mounted before the generic JSON parser. */
+  routers: Router[];
 }
 
 const devTokenBody = z
@@ -22,10 +26,6 @@ const devTokenBody = z
   })
   .strict();
 
-function sendError(res: Response, status: number, code: ErrorBody['code'], message: string): void {
-  res.status(status).json({ error: { code, message } satisfies ErrorBody });
-}
-
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
@@ -34,6 +34,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     res.setHeader('Referrer-Policy', 'no-referrer');
     next();
   });
+  for (const router of deps.routers) app.use(router);
   app.use(express.json({ limit: '16kb' }));
 
   app.get('/healthz', (_req, res) => {
@@ -49,22 +50,29 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
 
   app.get('/api/config', (_req, res) => {
-    res.json({ devMode: deps.devMode });
+    res.json({ devMode: deps.devMode, embeddedSignIn: deps.embeddedSignIn });
   });
 
   // Dev mode only: a join token for any name. The accreditation flow replaces it everywhere else.
   app.post('/dev/token', (req, res) => {
-    if (!deps.devMode) return sendError(res, 404, ErrorCode.ROUTE_NOT_FOUND, 'not found');
+    if (!deps.devMode) return sendError(res, ErrorCode.ROUTE_NOT_FOUND, 'not found');
     const body = devTokenBody.safeParse(req.body);
     if (!body.success) {
-      return sendError(res, 400, ErrorCode.BAD_REQUEST, body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
+      return sendError(res, ErrorCode.BAD_REQUEST, body.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; '));
     }
-    const token = deps.tokens.issue(`dev-${randomUUID()}`, {
+    const person = `dev-${randomUUID()}`;
+    const token = deps.tokens.issue(person, {
       room: body.data.room,
+      event: 'dev',
+      person,
       name: body.data.name,
-      role: 'participant',
-      canPublish: true,
-      canSubscribe: true,
+      role: 'delegate',
+      entity: { name: 'Dev mode', type: 'other' },
+      publish: { floor: true, booths: [] },
+      subscribe: true,
+      moderate: false,
+      lobby: false,
+      accreditation: { status: 'dev-mode', source: 'none' },
     });
     res.json({ token });
   });
@@ -72,13 +80,13 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use('/sdk', express.static(sdkBundleDir, { fallthrough: true }));
   app.use('/', express.static(demoDir, { index: 'index.html' }));
 
-  app.use((_req, res) => sendError(res, 404, ErrorCode.ROUTE_NOT_FOUND, 'not found'));
+  app.use((_req, res) => sendError(res, ErrorCode.ROUTE_NOT_FOUND, 'not found'));
   // Body-parser errors (bad JSON, too large) and anything else: a code, never a stack trace.
   app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
-    if (error.type === 'entity.too.large') return sendError(res, 413, ErrorCode.PAYLOAD_TOO_LARGE, 'the body is too large');
-    if (error.status && error.status >= 400 && error.status < 500) return sendError(res, error.status, ErrorCode.BAD_REQUEST, 'the body is not valid JSON');
+    if (error.type === 'entity.too.large') return sendError(res, ErrorCode.PAYLOAD_TOO_LARGE, 'the body is too large');
+    if (error.status && error.status >= 400 && error.status < 500) return sendError(res, ErrorCode.BAD_REQUEST, 'the body is not valid JSON');
     deps.log.error({ err: error }, 'http request failed');
-    sendError(res, 500, ErrorCode.INTERNAL, 'internal error');
+    sendError(res, ErrorCode.INTERNAL, 'internal error');
   });
   return app;
 }

@@ -2,13 +2,21 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { MediaEndpoint } from '../../media/index.js';
 import type { CloseReason } from '../../protocol/errors.js';
-import type { MediaSource, PeerInfo, ProducerInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { MediaSource, PeerInfo, ProducerInfo, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 
 /** How the room talks to one participant's client; the signaling layer provides it. */
 export type Notify = <E extends keyof ServerEvents>(event: E, data: ServerEvents[E]) => void;
 
 type ParticipantEvents = { close: [CloseReason] };
+
+export function peerInfo(id: string, grants: JoinGrants): PeerInfo {
+  return { id, name: grants.name, role: grants.role, entity: grants.entity };
+}
+
+export function rosterEntry(id: string, grants: JoinGrants): RosterEntry {
+  return { ...peerInfo(id, grants), accreditation: grants.accreditation };
+}
 
 /**
  * A person present in a room: identity, grants, and the media endpoint they own. Closing the participant
@@ -19,6 +27,7 @@ export class Participant extends EventEmitter<ParticipantEvents> {
 
   constructor(
     readonly id: string,
+    /** Shared with the connection: a live change of grants applies to the next message. */
     readonly grants: JoinGrants,
     readonly endpoint: MediaEndpoint,
     readonly rtpCapabilities: types.RtpCapabilities,
@@ -42,7 +51,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   get info(): PeerInfo {
-    return { id: this.id, name: this.grants.name, role: this.grants.role };
+    return peerInfo(this.id, this.grants);
+  }
+
+  get rosterEntry(): RosterEntry {
+    return rosterEntry(this.id, this.grants);
   }
 
   producerInfos(): ProducerInfo[] {
@@ -63,6 +76,7 @@ export function producerInfo(producer: types.Producer, peerId: string): Producer
     peerId,
     kind: producer.kind,
     source: producer.appData.source as MediaSource,
+    channel: producer.appData.channel as string,
     paused: producer.paused,
   };
 }

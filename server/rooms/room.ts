@@ -2,10 +2,20 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { ServerEvents } from '../../protocol/signaling.js';
+import type { RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import { Participant, producerInfo, type Notify } from './participant.js';
+
+/** A connection waiting for the secretariat's decision; it has no media until admitted. */
+export interface LobbyWaiter {
+  id: string;
+  grants: JoinGrants;
+  entry: RosterEntry;
+  admit(): void;
+  /** Tells the waiter why and closes its connection. */
+  remove(reason: CloseReason, message: string): void;
+}
 
 type RoomEvents = { close: [CloseReason]; participantjoined: [Participant]; participantleft: [Participant] };
 
@@ -15,6 +25,7 @@ type RoomEvents = { close: [CloseReason]; participantjoined: [Participant]; part
  */
 export class Room extends EventEmitter<RoomEvents> {
   readonly participants = new Map<string, Participant>();
+  readonly lobby = new Map<string, LobbyWaiter>();
   private isClosed = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
@@ -47,14 +58,16 @@ export class Room extends EventEmitter<RoomEvents> {
     participant.once('close', () => this.onParticipantClosed(participant));
     this.broadcast('peerJoined', participant.info, participant);
     this.emit('participantjoined', participant);
-    this.log.info({ participant: id, name: grants.name, role: grants.role }, 'participant joined');
+    this.log.info({ participant: id, name: grants.name, role: grants.role, entity: grants.entity.name }, 'participant joined');
+    // A moderator joining late sees who already waits.
+    if (grants.moderate && this.lobby.size > 0) participant.notify('lobbyChanged', { waiting: [...this.lobby.values()].map((w) => w.entry) });
     return participant;
   }
 
   /** Announces a new producer to everyone who may receive it, and its end when it closes. */
   announceProducer(owner: Participant, producer: types.Producer): void {
     const info = producerInfo(producer, owner.id);
-    for (const p of this.participants.values()) if (p !== owner && p.grants.canSubscribe) p.notify('newProducer', info);
+    for (const p of this.participants.values()) if (p !== owner && p.grants.subscribe) p.notify('newProducer', info);
     producer.observer.once('close', () => {
       if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
@@ -62,6 +75,29 @@ export class Room extends EventEmitter<RoomEvents> {
 
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E], except?: Participant): void {
     for (const p of this.participants.values()) if (p !== except) p.notify(event, data);
+  }
+
+  /** Tells a participant why, then closes them; their connection closes with them. */
+  remove(participant: Participant, reason: CloseReason, message: string): void {
+    participant.notify('removed', { reason, message });
+    participant.close(reason);
+  }
+
+  enterLobby(waiter: LobbyWaiter): void {
+    this.lobby.set(waiter.id, waiter);
+    clearTimeout(this.idleTimer);
+    this.lobbyChanged();
+  }
+
+  leaveLobby(id: string): void {
+    if (!this.lobby.delete(id)) return;
+    this.lobbyChanged();
+    if (this.participants.size === 0 && this.lobby.size === 0) this.scheduleIdleClose();
+  }
+
+  private lobbyChanged(): void {
+    const waiting = [...this.lobby.values()].map((w) => w.entry);
+    for (const p of this.participants.values()) if (p.grants.moderate) p.notify('lobbyChanged', { waiting });
   }
 
   close(reason: CloseReason): void {
@@ -72,6 +108,7 @@ export class Room extends EventEmitter<RoomEvents> {
       p.notify('roomClosed', { reason });
       p.close(reason);
     }
+    for (const w of [...this.lobby.values()]) w.remove(reason, 'the session has ended');
     this.media.close();
     this.log.info({ reason }, 'room closed');
     this.emit('close', reason);
@@ -83,13 +120,13 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.isClosed) return;
     this.broadcast('peerLeft', { peerId: participant.id });
     this.log.info({ participant: participant.id }, 'participant left');
-    if (this.participants.size === 0) this.scheduleIdleClose();
+    if (this.participants.size === 0 && this.lobby.size === 0) this.scheduleIdleClose();
   }
 
   private scheduleIdleClose(): void {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
-      if (this.participants.size === 0) this.close(CloseReason.LEFT);
+      if (this.participants.size === 0 && this.lobby.size === 0) this.close(CloseReason.LEFT);
     }, this.idleCloseMs);
     this.idleTimer.unref();
   }

@@ -1,10 +1,11 @@
 import type { types } from 'mediasoup';
 import type { Socket } from 'socket.io';
+import type { AuditDecision, AuditLog } from '../../accreditation/audit-log.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { RequestData, ResponseData, ServerEvents } from '../../protocol/signaling.js';
-import type { JoinClaims } from '../auth/join-token.js';
+import type { MediaSource, RequestData, ResponseData, ServerEvents } from '../../protocol/signaling.js';
+import type { JoinClaims, JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
-import type { Participant } from '../rooms/participant.js';
+import { rosterEntry, type Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { RateLimiter } from './rate-limiter.js';
@@ -20,42 +21,84 @@ export interface RequestObserver {
   (method: string, outcome: string): void;
 }
 
+export interface ConnectionDeps {
+  rooms: RoomRegistry;
+  limits: ConnectionLimits;
+  log: Logger;
+  observe: RequestObserver;
+  audit: AuditLog;
+}
+
 type Handlers = { [M in keyof ResponseData]: (data: RequestData<M>) => Promise<ResponseData[M]> };
 
 const SOURCE_KIND = { mic: 'audio', camera: 'video', screen: 'video' } as const;
 
 /**
  * One authenticated socket: validates every message, enforces the join token's grants on each one, and
- * drives the participant it joins as. The participant closes with the socket.
+ * drives the participant it joins as (or the lobby place it waits in). The participant closes with the socket.
  */
 export class ClientConnection {
   private participant: Participant | undefined;
+  private readonly grants: JoinGrants;
   private readonly limiter: RateLimiter;
   private readonly log: Logger;
   private readonly handlers: Handlers;
+  private lobbyRoom: Room | undefined;
   private closed = false;
 
   constructor(
     private readonly socket: Socket,
     private readonly claims: JoinClaims,
-    private readonly rooms: RoomRegistry,
-    private readonly limits: ConnectionLimits,
-    log: Logger,
-    private readonly observe: RequestObserver,
+    private readonly deps: ConnectionDeps,
   ) {
-    this.limiter = new RateLimiter(limits.ratePerSecond, limits.rateBurst);
-    this.log = log.child({ socket: socket.id, subject: claims.subject, room: claims.grants.room });
+    // A copy: grants change live for this connection only (lobby admission), never in the token.
+    this.grants = structuredClone(claims.grants);
+    this.limiter = new RateLimiter(deps.limits.ratePerSecond, deps.limits.rateBurst);
+    this.log = deps.log.child({ socket: socket.id, person: claims.subject, room: claims.grants.room });
     this.handlers = this.createHandlers();
     socket.onAny((event: string, ...args: unknown[]) => void this.onMessage(event, args));
     socket.on('disconnect', (reason) => this.close(reason));
+    if (this.grants.lobby) void this.waitInLobby();
   }
 
   close(why: string): void {
     if (this.closed) return;
     this.closed = true;
     this.log.debug({ why }, 'connection closed');
+    this.lobbyRoom?.leaveLobby(this.claims.subject);
     this.participant?.close(CloseReason.DISCONNECTED);
     this.participant = undefined;
+  }
+
+  private async waitInLobby(): Promise<void> {
+    let room: Room;
+    try {
+      room = await this.room();
+    } catch (error) {
+      this.emit('removed', { reason: CloseReason.SERVER_SHUTDOWN, message: toErrorBody(error, this.log, 'lobby').message });
+      this.socket.disconnect(true);
+      return;
+    }
+    if (this.closed) return;
+    this.lobbyRoom = room;
+    room.enterLobby({
+      id: this.claims.subject,
+      grants: this.grants,
+      entry: rosterEntry(this.claims.subject, this.grants),
+      admit: () => {
+        this.grants.lobby = false;
+        this.lobbyRoom = undefined;
+        room.leaveLobby(this.claims.subject);
+        this.emit('lobbyAdmitted', {});
+      },
+      remove: (reason, message) => {
+        this.lobbyRoom = undefined;
+        room.leaveLobby(this.claims.subject);
+        this.emit('removed', { reason, message });
+        this.socket.disconnect(true);
+      },
+    });
+    this.emit('lobbyWaiting', {});
   }
 
   private async onMessage(method: string, args: unknown[]): Promise<void> {
@@ -65,10 +108,11 @@ export class ClientConnection {
     try {
       if (!ack) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'every request needs an acknowledgement callback');
       if (args.length > 2) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'a request carries one payload');
-      request = admitRequest(method, args[0], this.limits.maxMessageBytes, this.limiter);
+      request = admitRequest(method, args[0], this.deps.limits.maxMessageBytes, this.limiter);
+      if (this.grants.lobby) throw new ProtocolError(ErrorCode.IN_LOBBY, 'you are in the lobby; the secretariat has not admitted you yet');
     } catch (error) {
       const body = toErrorBody(error, this.log, method);
-      this.observe(method, body.code);
+      this.deps.observe(method, body.code);
       if (ack) ack(failure(body));
       else this.emit('protocolError', { method: String(method).slice(0, 64), ...body });
       return;
@@ -76,11 +120,11 @@ export class ClientConnection {
     try {
       const handler = this.handlers[request.method] as (data: unknown) => Promise<unknown>;
       const data = await handler(request.data);
-      this.observe(request.method, 'ok');
+      this.deps.observe(request.method, 'ok');
       ack({ ok: true, data });
     } catch (error) {
       const body = toErrorBody(error, this.log, request.method);
-      this.observe(request.method, body.code);
+      this.deps.observe(request.method, body.code);
       ack(failure(body));
     }
   }
@@ -94,12 +138,54 @@ export class ClientConnection {
     return this.participant;
   }
 
-  private require(grant: 'canPublish' | 'canSubscribe', action: string): void {
-    if (!this.claims.grants[grant]) throw new ProtocolError(ErrorCode.FORBIDDEN, `your grants do not allow you to ${action}`);
+  private forbidden(action: string): never {
+    throw new ProtocolError(ErrorCode.FORBIDDEN, `your grants do not allow you to ${action}`);
+  }
+
+  private requireSubscribe(): void {
+    if (!this.grants.subscribe) this.forbidden('receive media');
+  }
+
+  private requireModerate(action: string): void {
+    if (!this.grants.moderate) this.forbidden(action);
+  }
+
+  private get mayPublishAnything(): boolean {
+    return this.grants.publish.floor || this.grants.publish.booths.length > 0;
+  }
+
+  /** The floor needs the floor grant; a language channel needs that booth among the grants, and audio. */
+  private requireChannel(channel: string, kind: 'audio' | 'video'): void {
+    if (channel === 'floor') {
+      if (!this.grants.publish.floor) this.forbidden('publish into the floor');
+      return;
+    }
+    if (!this.grants.publish.booths.includes(channel)) {
+      const own = this.grants.publish.booths;
+      this.forbidden(`publish into the ${channel} channel${own.length ? ` (your booth: ${own.join(', ')})` : ''}`);
+    }
+    if (kind !== 'audio') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'language channels carry audio only');
   }
 
   private async room(): Promise<Room> {
-    return this.rooms.getOrCreate(this.claims.grants.room);
+    return this.deps.rooms.getOrCreate(this.grants.room);
+  }
+
+  private audit(decision: AuditDecision, target: JoinGrants, reasons: string[]): void {
+    this.deps.audit
+      .append({
+        eventId: this.grants.event,
+        sessionId: this.grants.room,
+        personId: target.person,
+        name: target.name,
+        role: target.role,
+        entity: target.entity.name,
+        decision,
+        reasons,
+        source: 'secretariat',
+        actor: this.grants.person,
+      })
+      .catch((error: unknown) => this.log.error({ err: error }, 'audit append failed'));
   }
 
   private createHandlers(): Handlers {
@@ -112,11 +198,8 @@ export class ClientConnection {
         // The room may close between lookup and join (its worker died); one fresh lookup settles it.
         if (room.closed) room = await this.room();
         if (this.closed) throw new ProtocolError(ErrorCode.INVALID_STATE, 'the connection has closed');
-        const participant = room.join(
-          this.claims.subject,
-          this.claims.grants,
-          rtpCapabilities as types.RtpCapabilities,
-          (event, data) => this.emit(event, data),
+        const participant = room.join(this.claims.subject, this.grants, rtpCapabilities as types.RtpCapabilities, (event, data) =>
+          this.emit(event, data),
         );
         this.participant = participant;
         participant.once('close', (reason) => {
@@ -126,13 +209,14 @@ export class ClientConnection {
         return {
           self: participant.info,
           peers: others.map((p) => p.info),
-          producers: this.claims.grants.canSubscribe ? others.flatMap((p) => p.producerInfos()) : [],
+          producers: this.grants.subscribe ? others.flatMap((p) => p.producerInfos()) : [],
         };
       },
 
       createWebRtcTransport: async ({ direction }) => {
         const participant = this.joined();
-        this.require(direction === 'send' ? 'canPublish' : 'canSubscribe', direction === 'send' ? 'publish' : 'receive');
+        if (direction === 'send' && !this.mayPublishAnything) this.forbidden('publish');
+        if (direction === 'recv') this.requireSubscribe();
         const t = await participant.endpoint.createWebRtcTransport(direction);
         return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
       },
@@ -144,11 +228,11 @@ export class ClientConnection {
 
       restartIce: async ({ transportId }) => ({ iceParameters: await this.joined().endpoint.transport(transportId).restartIce() }),
 
-      produce: async ({ transportId, kind, rtpParameters, source }) => {
+      produce: async ({ transportId, kind, rtpParameters, source, channel }) => {
         const participant = this.joined();
-        this.require('canPublish', 'publish');
         if (SOURCE_KIND[source] !== kind) throw new ProtocolError(ErrorCode.BAD_REQUEST, `a ${source} source carries ${SOURCE_KIND[source]}`);
-        const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source });
+        this.requireChannel(channel, kind);
+        const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source, channel });
         (await this.room()).announceProducer(participant, producer);
         return { producerId: producer.id };
       },
@@ -162,14 +246,16 @@ export class ClientConnection {
         return {};
       },
       resumeProducer: async ({ producerId }) => {
-        this.require('canPublish', 'publish');
-        await this.joined().endpoint.producer(producerId).resume();
+        const producer = this.joined().endpoint.producer(producerId);
+        // Grants may have changed since the producer was created.
+        this.requireChannel(producer.appData.channel as string, producer.kind);
+        await producer.resume();
         return {};
       },
 
       consume: async ({ producerId }) => {
         const participant = this.joined();
-        this.require('canSubscribe', 'receive');
+        this.requireSubscribe();
         const producer = (await this.room()).media.findProducer(producerId);
         if (!producer) throw new ProtocolError(ErrorCode.NOT_FOUND, `no producer ${producerId} in this room`);
         const consumer = await participant.endpoint.consume(producer, participant.rtpCapabilities);
@@ -178,7 +264,8 @@ export class ClientConnection {
           producerId,
           peerId: producer.appData.endpointId as string,
           kind: consumer.kind,
-          source: producer.appData.source as 'mic' | 'camera' | 'screen',
+          source: producer.appData.source as MediaSource,
+          channel: producer.appData.channel as string,
           rtpParameters: consumer.rtpParameters,
           producerPaused: consumer.producerPaused,
         };
@@ -188,7 +275,7 @@ export class ClientConnection {
         return {};
       },
       resumeConsumer: async ({ consumerId }) => {
-        this.require('canSubscribe', 'receive');
+        this.requireSubscribe();
         await this.joined().endpoint.consumer(consumerId).resume();
         return {};
       },
@@ -200,6 +287,43 @@ export class ClientConnection {
       leave: async () => {
         this.joined().close(CloseReason.LEFT);
         this.participant = undefined;
+        return {};
+      },
+
+      getRoster: async () => {
+        this.requireModerate('see the detailed roster');
+        const room = await this.room();
+        return {
+          participants: [...room.participants.values()].map((p) => p.rosterEntry),
+          lobby: [...room.lobby.values()].map((w) => w.entry),
+        };
+      },
+
+      admitFromLobby: async ({ participantId }) => {
+        this.requireModerate('admit from the lobby');
+        const waiter = (await this.room()).lobby.get(participantId);
+        if (!waiter) throw new ProtocolError(ErrorCode.NOT_FOUND, `nobody with id ${participantId} waits in the lobby`);
+        waiter.admit();
+        this.audit('lobby-admit', waiter.grants, ['ADMITTED_BY_SECRETARIAT']);
+        return {};
+      },
+
+      denyFromLobby: async ({ participantId, reason }) => {
+        this.requireModerate('deny from the lobby');
+        const waiter = (await this.room()).lobby.get(participantId);
+        if (!waiter) throw new ProtocolError(ErrorCode.NOT_FOUND, `nobody with id ${participantId} waits in the lobby`);
+        waiter.remove(CloseReason.LOBBY_DENIED, reason ?? 'The secretariat did not admit you to this session.');
+        this.audit('lobby-deny', waiter.grants, ['DENIED_BY_SECRETARIAT']);
+        return {};
+      },
+
+      removeParticipant: async ({ participantId, reason }) => {
+        this.requireModerate('remove a participant');
+        const room = await this.room();
+        const target = room.participants.get(participantId);
+        if (!target) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${participantId}`);
+        room.remove(target, CloseReason.REMOVED_BY_SECRETARIAT, reason ?? 'The secretariat removed you from this session.');
+        this.audit('remove', target.grants, ['REMOVED_BY_SECRETARIAT']);
         return {};
       },
     };

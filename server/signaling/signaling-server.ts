@@ -1,27 +1,21 @@
 import type { Server as HttpServer } from 'node:http';
 import { Server as IoServer } from 'socket.io';
 import { ProtocolError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinTokenService } from '../auth/join-token.js';
-import type { Logger } from '../logger.js';
-import type { RoomRegistry } from '../rooms/room-registry.js';
-import { ClientConnection, type ConnectionLimits, type RequestObserver } from './client-connection.js';
+import type { JtiStore } from '../auth/jti-store.js';
+import { ClientConnection, type ConnectionDeps } from './client-connection.js';
 
 /**
- * socket.io on the HTTP server. A connection is accepted only with a valid join token (socket.io auth
- * middleware); a refused one receives a connect_error whose `data` carries the error code.
+ * socket.io on the HTTP server. A connection is accepted only with a valid join token used for the first
+ * time (socket.io auth middleware); a refused one receives a connect_error whose `data` carries the code.
  */
 export class SignalingServer {
   readonly io: IoServer;
   private readonly connections = new Set<ClientConnection>();
 
-  constructor(
-    httpServer: HttpServer,
-    tokens: JoinTokenService,
-    rooms: RoomRegistry,
-    limits: ConnectionLimits,
-    log: Logger,
-    observe: RequestObserver,
-  ) {
+  constructor(httpServer: HttpServer, tokens: JoinTokenService, jtis: JtiStore, deps: ConnectionDeps) {
+    const limits = deps.limits;
     this.io = new IoServer(httpServer, {
       path: '/signaling',
       serveClient: false,
@@ -31,17 +25,25 @@ export class SignalingServer {
       pingTimeout: 10_000,
     });
     this.io.use((socket, next) => {
-      try {
-        socket.data.claims = tokens.verify(socket.handshake.auth?.token);
-        next();
-      } catch (error) {
+      const refuse = (error: unknown): void => {
         const err = new Error(error instanceof ProtocolError ? error.message : 'unauthenticated') as Error & { data?: unknown };
-        if (error instanceof ProtocolError) err.data = error.toBody();
+        err.data = error instanceof ProtocolError ? error.toBody() : { code: ErrorCode.UNAUTHENTICATED, message: 'unauthenticated' };
         next(err);
+      };
+      try {
+        const claims = tokens.verify(socket.handshake.auth?.token);
+        // Single use: a token that already opened a connection opens no other (replay, sharing).
+        jtis.claim(claims.jti, claims.expiresAt).then((first) => {
+          if (!first) return refuse(new ProtocolError(ErrorCode.UNAUTHENTICATED, 'this join token has already been used; request a new one'));
+          socket.data.claims = claims;
+          next();
+        }, refuse);
+      } catch (error) {
+        refuse(error);
       }
     });
     this.io.on('connection', (socket) => {
-      const connection = new ClientConnection(socket, socket.data.claims, rooms, limits, log, observe);
+      const connection = new ClientConnection(socket, socket.data.claims, deps);
       this.connections.add(connection);
       socket.once('disconnect', () => this.connections.delete(connection));
     });

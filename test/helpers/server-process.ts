@@ -1,4 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../server/project-paths.js';
 
@@ -22,6 +25,7 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
       PLENUM_MEDIA_ANNOUNCED_ADDRESS: '127.0.0.1',
       PLENUM_MEDIA_PORT_BASE: '0',
       PLENUM_LOG_LEVEL: 'info',
+      PLENUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'plenum-proc-')),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -1,8 +1,11 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { MeetingServer } from '../../server/meeting-server.js';
 
-/** A real meeting server on a free loopback port with one real mediasoup worker. */
+/** A real meeting server on a free loopback port with one real mediasoup worker and its own data directory. */
 export function startTestServer(env: Record<string, string> = {}): Promise<MeetingServer> {
   const config = loadConfig({
     PLENUM_HOST: '127.0.0.1',
@@ -13,6 +16,7 @@ export function startTestServer(env: Record<string, string> = {}): Promise<Meeti
     PLENUM_MEDIA_PORT_BASE: '0',
     PLENUM_DEV_MODE: 'true',
     PLENUM_ROOM_IDLE_CLOSE_MS: '2000',
+    PLENUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'plenum-test-')),
     ...env,
   });
   return MeetingServer.start(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { call, connectSignaling, devToken } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
+import { grants } from '../helpers/grants.js';
 import { waitFor } from '../helpers/wait.js';
 
 let server: MeetingServer;
@@ -46,7 +47,7 @@ describe('signaling: authentication', () => {
   });
 
   it('refuses an expired token', async () => {
-    const token = server.tokens.issue('someone', { room: 'r', name: 'n', role: 'participant', canPublish: true, canSubscribe: true });
+    const token = server.tokens.issue('someone', grants());
     const payload = jwt.decode(token) as jwt.JwtPayload;
     const expired = jwt.sign({ ...payload, exp: Math.floor(Date.now() / 1000) - 60 }, server.config.joinToken.secret);
     const error = (await connectSignaling(server.url, expired).catch((e: unknown) => e)) as Error & { data?: { code: string } };
@@ -110,7 +111,7 @@ describe('signaling: malformed, oversized and out-of-order messages', () => {
   });
 
   it('enforces the join token grants on every message', async () => {
-    const token = server.tokens.issue('listener-1', { room: 'grants', name: 'Listener', role: 'observer', canPublish: false, canSubscribe: true });
+    const token = server.tokens.issue('listener-1', grants({ room: 'grants', person: 'listener-1', role: 'observer', publish: { floor: false, booths: [] } }));
     const s = await connectSignaling(server.url, token);
     sockets.push(s);
     const caps = (await call(s, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };

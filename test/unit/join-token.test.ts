@@ -2,9 +2,10 @@ import jwt from 'jsonwebtoken';
 import { describe, expect, it } from 'vitest';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import { JoinTokenService, type JoinGrants } from '../../server/auth/join-token.js';
+import { grants as testGrants } from '../helpers/grants.js';
 
 const secret = 'a-test-secret-that-is-long-enough-0123456789';
-const grants: JoinGrants = { room: 'r1', name: 'Ana', role: 'delegate', canPublish: true, canSubscribe: true };
+const grants: JoinGrants = testGrants({ room: 'r1', name: 'Ana' });
 
 function refusal(fn: () => unknown): string | undefined {
   try {
@@ -33,7 +34,7 @@ describe('JoinTokenService', () => {
     const expired = jwt.sign({ grants, sub: 'p1', jti: 'x', iss: 'plenum', aud: 'plenum-join', exp: Math.floor(Date.now() / 1000) - 10 }, secret);
     const wrongAudience = jwt.sign({ grants, sub: 'p1', jti: 'x', iss: 'plenum', aud: 'elsewhere' }, secret, { expiresIn: 60 });
     const noGrants = jwt.sign({ sub: 'p1', jti: 'x', iss: 'plenum', aud: 'plenum-join' }, secret, { expiresIn: 60 });
-    const badGrants = jwt.sign({ grants: { ...grants, canPublish: 'yes' }, sub: 'p1', jti: 'x', iss: 'plenum', aud: 'plenum-join' }, secret, { expiresIn: 60 });
+    const badGrants = jwt.sign({ grants: { ...grants, subscribe: 'yes' }, sub: 'p1', jti: 'x', iss: 'plenum', aud: 'plenum-join' }, secret, { expiresIn: 60 });
     for (const token of [other, none, expired, wrongAudience, noGrants, badGrants, '', 42, undefined, 'x'.repeat(10_000)]) {
       expect(refusal(() => service.verify(token))).toBe(ErrorCode.UNAUTHENTICATED);
     }

@@ -1,0 +1,88 @@
+import type { AuditLog, AuditSource } from './audit-log.js';
+import { IdentityError, type Identity, type IdentityVerifier } from './identity/identity.js';
+import { DenyReason, type PolicyDecision, type Registration, type SessionRules } from './model.js';
+import { decide } from './policy.js';
+import type { CachingRegistry } from './registry/caching-registry.js';
+import { RegistryUnavailableError } from './registry/registry.js';
+import type { SessionDirectory } from './session-directory.js';
+
+export interface JoinDecision extends PolicyDecision {
+  session: SessionRules | undefined;
+  identity?: Identity;
+  registration?: Registration;
+  source: AuditSource;
+}
+
+export interface PersonRef {
+  eventId: string;
+  personId: string;
+}
+
+/**
+ * Who may enter: verifies the identity, looks the person up in the registry (through the cache and the
+ * outage policy), applies the session's policy and appends the decision to the audit trail before answering.
+ */
+export class AccreditationService {
+  constructor(
+    readonly identity: IdentityVerifier,
+    readonly registry: CachingRegistry,
+    readonly sessions: SessionDirectory,
+    readonly audit: AuditLog,
+  ) {}
+
+  async decideJoin(identityToken: string, sessionId: string): Promise<JoinDecision> {
+    const session = this.sessions.get(sessionId);
+    let identity: Identity;
+    try {
+      identity = await this.identity.verify(identityToken);
+    } catch (error) {
+      if (!(error instanceof IdentityError)) throw error;
+      // Unverified identities are not audited per person (anyone could flood the trail); they are counted in logs.
+      return { decision: 'deny', reasons: [DenyReason.IDENTITY_INVALID], session, source: 'none' };
+    }
+    if (!session) return this.record({ decision: 'deny', reasons: [DenyReason.SESSION_NOT_FOUND], session, identity, source: 'none' }, sessionId, '');
+
+    let lookup;
+    try {
+      lookup = await this.registry.lookup({ eventId: session.eventId, email: identity.email, personId: identity.personId });
+    } catch (error) {
+      if (!(error instanceof RegistryUnavailableError)) throw error;
+      return this.record({ decision: 'deny', reasons: [DenyReason.REGISTRY_UNAVAILABLE], session, identity, source: 'unavailable' }, sessionId, session.eventId);
+    }
+    const policy = decide(lookup.registration, session);
+    return this.record({ ...policy, session, identity, registration: lookup.registration ?? undefined, source: lookup.source }, sessionId, session.eventId);
+  }
+
+  /**
+   * Re-checks an admitted person against a fresh registry answer. Returns undefined when the registry
+   * cannot answer: only a definite answer revokes, so a CRM blip never empties a meeting.
+   */
+  async revalidate(person: PersonRef, sessionId: string): Promise<PolicyDecision | undefined> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return { decision: 'deny', reasons: [DenyReason.SESSION_NOT_FOUND] };
+    try {
+      const { registration } = await this.registry.lookup({ eventId: person.eventId, personId: person.personId }, { fresh: true });
+      return decide(registration, session);
+    } catch (error) {
+      if (error instanceof RegistryUnavailableError) return undefined;
+      throw error;
+    }
+  }
+
+  private async record(d: JoinDecision, sessionId: string, eventId: string): Promise<JoinDecision> {
+    const r = d.registration;
+    await this.audit.append({
+      eventId,
+      sessionId,
+      personId: r?.personId ?? d.identity?.personId,
+      email: r?.email ?? d.identity?.email,
+      name: r?.name ?? d.identity?.name,
+      entity: r?.entity.name,
+      role: r?.role,
+      decision: d.decision,
+      reasons: d.reasons,
+      source: d.source,
+    });
+    return d;
+  }
+}

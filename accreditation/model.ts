@@ -1,0 +1,112 @@
+// The accreditation vocabulary: who a person is for an event, and what a session admits.
+import { z } from 'zod';
+
+export const roles = ['delegate', 'head_of_delegation', 'observer', 'interpreter', 'secretariat', 'chair', 'captioner'] as const;
+export const role = z.enum(roles);
+export type Role = z.infer<typeof role>;
+
+export const entityTypes = [
+  'member_state',
+  'observer_state',
+  'sector_member',
+  'associate',
+  'academia',
+  'intergovernmental_organization',
+  'non_governmental_organization',
+  'un_system',
+  'secretariat',
+  'other',
+] as const;
+export const entityType = z.enum(entityTypes);
+export type EntityType = z.infer<typeof entityType>;
+
+export const registrationStatuses = ['approved', 'pending', 'rejected', 'withdrawn', 'revoked'] as const;
+export const registrationStatus = z.enum(registrationStatuses);
+export type RegistrationStatus = z.infer<typeof registrationStatus>;
+
+/** A language code as used for channels and booths: "en", "fr", "zh", "pt-BR". */
+export const languageCode = z.string().regex(/^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$/, 'a language code such as "en" or "pt-BR"');
+
+export const languagePair = z.object({ from: languageCode, to: languageCode });
+export type LanguagePair = z.infer<typeof languagePair>;
+
+export const entity = z.object({
+  name: z.string().min(1).max(200),
+  type: entityType,
+  countryCode: z.string().regex(/^[A-Z]{2}$/, 'ISO 3166-1 alpha-2, upper case').optional(),
+});
+export type Entity = z.infer<typeof entity>;
+
+export const registration = z.object({
+  personId: z.string().min(1).max(128),
+  eventId: z.string().min(1).max(128),
+  name: z.string().min(1).max(200),
+  email: z.string().email().max(254).transform((e) => e.toLowerCase()),
+  entity,
+  role,
+  /** Interpreters: the directions they work in; their booth is each pair's target language. */
+  languages: z.array(languagePair).max(16).optional(),
+  status: registrationStatus,
+  /** When present, the only sessions this person may attend. */
+  sessions: z.array(z.string().min(1).max(128)).max(500).optional(),
+});
+export type Registration = z.infer<typeof registration>;
+export type RegistrationInput = z.input<typeof registration>;
+
+/** What a session admits and lets speak. */
+export const sessionRules = z.object({
+  sessionId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+  eventId: z.string().min(1).max(128),
+  title: z.string().min(1).max(200),
+  /** A closed session admits nobody but the secretariat and the chair. */
+  open: z.boolean(),
+  lobby: z.boolean(),
+  /** Roles admitted; absent means every role. */
+  roles: z.array(role).optional(),
+  /** Entity types admitted; absent means every type. The secretariat and the chair are always admitted. */
+  entityTypes: z.array(entityType).optional(),
+  /** Roles that may take the floor (publish into it); others listen. */
+  speakerRoles: z.array(role).default(['delegate', 'head_of_delegation', 'chair', 'secretariat']),
+  /** Interpreted languages; each has a booth. */
+  languages: z.array(languageCode).max(32).default([]),
+});
+export type SessionRules = z.infer<typeof sessionRules>;
+export type SessionRulesInput = z.input<typeof sessionRules>;
+
+/** Roles that conduct the meeting: always admitted (even to closed sessions), never held in the lobby. */
+export const conductingRoles: readonly Role[] = ['secretariat', 'chair'];
+
+export type DecisionKind = 'allow' | 'lobby' | 'deny';
+
+export const DenyReason = {
+  NOT_REGISTERED: 'NOT_REGISTERED',
+  REGISTRATION_PENDING: 'REGISTRATION_PENDING',
+  REGISTRATION_REJECTED: 'REGISTRATION_REJECTED',
+  REGISTRATION_WITHDRAWN: 'REGISTRATION_WITHDRAWN',
+  REGISTRATION_REVOKED: 'REGISTRATION_REVOKED',
+  SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
+  SESSION_CLOSED: 'SESSION_CLOSED',
+  NOT_REGISTERED_FOR_SESSION: 'NOT_REGISTERED_FOR_SESSION',
+  ROLE_NOT_ADMITTED: 'ROLE_NOT_ADMITTED',
+  ENTITY_NOT_ADMITTED: 'ENTITY_NOT_ADMITTED',
+  REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
+  IDENTITY_INVALID: 'IDENTITY_INVALID',
+} as const;
+export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
+export type AdmitReason = 'ADMITTED' | 'LOBBY_REQUIRED';
+
+/** What a person may do in one session, once admitted. */
+export interface SessionGrants {
+  publishFloor: boolean;
+  /** Booth languages this person may publish into (interpreters). */
+  booths: string[];
+  subscribe: boolean;
+  /** Conducting rights: lobby, roster details, removal. */
+  moderate: boolean;
+}
+
+export interface PolicyDecision {
+  decision: DecisionKind;
+  reasons: Array<DenyReason | AdmitReason>;
+  grants?: SessionGrants;
+}

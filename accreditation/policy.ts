@@ -1,0 +1,48 @@
+import { conductingRoles, DenyReason, type PolicyDecision, type Registration, type SessionRules } from './model.js';
+
+const STATUS_REASON = {
+  pending: DenyReason.REGISTRATION_PENDING,
+  rejected: DenyReason.REGISTRATION_REJECTED,
+  withdrawn: DenyReason.REGISTRATION_WITHDRAWN,
+  revoked: DenyReason.REGISTRATION_REVOKED,
+} as const;
+
+/**
+ * Maps a registration to a decision for one session. Pure: the same inputs give the same decision, so
+ * revalidation can re-run it at any time.
+ */
+export function decide(registration: Registration | null, session: SessionRules): PolicyDecision {
+  if (!registration) return deny(DenyReason.NOT_REGISTERED);
+  if (registration.eventId !== session.eventId) return deny(DenyReason.NOT_REGISTERED);
+  if (registration.status !== 'approved') return deny(STATUS_REASON[registration.status]);
+
+  const conducting = conductingRoles.includes(registration.role);
+  if (!conducting) {
+    const reasons: DenyReason[] = [];
+    if (!session.open) reasons.push(DenyReason.SESSION_CLOSED);
+    if (registration.sessions && !registration.sessions.includes(session.sessionId)) reasons.push(DenyReason.NOT_REGISTERED_FOR_SESSION);
+    if (session.roles && !session.roles.includes(registration.role)) reasons.push(DenyReason.ROLE_NOT_ADMITTED);
+    if (session.entityTypes && !session.entityTypes.includes(registration.entity.type)) reasons.push(DenyReason.ENTITY_NOT_ADMITTED);
+    if (reasons.length > 0) return { decision: 'deny', reasons };
+  }
+
+  const booths =
+    registration.role === 'interpreter'
+      ? [...new Set((registration.languages ?? []).map((p) => p.to))].filter((l) => session.languages.includes(l))
+      : [];
+  const grants = {
+    publishFloor: session.speakerRoles.includes(registration.role),
+    booths,
+    subscribe: true,
+    moderate: conducting,
+  };
+  // Interpreters are staff of the session: the lobby is for delegations and observers.
+  if (session.lobby && !conducting && registration.role !== 'interpreter') {
+    return { decision: 'lobby', reasons: ['LOBBY_REQUIRED'], grants };
+  }
+  return { decision: 'allow', reasons: ['ADMITTED'], grants };
+}
+
+function deny(reason: DenyReason): PolicyDecision {
+  return { decision: 'deny', reasons: [reason] };
+}

@@ -1,0 +1,53 @@
+import { join } from 'node:path';
+import { z } from 'zod';
+import { JsonFile } from './json-file.js';
+import { sessionRules, type SessionRules, type SessionRulesInput } from './model.js';
+
+const fileSchema = z.object({
+  version: z.literal(1),
+  events: z.array(z.object({ eventId: z.string(), title: z.string() })),
+  sessions: z.array(sessionRules),
+});
+
+export interface EventInfo {
+  eventId: string;
+  title: string;
+}
+
+/** The sessions the server knows and the access rules of each, kept in the data directory (sessions.json). */
+export class SessionDirectory {
+  private readonly file: JsonFile<typeof fileSchema>;
+  private data: z.infer<typeof fileSchema>;
+
+  constructor(dataDir: string, seed?: () => { events: EventInfo[]; sessions: SessionRulesInput[] }) {
+    this.file = new JsonFile(join(dataDir, 'sessions.json'), fileSchema);
+    if (this.file.exists()) this.data = this.file.load();
+    else {
+      const s = seed?.() ?? { events: [], sessions: [] };
+      this.data = { version: 1, events: s.events, sessions: s.sessions.map((x) => sessionRules.parse(x)) };
+      this.file.save(this.data);
+    }
+  }
+
+  get(sessionId: string): SessionRules | undefined {
+    return this.data.sessions.find((s) => s.sessionId === sessionId);
+  }
+
+  list(eventId?: string): SessionRules[] {
+    return this.data.sessions.filter((s) => !eventId || s.eventId === eventId);
+  }
+
+  event(eventId: string): EventInfo | undefined {
+    return this.data.events.find((e) => e.eventId === eventId);
+  }
+
+  upsert(input: SessionRulesInput): SessionRules {
+    const rules = sessionRules.parse(input);
+    if (!this.event(rules.eventId)) this.data.events.push({ eventId: rules.eventId, title: rules.eventId });
+    const i = this.data.sessions.findIndex((s) => s.sessionId === rules.sessionId);
+    if (i >= 0) this.data.sessions[i] = rules;
+    else this.data.sessions.push(rules);
+    this.file.save(this.data);
+    return rules;
+  }
+}

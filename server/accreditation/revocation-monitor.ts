@@ -1,0 +1,94 @@
+import type { AccreditationService } from '../../accreditation/accreditation-service.js';
+import type { AuditSource } from '../../accreditation/audit-log.js';
+import { CloseReason } from '../../protocol/errors.js';
+import type { JoinGrants } from '../auth/join-token.js';
+import type { Logger } from '../logger.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+
+const REASON_TEXT: Record<string, string> = {
+  REGISTRATION_REVOKED: 'your accreditation was revoked',
+  REGISTRATION_WITHDRAWN: 'your registration was withdrawn',
+  REGISTRATION_REJECTED: 'your registration was rejected',
+  REGISTRATION_PENDING: 'your registration is no longer approved',
+  NOT_REGISTERED: 'you are no longer registered for this event',
+  NOT_REGISTERED_FOR_SESSION: 'you are no longer registered for this session',
+  ROLE_NOT_ADMITTED: 'your role is no longer admitted to this session',
+  ENTITY_NOT_ADMITTED: 'your entity is no longer admitted to this session',
+  SESSION_CLOSED: 'the session is closed',
+  SESSION_NOT_FOUND: 'the session no longer exists',
+};
+
+/**
+ * Live revocation: re-checks admitted people (and lobby waiters) when the registry says something changed
+ * (admin change, CRM webhook) and periodically, and removes whoever is no longer accredited, telling them why.
+ */
+export class RevocationMonitor {
+  private timer: NodeJS.Timeout | undefined;
+  private sweeping: Promise<void> | undefined;
+
+  constructor(
+    private readonly service: AccreditationService,
+    private readonly rooms: RoomRegistry,
+    private readonly log: Logger,
+  ) {}
+
+  start(intervalMs: number): void {
+    if (intervalMs <= 0) return;
+    this.timer = setInterval(() => void this.checkAll(), intervalMs);
+    this.timer.unref();
+  }
+
+  stop(): void {
+    clearInterval(this.timer);
+  }
+
+  /** One person of one event changed in the registry. */
+  async personChanged(eventId: string, personId: string, source: AuditSource): Promise<number> {
+    this.service.registry.invalidate(eventId, { personId });
+    return this.recheck((g) => g.event === eventId && g.person === personId, source);
+  }
+
+  /** Everyone present, against fresh registry answers (coalesced per person). */
+  checkAll(): Promise<void> {
+    this.sweeping ??= this.recheck(() => true, 'revalidation')
+      .then(() => undefined)
+      .catch((error: unknown) => this.log.error({ err: error }, 'revalidation failed'))
+      .finally(() => (this.sweeping = undefined));
+    return this.sweeping;
+  }
+
+  private async recheck(match: (g: JoinGrants) => boolean, source: AuditSource): Promise<number> {
+    const targets: Array<{ grants: JoinGrants; remove: (message: string) => void }> = [];
+    for (const room of this.rooms.all) {
+      for (const p of room.participants.values()) {
+        if (match(p.grants)) targets.push({ grants: p.grants, remove: (m) => room.remove(p, CloseReason.ACCREDITATION_REVOKED, m) });
+      }
+      for (const w of room.lobby.values()) {
+        if (match(w.grants)) targets.push({ grants: w.grants, remove: (m) => w.remove(CloseReason.ACCREDITATION_REVOKED, m) });
+      }
+    }
+    let removed = 0;
+    await Promise.all(
+      targets.map(async ({ grants, remove }) => {
+        const decision = await this.service.revalidate({ eventId: grants.event, personId: grants.person }, grants.room);
+        if (!decision || decision.decision !== 'deny') return;
+        const message = `Removed: ${decision.reasons.map((r) => REASON_TEXT[r] ?? r).join('; ')}.`;
+        remove(message);
+        removed += 1;
+        this.log.info({ person: grants.person, room: grants.room, reasons: decision.reasons }, 'accreditation revoked; participant removed');
+        await this.service.audit.append({
+          eventId: grants.event,
+          sessionId: grants.room,
+          personId: grants.person,
+          name: grants.name,
+          role: grants.role,
+          entity: grants.entity.name,
+          decision: 'revoke',
+          reasons: decision.reasons,
+          source,
+        });
+      }),
+    );
+    return removed;
+  }
+}

@@ -1,0 +1,261 @@
+import { timingSafeEqual, createHash } from 'node:crypto';
+import express, { type Request, type Router } from 'express';
+import { z } from 'zod';
+import { auditToCsv } from '../../accreditation/audit-log.js';
+import { CsvImportError } from '../../accreditation/registry/embedded-registry.js';
+import { conductingRoles, registration, registrationStatus, sessionRules, DenyReason } from '../../accreditation/model.js';
+import { verifyWebhook } from '../../accreditation/webhook-signature.js';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { Accreditation } from '../accreditation/accreditation-setup.js';
+import type { RevocationMonitor } from '../accreditation/revocation-monitor.js';
+import type { JoinTokenService } from '../auth/join-token.js';
+import type { Logger } from '../logger.js';
+import { RateLimiter } from '../signaling/rate-limiter.js';
+import { parseOr400, route, sendError } from './http-errors.js';
+
+export interface AccreditationRoutesDeps {
+  accreditation: Accreditation;
+  monitor: RevocationMonitor;
+  tokens: JoinTokenService;
+  adminApiKey?: string;
+  webhookSecret?: string;
+  log: Logger;
+}
+
+const signInBody = z.object({ email: z.string().email().max(254), accessCode: z.string().min(1).max(128) }).strict();
+const joinBody = z.object({ identityToken: z.string().min(1).max(16_384), sessionId: z.string().min(1).max(64) }).strict();
+const auditQuery = z
+  .object({
+    sessionId: z.string().max(64).optional(),
+    personId: z.string().max(128).optional(),
+    decision: z.enum(['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove']).optional(),
+    since: z.coerce.date().optional(),
+    limit: z.coerce.number().int().positive().max(100_000).optional(),
+    format: z.enum(['json', 'csv']).default('json'),
+  })
+  .strict();
+const webhookBody = z.object({ eventId: z.string().min(1).max(128), personId: z.string().min(1).max(128) });
+const revokeBody = z.object({ status: registrationStatus.exclude(['approved', 'pending']).default('revoked') }).strict();
+
+function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hash first so lengths never leak and timingSafeEqual gets equal-length inputs.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/** Sign-in, join decisions, the secretariat's admin API (registry, sessions, audit) and the CRM webhook. */
+export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
+  const { accreditation, monitor, tokens, log } = deps;
+  const { service, embedded, signIn } = accreditation;
+  const router = express.Router();
+
+  // The webhook is verified over its raw bytes, so it is parsed here rather than by the JSON parser.
+  router.post(
+    '/api/registry/webhook',
+    express.raw({ type: '*/*', limit: '16kb' }),
+    route(async (req, res) => {
+      if (!deps.webhookSecret) throw new ProtocolError(ErrorCode.ROUTE_NOT_FOUND, 'not found');
+      const raw = Buffer.isBuffer(req.body) ? req.body.toString('utf8') : '';
+      if (!verifyWebhook(deps.webhookSecret, raw, req.header('x-plenum-signature'))) {
+        throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'bad or missing webhook signature');
+      }
+      let json: unknown;
+      try {
+        json = JSON.parse(raw);
+      } catch {
+        throw new ProtocolError(ErrorCode.BAD_REQUEST, 'the body is not valid JSON');
+      }
+      const body = parseOr400(webhookBody, json);
+      const removed = await monitor.personChanged(body.eventId, body.personId, 'webhook');
+      res.status(202).json({ accepted: true, removed });
+    }),
+  );
+
+  router.use(express.json({ limit: '16kb' }));
+
+  // Brute force on access codes: a few tries per address and minute.
+  const signInLimiters = new Map<string, RateLimiter>();
+  router.post(
+    '/api/auth/sign-in',
+    route(async (req, res) => {
+      if (!signIn || !embedded) throw new ProtocolError(ErrorCode.ROUTE_NOT_FOUND, 'the embedded sign-in is off');
+      const key = req.ip ?? 'unknown';
+      if (signInLimiters.size > 10_000) signInLimiters.clear();
+      const limiter = signInLimiters.get(key) ?? new RateLimiter(10 / 60, 10);
+      signInLimiters.set(key, limiter);
+      if (!limiter.tryTake()) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many sign-in attempts; wait a minute');
+      const body = parseOr400(signInBody, req.body);
+      const email = body.email.toLowerCase();
+      const person = embedded.list().find((r) => r.email === email);
+      if (!embedded.checkAccessCode(email, body.accessCode) || !person) {
+        throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'unknown e-mail or wrong access code');
+      }
+      res.json({ identityToken: signIn.issue({ email, name: person.name, personId: person.personId }), name: person.name });
+    }),
+  );
+
+  router.post(
+    '/api/join',
+    route(async (req, res) => {
+      const body = parseOr400(joinBody, req.body);
+      const d = await service.decideJoin(body.identityToken, body.sessionId);
+      if (d.decision === 'deny') {
+        const [reason] = d.reasons;
+        if (reason === DenyReason.IDENTITY_INVALID) return sendError(res, ErrorCode.UNAUTHENTICATED, 'the identity token is not valid', { decision: 'deny', reasons: d.reasons });
+        if (reason === DenyReason.REGISTRY_UNAVAILABLE) {
+          res.setHeader('Retry-After', '10');
+          return sendError(res, ErrorCode.UNAVAILABLE, 'the registration registry cannot be reached; try again shortly', { decision: 'deny', reasons: d.reasons });
+        }
+        return sendError(res, ErrorCode.NOT_ACCREDITED, `not admitted: ${d.reasons.join(', ')}`, { decision: 'deny', reasons: d.reasons });
+      }
+      const r = d.registration!;
+      const session = d.session!;
+      const joinToken = tokens.issue(r.personId, {
+        room: session.sessionId,
+        event: session.eventId,
+        person: r.personId,
+        name: r.name,
+        role: r.role,
+        entity: { name: r.entity.name, type: r.entity.type, countryCode: r.entity.countryCode },
+        publish: { floor: d.grants!.publishFloor, booths: d.grants!.booths },
+        subscribe: d.grants!.subscribe,
+        moderate: d.grants!.moderate,
+        lobby: d.decision === 'lobby',
+        accreditation: { status: r.status, source: d.source },
+      });
+      res.json({
+        decision: d.decision,
+        reasons: d.reasons,
+        joinToken,
+        session: { sessionId: session.sessionId, eventId: session.eventId, title: session.title, languages: session.languages },
+        participant: { personId: r.personId, name: r.name, role: r.role, entity: r.entity },
+        grants: d.grants,
+      });
+    }),
+  );
+
+  router.get(
+    '/api/events/:eventId/sessions',
+    route(async (req, res) => {
+      const token = bearer(req);
+      if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token is required (Authorization: Bearer)');
+      await service.identity.verify(token).catch(() => {
+        throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
+      });
+      const eventId = String(req.params.eventId);
+      const event = service.sessions.event(eventId);
+      if (!event) throw new ProtocolError(ErrorCode.NOT_FOUND, `no event ${eventId}`);
+      res.json({
+        event,
+        sessions: service.sessions.list(eventId).map((s) => ({ sessionId: s.sessionId, title: s.title, open: s.open, lobby: s.lobby, languages: s.languages })),
+      });
+    }),
+  );
+
+  // ---- secretariat admin API ------------------------------------------------------------------------
+  const admin = express.Router({ mergeParams: true });
+  admin.use((req, res, next) => {
+    authoriseSecretariat(req, res.locals).then(
+      () => next(),
+      (error: unknown) => (error instanceof ProtocolError ? sendError(res, error.code, error.message) : next(error)),
+    );
+  });
+
+  async function authoriseSecretariat(req: Request, locals: Record<string, unknown>): Promise<void> {
+    const eventId = String(req.params.eventId);
+    const key = req.header('x-api-key');
+    if (key && deps.adminApiKey && sameSecret(key, deps.adminApiKey)) {
+      locals.actor = 'admin-api-key';
+      return;
+    }
+    const token = bearer(req);
+    if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token (Authorization: Bearer) or an admin API key is required');
+    const identity = await service.identity.verify(token).catch(() => {
+      throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
+    });
+    const { registration: reg } = await service.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
+    if (!reg || reg.status !== 'approved' || !conductingRoles.includes(reg.role)) {
+      throw new ProtocolError(ErrorCode.FORBIDDEN, 'only the secretariat of this event may do this');
+    }
+    locals.actor = reg.personId;
+  }
+
+  const requireEmbedded = () => {
+    if (!embedded) throw new ProtocolError(ErrorCode.NOT_SUPPORTED, 'registrations are held by the CRM; change them there');
+    return embedded;
+  };
+
+  admin.get(
+    '/registrations',
+    route((req, res) => {
+      res.json({ registrations: requireEmbedded().list(String(req.params.eventId)) });
+    }),
+  );
+  admin.put(
+    '/registrations/:personId',
+    route((req, res) => {
+      const reg = requireEmbedded();
+      const body = parseOr400(registration.omit({ eventId: true, personId: true }).extend({ accessCode: z.string().min(8).max(128).optional() }).strict(), req.body);
+      const { accessCode, ...rest } = body;
+      const saved = reg.upsert({ ...rest, eventId: String(req.params.eventId), personId: String(req.params.personId) }, accessCode);
+      res.json({ registration: saved });
+    }),
+  );
+  admin.post(
+    '/registrations/:personId/revoke',
+    route((req, res) => {
+      const body = parseOr400(revokeBody, req.body ?? {});
+      const saved = requireEmbedded().setStatus(String(req.params.eventId), String(req.params.personId), body.status);
+      if (!saved) throw new ProtocolError(ErrorCode.NOT_FOUND, `no registration ${String(req.params.personId)} for this event`);
+      res.json({ registration: saved });
+    }),
+  );
+  admin.post(
+    '/registrations/import',
+    express.text({ type: ['text/csv', 'text/plain'], limit: '5mb' }),
+    route((req, res) => {
+      const reg = requireEmbedded();
+      if (typeof req.body !== 'string') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'send the CSV as text/csv');
+      try {
+        res.json(reg.importCsv(req.body, String(req.params.eventId)));
+      } catch (error) {
+        if (error instanceof CsvImportError) return sendError(res, ErrorCode.CSV_INVALID, error.message, { lines: error.lines.slice(0, 100) });
+        throw error;
+      }
+    }),
+  );
+  admin.get(
+    '/audit',
+    route(async (req, res) => {
+      const q = parseOr400(auditQuery, req.query);
+      const records = await service.audit.query({ ...q, eventId: String(req.params.eventId) });
+      if (q.format === 'csv') {
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="audit-${String(req.params.eventId)}.csv"`);
+        res.send(auditToCsv(records));
+      } else res.json({ records });
+    }),
+  );
+  admin.get(
+    '/sessions',
+    route((req, res) => {
+      res.json({ sessions: service.sessions.list(String(req.params.eventId)) });
+    }),
+  );
+  admin.put(
+    '/sessions/:sessionId',
+    route((req, res) => {
+      const input = parseOr400(sessionRules.omit({ sessionId: true, eventId: true }), req.body);
+      const saved = service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) });
+      res.json({ session: saved });
+    }),
+  );
+  router.use('/api/admin/events/:eventId', admin);
+
+  log.debug('accreditation routes mounted');
+  return router;
+}

@@ -1,0 +1,42 @@
+import type { NextFunction, Request, Response } from 'express';
+import type { z } from 'zod';
+import { ErrorCode, ProtocolError, type ErrorBody } from '../../protocol/errors.js';
+
+const STATUS: Partial<Record<ErrorCode, number>> = {
+  BAD_REQUEST: 400,
+  CSV_INVALID: 400,
+  UNAUTHENTICATED: 401,
+  FORBIDDEN: 403,
+  NOT_ACCREDITED: 403,
+  NOT_FOUND: 404,
+  ROUTE_NOT_FOUND: 404,
+  PAYLOAD_TOO_LARGE: 413,
+  RATE_LIMITED: 429,
+  NOT_SUPPORTED: 501,
+  UNAVAILABLE: 503,
+};
+
+export function sendError(res: Response, code: ErrorCode, message: string, extra: Record<string, unknown> = {}): void {
+  res.status(STATUS[code] ?? 500).json({ error: { code, message } satisfies ErrorBody, ...extra });
+}
+
+/** Parses a body or query against a schema, or throws BAD_REQUEST naming the first problems. */
+export function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
+  const parsed = schema.safeParse(value);
+  if (!parsed.success) {
+    throw new ProtocolError(ErrorCode.BAD_REQUEST, parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+  }
+  return parsed.data;
+}
+
+/** Lets async handlers throw: ProtocolErrors become their code, anything else goes to the error handler. */
+export function route(handler: (req: Request, res: Response) => Promise<void> | void) {
+  return (req: Request, res: Response, next: NextFunction): void => {
+    Promise.resolve()
+      .then(() => handler(req, res))
+      .catch((error: unknown) => {
+        if (error instanceof ProtocolError) sendError(res, error.code, error.message);
+        else next(error);
+      });
+  };
+}
