@@ -37,6 +37,10 @@ export class SessionDirectory {
     return this.data.sessions.filter((s) => !eventId || s.eventId === eventId);
   }
 
+  events(): EventInfo[] {
+    return [...this.data.events];
+  }
+
   event(eventId: string): EventInfo | undefined {
     return this.data.events.find((e) => e.eventId === eventId);
   }

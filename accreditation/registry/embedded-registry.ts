@@ -32,7 +32,7 @@ export const CSV_COLUMNS = [
 
 export class CsvImportError extends Error {
   constructor(readonly lines: Array<{ line: number; message: string }>) {
-    super(`the CSV has ${lines.length} invalid line(s); nothing was imported`);
+    super(`the CSV has ${lines.length} invalid line(s); nothing was imported (line ${lines[0]?.line}: ${lines[0]?.message})`);
   }
 }
 

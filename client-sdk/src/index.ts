@@ -7,5 +7,6 @@ export {
   type LocalTrack,
   type InboundStats,
 } from './meeting-client.js';
+export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary } from './accreditation-api.js';
 export { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
-export type { PeerInfo, ProducerInfo, MediaKind, MediaSource } from '../../protocol/signaling.js';
+export type { PeerInfo, RosterEntry, EntityInfo, ProducerInfo, MediaKind, MediaSource } from '../../protocol/signaling.js';

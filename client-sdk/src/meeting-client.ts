@@ -6,6 +6,7 @@ import type {
   MediaSource,
   PeerInfo,
   ProducerInfo,
+  RosterEntry,
   RequestData,
   RequestMethod,
   ResponseData,
@@ -52,8 +53,12 @@ export type MeetingClientEvents = {
   peerLeft: PeerInfo;
   trackAdded: RemoteTrack;
   trackRemoved: RemoteTrack;
-  /** The session ended: left, removed, room closed, or connection lost. */
-  closed: { reason: string };
+  /** Waiting in the lobby until the secretariat admits (join() then continues) or denies. */
+  lobby: Record<string, never>;
+  /** Moderators: who waits in the lobby now. */
+  lobbyChanged: { waiting: RosterEntry[] };
+  /** The session ended: left, removed (with the reason the server gave), room closed, or connection lost. */
+  closed: { reason: string; message?: string };
   /** A background step failed (e.g. consuming a new producer); the client stays usable. */
   error: MeetingClientError;
 };
@@ -119,7 +124,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     });
     this.listen(socket);
 
-    const { rtpCapabilities } = await this.request('getRouterRtpCapabilities', {});
+    const { rtpCapabilities } = await this.waitThroughLobby(() => this.request('getRouterRtpCapabilities', {}));
     const device = new Device();
     await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
     this.device = device;
@@ -128,6 +133,45 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     for (const peer of joined.peers) this.peers.set(peer.id, peer);
     await Promise.all(joined.producers.map((p) => this.consume(p)));
     return joined.self;
+  }
+
+  /** Runs `first`; if the server holds us in the lobby, waits for admission and runs it again. */
+  private async waitThroughLobby<T>(first: () => Promise<T>): Promise<T> {
+    try {
+      return await first();
+    } catch (error) {
+      if (!(error instanceof MeetingClientError) || error.code !== 'IN_LOBBY') throw error;
+    }
+    this.emit('lobby', {});
+    await new Promise<void>((resolve, reject) => {
+      const onAdmitted = (): void => {
+        offClosed();
+        resolve();
+      };
+      this.socket?.once('lobbyAdmitted', onAdmitted);
+      const offClosed = this.once('closed', ({ reason, message }) => {
+        this.socket?.off('lobbyAdmitted', onAdmitted);
+        reject(new MeetingClientError(reason, message ?? 'not admitted'));
+      });
+    });
+    return first();
+  }
+
+  // ---- conduct (needs the moderate grant; the server refuses others with FORBIDDEN) -------------
+  getRoster(): Promise<ResponseData['getRoster']> {
+    return this.request('getRoster', {});
+  }
+
+  async admitFromLobby(participantId: string): Promise<void> {
+    await this.request('admitFromLobby', { participantId });
+  }
+
+  async denyFromLobby(participantId: string, reason?: string): Promise<void> {
+    await this.request('denyFromLobby', { participantId, reason });
+  }
+
+  async removeParticipant(participantId: string, reason?: string): Promise<void> {
+    await this.request('removeParticipant', { participantId, reason });
   }
 
   async publishCamera(options: { simulcast?: boolean; constraints?: MediaTrackConstraints } = {}): Promise<LocalTrack> {
@@ -144,14 +188,17 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     return this.publish(track, 'mic');
   }
 
-  /** Publishes any track (a WebAudio oscillator, a canvas capture, a screen share). */
-  async publish(track: MediaStreamTrack, source: MediaSource, options: { simulcast?: boolean } = {}): Promise<LocalTrack> {
+  /**
+   * Publishes any track (a WebAudio oscillator, a canvas capture, a screen share) into the floor or, for
+   * interpreters, into their booth's language channel.
+   */
+  async publish(track: MediaStreamTrack, source: MediaSource, options: { simulcast?: boolean; channel?: string } = {}): Promise<LocalTrack> {
     const transport = await this.ensureSendTransport();
     const producer = await transport.produce({
       track,
       encodings: track.kind === 'video' && options.simulcast ? SIMULCAST_ENCODINGS : undefined,
       codecOptions: track.kind === 'audio' ? { opusStereo: false, opusDtx: true } : undefined,
-      appData: { source },
+      appData: { source, channel: options.channel ?? 'floor' },
     });
     this.producers.set(producer.id, producer);
     const local: LocalTrack = { producerId: producer.id, source, track };
@@ -238,6 +285,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     on('producerPaused', ({ producerId }) => this.consumerFor(producerId)?.pause());
     on('producerResumed', ({ producerId }) => this.consumerFor(producerId)?.resume());
     on('roomClosed', ({ reason }) => this.shutdown(reason));
+    on('removed', ({ reason, message }) => this.shutdown(reason, message));
+    on('lobbyChanged', (data) => this.emit('lobbyChanged', data));
     socket.on('disconnect', () => this.shutdown('DISCONNECTED'));
   }
 
@@ -323,7 +372,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     return transport;
   }
 
-  private shutdown(reason: string): void {
+  private shutdown(reason: string, message?: string): void {
     if (this.closedReason) return;
     this.closedReason = reason;
     for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
@@ -332,7 +381,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.socket?.disconnect();
-    this.emit('closed', { reason });
+    this.emit('closed', { reason, message });
   }
 }
 

@@ -138,14 +138,26 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
     }),
   );
 
+  const requireIdentity = async (req: Request): Promise<void> => {
+    const token = bearer(req);
+    if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token is required (Authorization: Bearer)');
+    await service.identity.verify(token).catch(() => {
+      throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
+    });
+  };
+
+  router.get(
+    '/api/events',
+    route(async (req, res) => {
+      await requireIdentity(req);
+      res.json({ events: service.sessions.events() });
+    }),
+  );
+
   router.get(
     '/api/events/:eventId/sessions',
     route(async (req, res) => {
-      const token = bearer(req);
-      if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token is required (Authorization: Bearer)');
-      await service.identity.verify(token).catch(() => {
-        throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
-      });
+      await requireIdentity(req);
       const eventId = String(req.params.eventId);
       const event = service.sessions.event(eventId);
       if (!event) throw new ProtocolError(ErrorCode.NOT_FOUND, `no event ${eventId}`);

@@ -1,0 +1,47 @@
+// HTTP calls around joining: sign in (embedded mode), list an event's sessions, ask to join one.
+import type { ErrorBody } from '../../protocol/errors.js';
+import { MeetingClientError } from './meeting-client.js';
+
+export interface JoinAnswer {
+  decision: 'allow' | 'lobby';
+  reasons: string[];
+  joinToken: string;
+  session: { sessionId: string; eventId: string; title: string; languages: string[] };
+  participant: { personId: string; name: string; role: string; entity: { name: string; type: string; countryCode?: string } };
+  grants: { publishFloor: boolean; booths: string[]; subscribe: boolean; moderate: boolean };
+}
+
+export interface SessionSummary {
+  sessionId: string;
+  title: string;
+  open: boolean;
+  lobby: boolean;
+  languages: string[];
+}
+
+async function call<T>(url: string, init: RequestInit): Promise<T> {
+  const res = await fetch(url, init);
+  const body = (await res.json().catch(() => ({}))) as { error?: ErrorBody; reasons?: string[] } & T;
+  if (!res.ok) {
+    const error = new MeetingClientError(body.error?.code ?? `HTTP_${res.status}`, body.error?.message ?? res.statusText);
+    (error as MeetingClientError & { reasons?: string[] }).reasons = body.reasons;
+    throw error;
+  }
+  return body;
+}
+
+const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+
+/** Embedded sign-in: e-mail and access code for an identity token. */
+export function signIn(baseUrl: string, email: string, accessCode: string): Promise<{ identityToken: string; name: string }> {
+  return call(`${baseUrl}/api/auth/sign-in`, json({ email, accessCode }));
+}
+
+export function listSessions(baseUrl: string, identityToken: string, eventId: string): Promise<{ event: { eventId: string; title: string }; sessions: SessionSummary[] }> {
+  return call(`${baseUrl}/api/events/${encodeURIComponent(eventId)}/sessions`, { headers: { authorization: `Bearer ${identityToken}` } });
+}
+
+/** Asks to join a session; rejects with NOT_ACCREDITED (and `reasons`) when refused. */
+export function requestJoin(baseUrl: string, identityToken: string, sessionId: string): Promise<JoinAnswer> {
+  return call(`${baseUrl}/api/join`, json({ identityToken, sessionId }));
+}
