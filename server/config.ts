@@ -52,6 +52,7 @@ const envSchema = z.object({
   PLENUM_IDENTITY_PERSON_ID_CLAIM: z.string().optional(),
   PLENUM_IDENTITY_JWKS_CACHE_SECONDS: positiveInt.default(600),
   PLENUM_EMBEDDED_SIGN_IN: bool.optional(),
+  PLENUM_SIGN_IN_FAILURES_PER_MINUTE: positiveInt.default(10),
   PLENUM_EMBEDDED_IDP_SECRET: z.string().min(32, 'PLENUM_EMBEDDED_IDP_SECRET must be at least 32 characters').optional(),
   // Registry: the CRM.
   PLENUM_REGISTRY: z.enum(['embedded', 'rest']).default('embedded'),
@@ -113,6 +114,7 @@ export interface Config {
     };
     embeddedSignIn: boolean;
     embeddedSecret: string;
+    signInFailuresPerMinute: number;
   };
   registry: {
     kind: 'embedded' | 'rest';
@@ -234,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       external,
       embeddedSignIn,
       embeddedSecret: e.PLENUM_EMBEDDED_IDP_SECRET ?? randomBytes(32).toString('base64url'),
+      signInFailuresPerMinute: e.PLENUM_SIGN_IN_FAILURES_PER_MINUTE,
     },
     registry: {
       kind: e.PLENUM_REGISTRY,

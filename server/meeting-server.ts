@@ -81,6 +81,7 @@ export class MeetingServer {
             tokens,
             adminApiKey: config.adminApiKey,
             webhookSecret: config.registry.webhookSecret,
+            signInFailuresPerMinute: config.identity.signInFailuresPerMinute,
             log: log.child({ component: 'accreditation' }),
           }),
         ],

@@ -19,6 +19,7 @@ export interface AccreditationRoutesDeps {
   tokens: JoinTokenService;
   adminApiKey?: string;
   webhookSecret?: string;
+  signInFailuresPerMinute: number;
   log: Logger;
 }
 
@@ -77,21 +78,22 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
 
   router.use(express.json({ limit: '16kb' }));
 
-  // Brute force on access codes: a few tries per address and minute.
+  // Brute force on access codes: only failures count, per client address and e-mail.
   const signInLimiters = new Map<string, RateLimiter>();
   router.post(
     '/api/auth/sign-in',
     route(async (req, res) => {
       if (!signIn || !embedded) throw new ProtocolError(ErrorCode.ROUTE_NOT_FOUND, 'the embedded sign-in is off');
-      const key = req.ip ?? 'unknown';
-      if (signInLimiters.size > 10_000) signInLimiters.clear();
-      const limiter = signInLimiters.get(key) ?? new RateLimiter(10 / 60, 10);
-      signInLimiters.set(key, limiter);
-      if (!limiter.tryTake()) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many sign-in attempts; wait a minute');
       const body = parseOr400(signInBody, req.body);
       const email = body.email.toLowerCase();
+      const key = `${req.ip ?? 'unknown'}|${email}`;
+      if (signInLimiters.size > 10_000) signInLimiters.clear();
+      const limiter = signInLimiters.get(key) ?? new RateLimiter(deps.signInFailuresPerMinute / 60, deps.signInFailuresPerMinute);
+      signInLimiters.set(key, limiter);
+      if (!limiter.available()) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many failed sign-in attempts; wait a minute');
       const person = embedded.list().find((r) => r.email === email);
       if (!embedded.checkAccessCode(email, body.accessCode) || !person) {
+        limiter.tryTake();
         throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'unknown e-mail or wrong access code');
       }
       res.json({ identityToken: signIn.issue({ email, name: person.name, personId: person.personId }), name: person.name });

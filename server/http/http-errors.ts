@@ -12,6 +12,7 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ROUTE_NOT_FOUND: 404,
   PAYLOAD_TOO_LARGE: 413,
   RATE_LIMITED: 429,
+  LIMIT_REACHED: 429,
   NOT_SUPPORTED: 501,
   UNAVAILABLE: 503,
 };

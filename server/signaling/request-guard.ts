@@ -36,7 +36,7 @@ function describeIssues(method: string, error: z.ZodError): string {
 export function toErrorBody(error: unknown, log: Logger, method: string): ErrorBody {
   if (error instanceof ProtocolError) return error.toBody();
   if (error instanceof MediaNotFoundError) return { code: ErrorCode.NOT_FOUND, message: error.message };
-  if (error instanceof MediaLimitError) return { code: ErrorCode.FORBIDDEN, message: error.message };
+  if (error instanceof MediaLimitError) return { code: ErrorCode.LIMIT_REACHED, message: error.message };
   if (error instanceof MediaStateError) return { code: ErrorCode.INVALID_STATE, message: error.message };
   // mediasoup rejects bad RTP/DTLS parameters with TypeError; its messages name the field, not our internals.
   if (error instanceof TypeError && (error.stack ?? '').includes('mediasoup')) {
