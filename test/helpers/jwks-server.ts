@@ -28,15 +28,14 @@ export class JwksServer {
   private constructor(private readonly server: Server) {}
 
   static async start(keys: SigningKey[]): Promise<JwksServer> {
-    let self: JwksServer | undefined;
-    const server = createServer((_req, res) => {
-      self!.fetches += 1;
-      res.writeHead(200, { 'content-type': 'application/json' });
-      res.end(JSON.stringify({ keys: self!.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg, use: 'sig' })) }));
-    });
-    self = new JwksServer(server);
+    const self = new JwksServer(createServer());
     self.keys = keys;
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    self.server.on('request', (_req, res) => {
+      self.fetches += 1;
+      res.writeHead(200, { 'content-type': 'application/json' });
+      res.end(JSON.stringify({ keys: self.keys.map((k) => ({ ...k.publicKey.export({ format: 'jwk' }), kid: k.kid, alg: k.alg, use: 'sig' })) }));
+    });
+    await new Promise<void>((resolve) => self.server.listen(0, '127.0.0.1', resolve));
     return self;
   }
 
