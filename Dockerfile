@@ -19,9 +19,14 @@ COPY --from=build /app/package.json ./
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist
 COPY --from=build /app/client-sdk/demo ./client-sdk/demo
+COPY --from=build /app/docs/openapi ./docs/openapi
+COPY --from=build /app/docs/registry-mappings ./docs/registry-mappings
 ENV NODE_ENV=production \
     PLENUM_HOST=0.0.0.0 \
-    PLENUM_PORT=3000
+    PLENUM_PORT=3000 \
+    PLENUM_DATA_DIR=/data
+RUN mkdir -p /data && chown node:node /data
+VOLUME /data
 USER node
 # HTTP + signaling, and one UDP+TCP port per mediasoup worker (PLENUM_MEDIA_PORT_BASE + index).
 EXPOSE 3000 40000-40015/udp 40000-40015/tcp

@@ -16,3 +16,4 @@ function findRoot(): string {
 export const projectRoot = findRoot();
 export const demoDir = join(projectRoot, 'client-sdk', 'demo');
 export const sdkBundleDir = join(projectRoot, 'dist', 'public', 'sdk');
+export const openApiDir = join(projectRoot, 'docs', 'openapi');

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinTokenService } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { demoDir, sdkBundleDir } from '../project-paths.js';
+import { demoDir, openApiDir, sdkBundleDir } from '../project-paths.js';
 import { sendError } from './http-errors.js';
 
 export interface HttpAppDeps {
@@ -78,6 +78,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
 
   app.use('/sdk', express.static(sdkBundleDir, { fallthrough: true }));
+  app.use('/api/docs', express.static(openApiDir, { fallthrough: true }));
   app.use('/', express.static(demoDir, { index: 'index.html' }));
 
   app.use((_req, res) => sendError(res, ErrorCode.ROUTE_NOT_FOUND, 'not found'));

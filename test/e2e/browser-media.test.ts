@@ -73,7 +73,7 @@ describe('two real Chromium pages in one room through the demo page and the SDK'
 
     // What a person sees: Alice's tile on Bob's page, with a playing video.
     const aliceTile = pageB.locator(`.tile[data-peer="${aliceId}"]`);
-    await expect.poll(() => aliceTile.locator('.label').textContent(), { timeout: 10_000 }).toBe('Alice');
+    await expect.poll(() => aliceTile.locator('.label').textContent(), { timeout: 10_000 }).toBe('Alice — Dev mode (delegate)');
     await pageB.waitForFunction((id) => {
       const video = document.querySelector<HTMLVideoElement>(`.tile[data-peer="${id}"] video`);
       return video !== null && video.videoWidth > 0 && video.currentTime > 0;

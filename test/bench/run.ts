@@ -1,0 +1,12 @@
+// `npm run bench`: every benchmark in turn; each prints one JSON document. BENCH=name runs one.
+const benches: Record<string, () => Promise<unknown>> = {
+  'accreditation-join': () => import('./accreditation-join.js'),
+};
+
+const only = process.env.BENCH;
+for (const [name, load] of Object.entries(benches)) {
+  if (only && only !== name) continue;
+  process.stderr.write(`[bench] ${name}\n`);
+  await load();
+}
+process.exit(0);
