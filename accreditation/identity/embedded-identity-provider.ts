@@ -22,12 +22,12 @@ export class EmbeddedIdentityProvider {
       clockSkewSeconds: 5,
       emailClaim: 'email',
       nameClaim: 'name',
-      personIdClaim: 'person_id',
     });
   }
 
-  issue(person: { email: string; name: string; personId: string }): string {
-    return jwt.sign({ email: person.email, name: person.name, person_id: person.personId }, this.secret, {
+  /** The token names the person by e-mail only: person ids are per event, and the registry maps e-mail to each. */
+  issue(person: { email: string; name: string }): string {
+    return jwt.sign({ email: person.email, name: person.name }, this.secret, {
       algorithm: 'HS256',
       issuer: EMBEDDED_ISSUER,
       audience: EMBEDDED_AUDIENCE,

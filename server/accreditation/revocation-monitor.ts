@@ -1,7 +1,7 @@
 import type { AccreditationService } from '../../accreditation/accreditation-service.js';
 import type { AuditSource } from '../../accreditation/audit-log.js';
 import { CloseReason } from '../../protocol/errors.js';
-import type { JoinGrants } from '../auth/join-token.js';
+import { DEV_MODE_STATUS, type JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 
@@ -57,7 +57,8 @@ export class RevocationMonitor {
     return this.sweeping;
   }
 
-  private async recheck(match: (g: JoinGrants) => boolean, source: AuditSource): Promise<number> {
+  private async recheck(predicate: (g: JoinGrants) => boolean, source: AuditSource): Promise<number> {
+    const match = (g: JoinGrants): boolean => g.accreditation.status !== DEV_MODE_STATUS && predicate(g);
     const targets: Array<{ grants: JoinGrants; remove: (message: string) => void }> = [];
     for (const room of this.rooms.all) {
       for (const p of room.participants.values()) {

@@ -26,6 +26,9 @@ export const joinGrantsSchema = z.object({
 });
 export type JoinGrants = z.infer<typeof joinGrantsSchema>;
 
+/** Marks dev-mode grants: no registry stands behind them, so revalidation leaves them alone. */
+export const DEV_MODE_STATUS = 'dev-mode';
+
 export interface JoinClaims {
   /** The participant's stable identity. */
   subject: string;

@@ -96,7 +96,7 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
         limiter.tryTake();
         throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'unknown e-mail or wrong access code');
       }
-      res.json({ identityToken: signIn.issue({ email, name: person.name, personId: person.personId }), name: person.name });
+      res.json({ identityToken: signIn.issue({ email, name: person.name }), name: person.name });
     }),
   );
 

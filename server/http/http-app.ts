@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { JoinTokenService } from '../auth/join-token.js';
+import { DEV_MODE_STATUS, type JoinTokenService } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { demoDir, openApiDir, sdkBundleDir } from '../project-paths.js';
@@ -72,7 +72,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       subscribe: true,
       moderate: false,
       lobby: false,
-      accreditation: { status: 'dev-mode', source: 'none' },
+      accreditation: { status: DEV_MODE_STATUS, source: 'none' },
     });
     res.json({ token });
   });

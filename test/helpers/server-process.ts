@@ -1,9 +1,7 @@
 import { spawn, type ChildProcess } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { projectRoot } from '../../server/project-paths.js';
+import { loopbackEnv } from './test-server.js';
 
 export interface ServerProcess {
   child: ChildProcess;
@@ -18,14 +16,8 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
     cwd: projectRoot,
     env: {
       ...process.env,
-      PLENUM_HOST: '127.0.0.1',
-      PLENUM_PORT: '0',
-      PLENUM_MEDIA_WORKERS: '1',
-      PLENUM_MEDIA_LISTEN_IP: '127.0.0.1',
-      PLENUM_MEDIA_ANNOUNCED_ADDRESS: '127.0.0.1',
-      PLENUM_MEDIA_PORT_BASE: '0',
+      ...loopbackEnv(),
       PLENUM_LOG_LEVEL: 'info',
-      PLENUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'plenum-proc-')),
       ...env,
     },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -5,19 +5,21 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { MeetingServer } from '../../server/meeting-server.js';
 
-/** A real meeting server on a free loopback port with one real mediasoup worker and its own data directory. */
-export function startTestServer(env: Record<string, string> = {}): Promise<MeetingServer> {
-  const config = loadConfig({
+/** A test server's environment: loopback, free ports, one worker, a fresh data directory. */
+export function loopbackEnv(): Record<string, string> {
+  return {
     PLENUM_HOST: '127.0.0.1',
     PLENUM_PORT: '0',
     PLENUM_MEDIA_WORKERS: '1',
     PLENUM_MEDIA_LISTEN_IP: '127.0.0.1',
     PLENUM_MEDIA_ANNOUNCED_ADDRESS: '127.0.0.1',
     PLENUM_MEDIA_PORT_BASE: '0',
-    PLENUM_DEV_MODE: 'true',
-    PLENUM_ROOM_IDLE_CLOSE_MS: '2000',
     PLENUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'plenum-test-')),
-    ...env,
-  });
+  };
+}
+
+/** A real meeting server on a free loopback port with one real mediasoup worker and its own data directory. */
+export function startTestServer(env: Record<string, string> = {}): Promise<MeetingServer> {
+  const config = loadConfig({ ...loopbackEnv(), PLENUM_DEV_MODE: 'true', PLENUM_ROOM_IDLE_CLOSE_MS: '2000', ...env });
   return MeetingServer.start(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
 }

@@ -9,7 +9,7 @@ import { signWebhook } from '../../accreditation/webhook-signature.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { CrmProcess, registrant } from '../helpers/crm-process.js';
 import { IDP_AUDIENCE, IDP_ISSUER, idToken, JwksServer, rsaKey, type SigningKey } from '../helpers/jwks-server.js';
-import { call, connectSignaling } from '../helpers/signaling-client.js';
+import { call, connectSignaling, devToken } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -208,7 +208,11 @@ describe('the server with a REST CRM: outage policy, audit source, webhook revoc
   });
 
   it('periodic revalidation removes a participant whose CRM status changed, with no webhook; a CRM outage removes nobody', async () => {
-    const s = await server('fail-closed', { PLENUM_REVALIDATE_INTERVAL_SECONDS: '1' });
+    const s = await server('fail-closed', { PLENUM_REVALIDATE_INTERVAL_SECONDS: '1', PLENUM_DEV_MODE: 'true' });
+    // A dev-mode participant has no registration behind it; revalidation must leave it alone.
+    const dev = await connectSignaling(s.url, await devToken(s.url, 'Dev', 'crm-plenary'));
+    const devCaps = (await call(dev, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };
+    expect((await call(dev, 'join', { rtpCapabilities: devCaps.data.rtpCapabilities })).ok).toBe(true);
     const joined = await join(s, 'delegate30@example.org');
     const socket = await connectSignaling(s.url, joined.body.joinToken);
     const caps = (await call(socket, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };
@@ -226,6 +230,8 @@ describe('the server with a REST CRM: outage policy, audit source, webhook revoc
     await waitFor(() => removedAt > 0, { what: 'removal by revalidation' });
     const audit = await s.accreditation.service.audit.query({ decision: 'revoke' });
     expect(audit).toMatchObject([{ personId: '30', source: 'revalidation', reasons: ['REGISTRATION_WITHDRAWN'] }]);
+    expect(dev.connected).toBe(true);
     socket.close();
+    dev.close();
   });
 });
