@@ -20,6 +20,7 @@ const people: Array<Omit<RegistrationInput, 'eventId'>> = [
   { personId: 'p-int-fr-2', name: 'Julien Petit', email: 'julien.petit@interpreters.example', entity: { name: 'Secretariat interpretation service', type: 'secretariat' }, role: 'interpreter', languages: [{ from: 'en', to: 'fr' }], status: 'approved' },
   { personId: 'p-int-es-1', name: 'Lucía Fernández', email: 'lucia.fernandez@interpreters.example', entity: { name: 'Secretariat interpretation service', type: 'secretariat' }, role: 'interpreter', languages: [{ from: 'en', to: 'es' }, { from: 'fr', to: 'es' }], status: 'approved' },
   { personId: 'p-int-en-1', name: 'Grace Taylor', email: 'grace.taylor@interpreters.example', entity: { name: 'Secretariat interpretation service', type: 'secretariat' }, role: 'interpreter', languages: [{ from: 'fr', to: 'en' }, { from: 'es', to: 'en' }], status: 'approved' },
+  { personId: 'p-int-ar-1', name: 'Yasmin Khalil', email: 'yasmin.khalil@interpreters.example', entity: { name: 'Secretariat interpretation service', type: 'secretariat' }, role: 'interpreter', languages: [{ from: 'en', to: 'ar' }, { from: 'fr', to: 'ar' }], status: 'approved' },
   { personId: 'p-sec-1', name: 'Sofia Rossi', email: 'sofia.rossi@secretariat.example', entity: { name: 'Secretariat', type: 'secretariat' }, role: 'secretariat', status: 'approved' },
   { personId: 'p-chair-1', name: 'Kwame Mensah', email: 'kwame.mensah@demo.gh', entity: { name: 'Ghana', type: 'member_state', countryCode: 'GH' }, role: 'chair', status: 'approved' },
   { personId: 'p-cap-1', name: 'Noor Rahman', email: 'noor.rahman@captions.example', entity: { name: 'Secretariat captioning', type: 'secretariat' }, role: 'captioner', status: 'approved' },
@@ -36,7 +37,7 @@ export function demoSessions(): { events: Array<{ eventId: string; title: string
   return {
     events: [{ eventId: DEMO_EVENT_ID, title: 'Council Working Group — demo event' }],
     sessions: [
-      { sessionId: 'demo-plenary', eventId: DEMO_EVENT_ID, title: 'Plenary — opening', open: true, lobby: false, languages: ['en', 'fr', 'es'] },
+      { sessionId: 'demo-plenary', eventId: DEMO_EVENT_ID, title: 'Plenary — opening', open: true, lobby: false, languages: ['en', 'fr', 'es', 'ar'] },
       {
         sessionId: 'demo-member-states',
         eventId: DEMO_EVENT_ID,

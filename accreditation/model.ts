@@ -100,6 +100,8 @@ export interface SessionGrants {
   publishFloor: boolean;
   /** Booth languages this person may publish into (interpreters). */
   booths: string[];
+  /** May publish caption text (captioners). */
+  captions: boolean;
   subscribe: boolean;
   /** Conducting rights: lobby, roster details, removal. */
   moderate: boolean;

@@ -33,6 +33,7 @@ export function decide(registration: Registration | null, session: SessionRules)
   const grants = {
     publishFloor: session.speakerRoles.includes(registration.role),
     booths,
+    captions: registration.role === 'captioner',
     subscribe: true,
     moderate: conducting,
   };

@@ -23,6 +23,8 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** The action is valid but not in the current state (e.g. consuming before a receive transport exists). */
   INVALID_STATE: 'INVALID_STATE',
+  /** Another interpreter holds this booth's live microphone. */
+  BOOTH_OCCUPIED: 'BOOTH_OCCUPIED',
   /** A configured limit (transports, producers, consumers per participant) is reached. */
   LIMIT_REACHED: 'LIMIT_REACHED',
   /** The client cannot receive this producer's codec. */

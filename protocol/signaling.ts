@@ -115,7 +115,16 @@ export const requestSchemas = {
     .object({ consumerId: id, spatialLayer: z.number().int().min(0).max(3), temporalLayer: z.number().int().min(0).max(3).optional() })
     .strict(),
   leave: empty,
-  // Conduct (the `moderate` grant): the lobby, the detailed roster, removal.
+  // Interpretation: what a participant listens to; the booth console; captions.
+  selectChannel: z.object({ channel }).strict(),
+  boothGoLive: z.object({ language: channel }).strict(),
+  boothGoOff: z.object({ language: channel }).strict(),
+  boothCough: z.object({ language: channel, active: z.boolean() }).strict(),
+  boothHandover: z.object({ language: channel, action: z.enum(['offer', 'request', 'accept', 'take']) }).strict(),
+  boothChat: z.object({ language: channel, text: z.string().trim().min(1).max(1000) }).strict(),
+  publishCaption: z.object({ language: channel, text: z.string().max(2000), final: z.boolean() }).strict(),
+  // Conduct (the `moderate` grant): the lobby, the detailed roster, removal, interpreter assignment.
+  assignInterpreter: z.object({ participantId: id, language: channel }).strict(),
   getRoster: empty,
   admitFromLobby: z.object({ participantId: id }).strict(),
   denyFromLobby: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
@@ -148,6 +157,22 @@ export interface PeerInfo {
   name: string;
   role: string;
   entity: EntityInfo;
+}
+
+/** Whether a language channel has a live interpreter right now; without one, listeners hear the floor. */
+export interface ChannelInfo {
+  language: string;
+  live: boolean;
+}
+
+export interface BoothState {
+  language: string;
+  interpreters: Array<{ id: string; name: string }>;
+  /** Who holds the booth's microphone; null when nobody is live. */
+  live: string | null;
+  coughing: boolean;
+  /** A handover in progress: offered by the live interpreter, or requested by a partner. */
+  handover: { kind: 'offer' | 'request'; from: string; since: number; takeAfterMs: number } | null;
 }
 
 /** The secretariat's view of a participant adds the accreditation behind their admission. */
@@ -184,7 +209,7 @@ export interface ConsumerInfo {
 
 export interface ResponseData {
   getRouterRtpCapabilities: { rtpCapabilities: unknown };
-  join: { self: PeerInfo; peers: PeerInfo[]; producers: ProducerInfo[] };
+  join: { self: PeerInfo; peers: PeerInfo[]; producers: ProducerInfo[]; channels: ChannelInfo[]; booths: BoothState[] };
   createWebRtcTransport: TransportInfo;
   connectWebRtcTransport: Record<string, never>;
   restartIce: { iceParameters: unknown };
@@ -197,6 +222,14 @@ export interface ResponseData {
   resumeConsumer: Record<string, never>;
   setConsumerPreferredLayers: Record<string, never>;
   leave: Record<string, never>;
+  selectChannel: { channel: string; live: boolean };
+  boothGoLive: Record<string, never>;
+  boothGoOff: Record<string, never>;
+  boothCough: Record<string, never>;
+  boothHandover: Record<string, never>;
+  boothChat: Record<string, never>;
+  publishCaption: Record<string, never>;
+  assignInterpreter: Record<string, never>;
   getRoster: { participants: RosterEntry[]; lobby: RosterEntry[] };
   admitFromLobby: Record<string, never>;
   denyFromLobby: Record<string, never>;
@@ -219,6 +252,12 @@ export interface ServerEvents {
   lobbyAdmitted: Record<string, never>;
   /** To moderators: who waits in the lobby now. */
   lobbyChanged: { waiting: RosterEntry[] };
+  /** To everyone: which language channels have a live interpreter. */
+  channelsChanged: { channels: ChannelInfo[] };
+  /** To a booth's interpreters: who is in the booth, who is live, handovers. */
+  boothState: BoothState;
+  boothChat: { language: string; from: { id: string; name: string }; text: string; at: number };
+  caption: { language: string; text: string; final: boolean; at: number };
   /** This participant was removed (revoked accreditation, secretariat, lobby denial); the connection closes. */
   removed: { reason: CloseReason; message: string };
   /** An error for a message that carried no acknowledgement callback. */

@@ -34,6 +34,7 @@ const envSchema = z.object({
   PLENUM_SIGNALING_RATE_PER_SECOND: positiveInt.default(50),
   PLENUM_SIGNALING_RATE_BURST: positiveInt.default(200),
   PLENUM_ROOM_IDLE_CLOSE_MS: positiveInt.default(30_000),
+  PLENUM_HANDOVER_TAKE_AFTER_MS: positiveInt.default(10_000),
   PLENUM_DATA_DIR: z.string().default('data'),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
@@ -98,6 +99,7 @@ export interface Config {
   };
   signaling: { maxMessageBytes: number; ratePerSecond: number; rateBurst: number };
   roomIdleCloseMs: number;
+  handoverTakeAfterMs: number;
   shutdownGraceMs: number;
   dataDir: string;
   adminApiKey?: string;
@@ -229,6 +231,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       rateBurst: e.PLENUM_SIGNALING_RATE_BURST,
     },
     roomIdleCloseMs: e.PLENUM_ROOM_IDLE_CLOSE_MS,
+    handoverTakeAfterMs: e.PLENUM_HANDOVER_TAKE_AFTER_MS,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
     adminApiKey: e.PLENUM_ADMIN_API_KEY,

@@ -1,4 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
+import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WorkerPool } from '../media/index.js';
 import { CloseReason } from '../protocol/errors.js';
@@ -8,6 +9,7 @@ import { RevocationMonitor } from './accreditation/revocation-monitor.js';
 import { JoinTokenService } from './auth/join-token.js';
 import { LocalJtiStore } from './auth/jti-store.js';
 import { accreditationRoutes } from './http/accreditation-routes.js';
+import { TranscriptStore } from './interpretation/transcript-store.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/http-app.js';
 import type { Logger } from './logger.js';
@@ -60,12 +62,17 @@ export class MeetingServer {
           maxConsumers: m.maxConsumers,
           initialAvailableOutgoingBitrate: 1_000_000,
         },
-        config.roomIdleCloseMs,
+        (roomId) => ({
+          idleCloseMs: config.roomIdleCloseMs,
+          languages: accreditation.service.sessions.get(roomId)?.languages ?? [],
+          handoverTakeAfterMs: config.handoverTakeAfterMs,
+        }),
         log.child({ component: 'rooms' }),
       );
       const metrics = new Metrics(pool, rooms);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds);
+      const transcripts = new TranscriptStore(join(resolve(config.dataDir), 'transcripts'));
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
       accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
       revocation.start(config.registry.revalidateIntervalMs);
@@ -77,6 +84,7 @@ export class MeetingServer {
         routers: [
           accreditationRoutes({
             accreditation,
+            transcripts,
             monitor: revocation,
             tokens,
             adminApiKey: config.adminApiKey,
@@ -97,6 +105,7 @@ export class MeetingServer {
         log: log.child({ component: 'signaling' }),
         observe: (method, outcome) => metrics.countRequest(method, outcome, isRequestMethod(method)),
         audit: accreditation.service.audit,
+        transcripts,
       });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -4,6 +4,8 @@ import type { Ack, ErrorBody } from '../../protocol/errors.js';
 import type {
   MediaKind,
   MediaSource,
+  BoothState,
+  ChannelInfo,
   PeerInfo,
   ProducerInfo,
   RosterEntry,
@@ -13,6 +15,7 @@ import type {
   ServerEvents,
   TransportInfo,
 } from '../../protocol/signaling.js';
+import { ChannelMixer } from './channel-mixer.js';
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface MeetingClientOptions {
@@ -22,6 +25,13 @@ export interface MeetingClientOptions {
   url?: string;
   /** Per-request timeout. */
   requestTimeoutMs?: number;
+  /**
+   * Play remote audio through the SDK's channel mixer (default true). Turn it off to attach the tracks to
+   * your own elements; channel selection then only changes what the server sends.
+   */
+  playAudio?: boolean;
+  /** Volume of the floor under an interpretation, 0..1 (default 0.15; 0 turns it off). */
+  floorVolume?: number;
 }
 
 export interface RemoteTrack {
@@ -30,6 +40,8 @@ export interface RemoteTrack {
   peerId: string;
   kind: MediaKind;
   source: MediaSource;
+  /** 'floor' or the language of the booth it comes from. */
+  channel: string;
   track: MediaStreamTrack;
 }
 
@@ -59,6 +71,14 @@ export type MeetingClientEvents = {
   lobbyChanged: { waiting: RosterEntry[] };
   /** The session ended: left, removed (with the reason the server gave), room closed, or connection lost. */
   closed: { reason: string; message?: string };
+  /** Which language channels have a live interpreter changed. */
+  channelsChanged: { channels: ChannelInfo[] };
+  /** What the listener hears changed: their choice, or its availability (false: the floor stands in). */
+  listening: { channel: string; interpretationAvailable: boolean };
+  /** Interpreters: their booth's state (who is live, handover in progress). */
+  boothState: BoothState;
+  boothChat: ServerEvents['boothChat'];
+  caption: ServerEvents['caption'];
   /** A background step failed (e.g. consuming a new producer); the client stays usable. */
   error: MeetingClientError;
 };
@@ -97,10 +117,80 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private readonly producers = new Map<string, types.Producer>();
   private readonly timeoutMs: number;
   private closedReason: string | undefined;
+  private mixer: ChannelMixer | undefined;
+  /** Language channels of the session and whether each has a live interpreter. */
+  channels: ChannelInfo[] = [];
+  /** Booths this participant works in. */
+  readonly booths = new Map<string, BoothState>();
+  selectedChannel = 'floor';
+  private floorVolume: number;
 
   constructor(private readonly options: MeetingClientOptions) {
     super();
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
+    this.floorVolume = options.floorVolume ?? 0.15;
+  }
+
+  /** The audio mix (when the SDK plays audio): its AnalyserNode shows what the listener hears. */
+  get audio(): ChannelMixer | undefined {
+    return this.mixer;
+  }
+
+  get interpretationAvailable(): boolean {
+    return this.selectedChannel === 'floor' || this.channels.some((c) => c.language === this.selectedChannel && c.live);
+  }
+
+  /**
+   * Listen to the floor or to a language. Every channel is already being received (paused); the switch
+   * resumes and pauses on the server and changes gains locally, so no transport is renegotiated.
+   */
+  async selectChannel(channel: string, options: { floorVolume?: number } = {}): Promise<void> {
+    const answer = await this.request('selectChannel', { channel });
+    this.selectedChannel = answer.channel;
+    if (options.floorVolume !== undefined) this.floorVolume = options.floorVolume;
+    // Consumers the server paused while unselected are resumed there; mirror that here.
+    for (const [id, consumer] of this.consumers) {
+      const c = this.remoteTracks.get(id)?.channel;
+      if (c === 'floor' || c === channel) consumer.resume();
+      else consumer.pause();
+    }
+    this.mixer?.set({ selected: channel, floorVolume: this.floorVolume });
+    this.emit('listening', { channel, interpretationAvailable: this.interpretationAvailable });
+  }
+
+  setFloorVolume(volume: number): void {
+    this.floorVolume = volume;
+    this.mixer?.set({ floorVolume: volume });
+  }
+
+  // ---- booth console (interpreters) ---------------------------------------------------------------
+  async boothGoLive(language: string): Promise<void> {
+    await this.request('boothGoLive', { language });
+  }
+
+  async boothGoOff(language: string): Promise<void> {
+    await this.request('boothGoOff', { language });
+  }
+
+  async boothCough(language: string, active: boolean): Promise<void> {
+    await this.request('boothCough', { language, active });
+  }
+
+  async boothHandover(language: string, action: 'offer' | 'request' | 'accept' | 'take'): Promise<void> {
+    await this.request('boothHandover', { language, action });
+  }
+
+  async boothChat(language: string, text: string): Promise<void> {
+    await this.request('boothChat', { language, text });
+  }
+
+  /** Captioners: caption text for a channel ('floor' or a language); final lines go to the transcript. */
+  async publishCaption(language: string, text: string, final: boolean): Promise<void> {
+    await this.request('publishCaption', { language, text, final });
+  }
+
+  async assignInterpreter(participantId: string, language: string): Promise<void> {
+    await this.request('assignInterpreter', { participantId, language });
   }
 
   get joined(): boolean {
@@ -130,6 +220,12 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.device = device;
     const joined = await this.request('join', { rtpCapabilities: device.rtpCapabilities as RequestData<'join'>['rtpCapabilities'] });
     this.self = joined.self;
+    this.channels = joined.channels;
+    for (const booth of joined.booths) this.booths.set(booth.language, booth);
+    if (this.options.playAudio !== false) {
+      this.mixer = new ChannelMixer();
+      this.mixer.set({ selected: 'floor', floorVolume: this.floorVolume, live: this.liveLanguages() });
+    }
     for (const peer of joined.peers) this.peers.set(peer.id, peer);
     await Promise.all(joined.producers.map((p) => this.consume(p)));
     return joined.self;
@@ -282,12 +378,37 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.consume(info).catch((error: unknown) => this.emit('error', asClientError(error)));
     });
     on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
-    on('producerPaused', ({ producerId }) => this.consumerFor(producerId)?.pause());
-    on('producerResumed', ({ producerId }) => this.consumerFor(producerId)?.resume());
+    // Video mirrors the producer's pause (a black tile, not a frozen one). Audio does not: a paused producer
+    // already sends nothing, and waiting for this event on resume would cut the start of a booth handover.
+    on('producerPaused', ({ producerId }) => {
+      const c = this.consumerFor(producerId);
+      if (c?.kind === 'video') c.pause();
+    });
+    on('producerResumed', ({ producerId }) => {
+      const c = this.consumerFor(producerId);
+      if (c?.kind === 'video') c.resume();
+    });
+    on('channelsChanged', ({ channels }) => {
+      const before = this.interpretationAvailable;
+      this.channels = channels;
+      this.mixer?.set({ live: this.liveLanguages() });
+      this.emit('channelsChanged', { channels });
+      if (before !== this.interpretationAvailable) this.emit('listening', { channel: this.selectedChannel, interpretationAvailable: this.interpretationAvailable });
+    });
+    on('boothState', (state) => {
+      this.booths.set(state.language, state);
+      this.emit('boothState', state);
+    });
+    on('boothChat', (message) => this.emit('boothChat', message));
+    on('caption', (caption) => this.emit('caption', caption));
     on('roomClosed', ({ reason }) => this.shutdown(reason));
     on('removed', ({ reason, message }) => this.shutdown(reason, message));
     on('lobbyChanged', (data) => this.emit('lobbyChanged', data));
     socket.on('disconnect', () => this.shutdown('DISCONNECTED'));
+  }
+
+  private liveLanguages(): string[] {
+    return this.channels.filter((c) => c.live).map((c) => c.language);
   }
 
   private consumerFor(producerId: string): types.Consumer | undefined {
@@ -311,11 +432,15 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       peerId: answer.peerId,
       kind: answer.kind,
       source: answer.source,
+      channel: answer.channel,
       track: consumer.track,
     };
     this.remoteTracks.set(consumer.id, remote);
-    // Consumers start paused on the server, so no media is lost before the track is wired up.
-    await this.request('resumeConsumer', { consumerId: consumer.id });
+    if (remote.kind === 'audio') this.mixer?.add(consumer.id, remote.channel, consumer.track);
+    // Consumers start paused on the server, so no media is lost before the track is wired up. Language
+    // channels other than the chosen one stay paused until chosen: switching then costs one resume.
+    if (remote.channel === 'floor' || remote.channel === this.selectedChannel) await this.request('resumeConsumer', { consumerId: consumer.id });
+    else consumer.pause();
     this.emit('trackAdded', remote);
   }
 
@@ -324,6 +449,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const remote = this.remoteTracks.get(consumerId);
     this.consumers.delete(consumerId);
     this.remoteTracks.delete(consumerId);
+    this.mixer?.remove(consumerId);
     consumer?.close();
     if (remote) this.emit('trackRemoved', remote);
   }
@@ -381,6 +507,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.socket?.disconnect();
+    this.mixer?.close();
     this.emit('closed', { reason, message });
   }
 }

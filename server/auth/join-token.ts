@@ -18,7 +18,7 @@ export const joinGrantsSchema = z.object({
   name: z.string().min(1).max(200),
   role: z.string().min(1).max(64),
   entity: z.object({ name: z.string().min(1).max(200), type: z.string().min(1).max(64), countryCode: z.string().max(2).optional() }),
-  publish: z.object({ floor: z.boolean(), booths: z.array(z.string().max(16)).max(32) }),
+  publish: z.object({ floor: z.boolean(), booths: z.array(z.string().max(16)).max(32), captions: z.boolean().default(false) }),
   subscribe: z.boolean(),
   moderate: z.boolean(),
   lobby: z.boolean(),

@@ -9,12 +9,14 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { RevocationMonitor } from '../accreditation/revocation-monitor.js';
 import type { JoinTokenService } from '../auth/join-token.js';
+import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { Logger } from '../logger.js';
 import { RateLimiter } from '../signaling/rate-limiter.js';
 import { parseOr400, route, sendError } from './http-errors.js';
 
 export interface AccreditationRoutesDeps {
   accreditation: Accreditation;
+  transcripts: TranscriptStore;
   monitor: RevocationMonitor;
   tokens: JoinTokenService;
   adminApiKey?: string;
@@ -35,6 +37,11 @@ const auditQuery = z
     format: z.enum(['json', 'csv']).default('json'),
   })
   .strict();
+const transcriptParams = z.object({
+  eventId: z.string(),
+  sessionId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).refine((s) => s !== '.' && s !== '..'),
+  language: z.string().regex(/^(floor|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$/),
+});
 const webhookBody = z.object({ eventId: z.string().min(1).max(128), personId: z.string().min(1).max(128) });
 const revokeBody = z.object({ status: registrationStatus.exclude(['approved', 'pending']).default('revoked') }).strict();
 
@@ -123,7 +130,7 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
         name: r.name,
         role: r.role,
         entity: { name: r.entity.name, type: r.entity.type, countryCode: r.entity.countryCode },
-        publish: { floor: d.grants!.publishFloor, booths: d.grants!.booths },
+        publish: { floor: d.grants!.publishFloor, booths: d.grants!.booths, captions: d.grants!.captions },
         subscribe: d.grants!.subscribe,
         moderate: d.grants!.moderate,
         lobby: d.decision === 'lobby',
@@ -266,6 +273,16 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       const input = parseOr400(sessionRules.omit({ sessionId: true, eventId: true }), req.body);
       const saved = service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) });
       res.json({ session: saved });
+    }),
+  );
+  admin.get(
+    '/sessions/:sessionId/transcripts/:language',
+    route(async (req, res) => {
+      const { sessionId, language } = parseOr400(transcriptParams, req.params);
+      if (service.sessions.get(sessionId)?.eventId !== String(req.params.eventId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no session ${sessionId} in this event`);
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="transcript-${sessionId}-${language}.txt"`);
+      res.send(await deps.transcripts.read(sessionId, language));
     }),
   );
   router.use('/api/admin/events/:eventId', admin);

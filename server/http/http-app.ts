@@ -68,7 +68,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
       name: body.data.name,
       role: 'delegate',
       entity: { name: 'Dev mode', type: 'other' },
-      publish: { floor: true, booths: [] },
+      publish: { floor: true, booths: [], captions: false },
       subscribe: true,
       moderate: false,
       lobby: false,

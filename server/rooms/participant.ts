@@ -24,6 +24,8 @@ export function rosterEntry(id: string, grants: JoinGrants): RosterEntry {
  */
 export class Participant extends EventEmitter<ParticipantEvents> {
   private isClosed = false;
+  /** What this participant listens to: the floor, or a language with the floor underneath. */
+  selectedChannel = 'floor';
 
   constructor(
     readonly id: string,

@@ -1,7 +1,7 @@
 import { RoomMedia, type EndpointLimits, type WorkerPool } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
-import { Room } from './room.js';
+import { Room, type RoomOptions } from './room.js';
 
 /** The rooms this node hosts. Concurrent first joins to one room create it once. */
 export class RoomRegistry {
@@ -12,7 +12,8 @@ export class RoomRegistry {
   constructor(
     private readonly pool: WorkerPool,
     private readonly limits: EndpointLimits,
-    private readonly idleCloseMs: number,
+    /** Options of a room, from its session (languages); unknown rooms (dev mode) get the defaults. */
+    private readonly optionsFor: (roomId: string) => RoomOptions,
     private readonly log: Logger,
   ) {}
 
@@ -45,7 +46,7 @@ export class RoomRegistry {
     if (!worker) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
     const log = this.log.child({ room: roomId });
     const media = await RoomMedia.create(worker, this.limits, log);
-    const room = new Room(roomId, media, this.idleCloseMs, log);
+    const room = new Room(roomId, media, this.optionsFor(roomId), log);
     this.rooms.set(roomId, room);
     room.once('close', () => {
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);

@@ -5,7 +5,16 @@ import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js'
 import type { RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
+import { Interpretation } from '../interpretation/interpretation.js';
 import { Participant, producerInfo, type Notify } from './participant.js';
+
+export interface RoomOptions {
+  idleCloseMs: number;
+  /** Interpreted languages: one channel and one booth each. */
+  languages: string[];
+  /** How long a live interpreter has to answer a handover request before the partner may take the microphone. */
+  handoverTakeAfterMs: number;
+}
 
 /** A connection waiting for the secretariat's decision; it has no media until admitted. */
 export interface LobbyWaiter {
@@ -26,16 +35,18 @@ type RoomEvents = { close: [CloseReason]; participantjoined: [Participant]; part
 export class Room extends EventEmitter<RoomEvents> {
   readonly participants = new Map<string, Participant>();
   readonly lobby = new Map<string, LobbyWaiter>();
+  readonly interpretation: Interpretation;
   private isClosed = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
   constructor(
     readonly id: string,
     readonly media: RoomMedia,
-    private readonly idleCloseMs: number,
+    private readonly options: RoomOptions,
     private readonly log: Logger,
   ) {
     super();
+    this.interpretation = new Interpretation(options.languages, options.handoverTakeAfterMs, this);
     media.once('close', (reason) => this.close(reason === 'worker-died' ? CloseReason.MEDIA_WORKER_DIED : CloseReason.SERVER_SHUTDOWN));
     this.scheduleIdleClose();
   }
@@ -56,6 +67,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const participant = new Participant(id, grants, endpoint, rtpCapabilities, notify);
     this.participants.set(id, participant);
     participant.once('close', () => this.onParticipantClosed(participant));
+    this.interpretation.onJoin(participant);
     this.broadcast('peerJoined', participant.info, participant);
     this.emit('participantjoined', participant);
     this.log.info({ participant: id, name: grants.name, role: grants.role, entity: grants.entity.name }, 'participant joined');
@@ -118,6 +130,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.participants.delete(participant.id);
     this.emit('participantleft', participant);
     if (this.isClosed) return;
+    this.interpretation.onLeave(participant);
     this.broadcast('peerLeft', { peerId: participant.id });
     this.log.info({ participant: participant.id }, 'participant left');
     if (this.participants.size === 0 && this.lobby.size === 0) this.scheduleIdleClose();
@@ -127,7 +140,7 @@ export class Room extends EventEmitter<RoomEvents> {
     clearTimeout(this.idleTimer);
     this.idleTimer = setTimeout(() => {
       if (this.participants.size === 0 && this.lobby.size === 0) this.close(CloseReason.LEFT);
-    }, this.idleCloseMs);
+    }, this.options.idleCloseMs);
     this.idleTimer.unref();
   }
 }

@@ -4,6 +4,8 @@ import type { AuditDecision, AuditLog } from '../../accreditation/audit-log.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { MediaSource, RequestData, ResponseData, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinClaims, JoinGrants } from '../auth/join-token.js';
+import type { TranscriptStore } from '../interpretation/transcript-store.js';
+import type { Booth } from '../interpretation/booth.js';
 import type { Logger } from '../logger.js';
 import { rosterEntry, type Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
@@ -27,6 +29,7 @@ export interface ConnectionDeps {
   log: Logger;
   observe: RequestObserver;
   audit: AuditLog;
+  transcripts: TranscriptStore;
 }
 
 type Handlers = { [M in keyof ResponseData]: (data: RequestData<M>) => Promise<ResponseData[M]> };
@@ -167,6 +170,13 @@ export class ClientConnection {
     if (kind !== 'audio') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'language channels carry audio only');
   }
 
+  private async boothAction(language: string, action: (booth: Booth, participantId: string) => Promise<void>): Promise<Record<string, never>> {
+    const participant = this.joined();
+    if (!this.grants.publish.booths.includes(language)) this.forbidden(`work in the ${language} booth`);
+    await (await this.room()).interpretation.act(language, (booth) => action(booth, participant.id));
+    return {};
+  }
+
   private async room(): Promise<Room> {
     return this.deps.rooms.getOrCreate(this.grants.room);
   }
@@ -210,6 +220,8 @@ export class ClientConnection {
           self: participant.info,
           peers: others.map((p) => p.info),
           producers: this.grants.subscribe ? others.flatMap((p) => p.producerInfos()) : [],
+          channels: room.interpretation.channels(),
+          booths: room.interpretation.boothStatesOf(participant.id),
         };
       },
 
@@ -232,8 +244,17 @@ export class ClientConnection {
         const participant = this.joined();
         if (SOURCE_KIND[source] !== kind) throw new ProtocolError(ErrorCode.BAD_REQUEST, `a ${source} source carries ${SOURCE_KIND[source]}`);
         this.requireChannel(channel, kind);
+        const room = await this.room();
+        if (channel !== 'floor' && !room.interpretation.booths.has(channel)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
         const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source, channel });
-        (await this.room()).announceProducer(participant, producer);
+        try {
+          // Booth producers start paused unless their interpreter is live, before anyone can consume them.
+          await room.interpretation.onProducer(participant, producer);
+        } catch (error) {
+          producer.close();
+          throw error;
+        }
+        room.announceProducer(participant, producer);
         return { producerId: producer.id };
       },
 
@@ -247,8 +268,11 @@ export class ClientConnection {
       },
       resumeProducer: async ({ producerId }) => {
         const producer = this.joined().endpoint.producer(producerId);
+        const channel = producer.appData.channel as string;
         // Grants may have changed since the producer was created.
-        this.requireChannel(producer.appData.channel as string, producer.kind);
+        this.requireChannel(channel, producer.kind);
+        // A booth microphone is resumed by going live, never directly: one live microphone per booth.
+        if (channel !== 'floor') throw new ProtocolError(ErrorCode.INVALID_STATE, 'booth microphones open by going live (boothGoLive)');
         await producer.resume();
         return {};
       },
@@ -287,6 +311,54 @@ export class ClientConnection {
       leave: async () => {
         this.joined().close(CloseReason.LEFT);
         this.participant = undefined;
+        return {};
+      },
+
+      selectChannel: async ({ channel }) => {
+        const participant = this.joined();
+        this.requireSubscribe();
+        const room = await this.room();
+        if (channel !== 'floor' && !room.interpretation.booths.has(channel)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
+        participant.selectedChannel = channel;
+        // Every channel stays consumed; switching only resumes and pauses, so nothing is renegotiated.
+        await Promise.all(
+          [...participant.endpoint.consumers.values()].map((c) => {
+            const c0 = c.appData.channel as string;
+            const wanted = c0 === 'floor' || c0 === channel;
+            if (wanted && c.paused) return c.resume();
+            if (!wanted && !c.paused) return c.pause();
+            return undefined;
+          }),
+        );
+        return { channel, live: channel === 'floor' || room.interpretation.isLive(channel) };
+      },
+
+      boothGoLive: async ({ language }) => this.boothAction(language, (booth, id) => booth.goLive(id)),
+      boothGoOff: async ({ language }) => this.boothAction(language, (booth, id) => booth.goOff(id)),
+      boothCough: async ({ language, active }) => this.boothAction(language, (booth, id) => booth.cough(id, active)),
+      boothHandover: async ({ language, action }) => this.boothAction(language, (booth, id) => booth.handoverAction(id, action)),
+      boothChat: async ({ language, text }) => {
+        (await this.room()).interpretation.chat(this.joined(), language, text);
+        return {};
+      },
+
+      publishCaption: async ({ language, text, final }) => {
+        const participant = this.joined();
+        if (!this.grants.publish.captions) this.forbidden('publish captions');
+        const room = await this.room();
+        if (language !== 'floor' && !room.interpretation.booths.has(language)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${language} channel`);
+        const at = Date.now();
+        room.broadcast('caption', { language, text, final, at });
+        if (final && text.trim()) await this.deps.transcripts.append(room.id, language, { at, by: participant.grants.name, text });
+        return {};
+      },
+
+      assignInterpreter: async ({ participantId, language }) => {
+        this.requireModerate('assign interpreters');
+        const room = await this.room();
+        const target = room.participants.get(participantId);
+        if (!target) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${participantId}`);
+        room.interpretation.assign(target, language);
         return {};
       },
 

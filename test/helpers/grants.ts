@@ -9,7 +9,7 @@ export function grants(overrides: Partial<JoinGrants> = {}): JoinGrants {
     name: 'Test Person',
     role: 'delegate',
     entity: { name: 'Kenya', type: 'member_state', countryCode: 'KE' },
-    publish: { floor: true, booths: [] },
+    publish: { floor: true, booths: [], captions: false },
     subscribe: true,
     moderate: false,
     lobby: false,

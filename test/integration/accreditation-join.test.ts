@@ -50,7 +50,7 @@ describe('accreditation: sign-in and join decisions (embedded registry, real ser
       decision: 'allow',
       session: { sessionId: 'demo-plenary', eventId: DEMO_EVENT_ID },
       participant: { name: 'Amina Odhiambo', role: 'head_of_delegation', entity: { name: 'Kenya', type: 'member_state', countryCode: 'KE' } },
-      grants: { publishFloor: true, booths: [], subscribe: true, moderate: false },
+      grants: { publishFloor: true, booths: [], captions: false, subscribe: true, moderate: false },
     });
     expect(typeof res.body.joinToken).toBe('string');
   });

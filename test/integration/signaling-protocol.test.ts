@@ -111,7 +111,7 @@ describe('signaling: malformed, oversized and out-of-order messages', () => {
   });
 
   it('enforces the join token grants on every message', async () => {
-    const token = server.tokens.issue('listener-1', grants({ room: 'grants', person: 'listener-1', role: 'observer', publish: { floor: false, booths: [] } }));
+    const token = server.tokens.issue('listener-1', grants({ room: 'grants', person: 'listener-1', role: 'observer', publish: { floor: false, booths: [], captions: false } }));
     const s = await connectSignaling(server.url, token);
     sockets.push(s);
     const caps = (await call(s, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };

@@ -21,7 +21,7 @@ describe('accreditation policy', () => {
     expect(decide(person(), session())).toEqual({
       decision: 'allow',
       reasons: ['ADMITTED'],
-      grants: { publishFloor: true, booths: [], subscribe: true, moderate: false },
+      grants: { publishFloor: true, booths: [], captions: false, subscribe: true, moderate: false },
     });
   });
 
@@ -63,8 +63,9 @@ describe('accreditation policy', () => {
   });
 
   it('lets observers listen only, and interpreters publish only into the booths of their target languages that the session has', () => {
-    expect(decide(person({ role: 'observer' }), session()).grants).toEqual({ publishFloor: false, booths: [], subscribe: true, moderate: false });
+    expect(decide(person({ role: 'observer' }), session()).grants).toEqual({ publishFloor: false, booths: [], captions: false, subscribe: true, moderate: false });
+    expect(decide(person({ role: 'captioner' }), session()).grants).toMatchObject({ publishFloor: false, captions: true });
     const interpreter = person({ role: 'interpreter', languages: [{ from: 'en', to: 'fr' }, { from: 'fr', to: 'ar' }, { from: 'es', to: 'fr' }] });
-    expect(decide(interpreter, session()).grants).toEqual({ publishFloor: false, booths: ['fr'], subscribe: true, moderate: false });
+    expect(decide(interpreter, session()).grants).toEqual({ publishFloor: false, booths: ['fr'], captions: false, subscribe: true, moderate: false });
   });
 });

@@ -1,0 +1,112 @@
+import type { types } from 'mediasoup';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { BoothState, ChannelInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { Participant } from '../rooms/participant.js';
+import { Booth } from './booth.js';
+
+/** What the interpretation of a room needs from the room: its people, and a way to tell all of them. */
+export interface InterpretationHost {
+  readonly participants: ReadonlyMap<string, Participant>;
+  broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
+}
+
+/**
+ * A room's language channels: one booth per interpreted language. Tells everyone which channels have a
+ * live interpreter (listeners fall back to the floor otherwise), and each booth's interpreters its state.
+ */
+export class Interpretation {
+  readonly booths = new Map<string, Booth>();
+
+  constructor(
+    languages: string[],
+    takeAfterMs: number,
+    private readonly host: InterpretationHost,
+  ) {
+    for (const language of languages) this.booths.set(language, new Booth(language, takeAfterMs));
+  }
+
+  get languages(): string[] {
+    return [...this.booths.keys()];
+  }
+
+  channels(): ChannelInfo[] {
+    return [...this.booths.values()].map((b) => ({ language: b.language, live: b.liveInterpreter !== null }));
+  }
+
+  boothStatesOf(participantId: string): BoothState[] {
+    return [...this.booths.values()].filter((b) => b.has(participantId)).map((b) => b.state());
+  }
+
+  isLive(language: string): boolean {
+    return this.booths.get(language)?.liveInterpreter != null;
+  }
+
+  onJoin(p: Participant): void {
+    for (const language of p.grants.publish.booths) {
+      const booth = this.booths.get(language);
+      if (!booth) continue;
+      booth.addMember(p.id, p.grants.name);
+      this.publishBooth(booth);
+    }
+  }
+
+  onLeave(p: Participant): void {
+    for (const booth of this.booths.values()) {
+      const wasLive = booth.liveInterpreter === p.id;
+      if (!booth.removeMember(p.id)) continue;
+      this.publishBooth(booth);
+      if (wasLive) this.publishChannels();
+    }
+  }
+
+  /** A producer into a language channel joins its booth, paused unless its interpreter is live. */
+  async onProducer(p: Participant, producer: types.Producer): Promise<void> {
+    const channel = producer.appData.channel as string;
+    if (channel === 'floor') return;
+    const booth = this.booths.get(channel);
+    if (!booth) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
+    await booth.attachProducer(p.id, producer);
+  }
+
+  /** The secretariat puts an interpreter in a booth during the session. */
+  assign(p: Participant, language: string): void {
+    const booth = this.requireBooth(language);
+    if (!p.grants.publish.booths.includes(language)) p.grants.publish.booths.push(language);
+    booth.addMember(p.id, p.grants.name);
+    this.publishBooth(booth);
+  }
+
+  /** Runs a booth action, then tells the booth, and everyone if the channel's availability changed. */
+  async act(language: string, action: (booth: Booth) => Promise<void>): Promise<void> {
+    const booth = this.requireBooth(language);
+    const wasLive = booth.liveInterpreter !== null;
+    try {
+      await action(booth);
+    } finally {
+      this.publishBooth(booth);
+      if (wasLive !== (booth.liveInterpreter !== null)) this.publishChannels();
+    }
+  }
+
+  chat(p: Participant, language: string, text: string): void {
+    const booth = this.requireBooth(language);
+    if (!booth.has(p.id)) throw new ProtocolError(ErrorCode.FORBIDDEN, `you are not in the ${language} booth`);
+    const message = { language, from: { id: p.id, name: p.grants.name }, text, at: Date.now() };
+    for (const id of booth.memberIds) this.host.participants.get(id)?.notify('boothChat', message);
+  }
+
+  private requireBooth(language: string): Booth {
+    const booth = this.booths.get(language);
+    if (!booth) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${language} channel`);
+    return booth;
+  }
+
+  private publishBooth(booth: Booth): void {
+    const state = booth.state();
+    for (const id of booth.memberIds) this.host.participants.get(id)?.notify('boothState', state);
+  }
+
+  private publishChannels(): void {
+    this.host.broadcast('channelsChanged', { channels: this.channels() });
+  }
+}
