@@ -58,7 +58,11 @@ export class Booth {
 
   /** Removes a member; if they were live the booth falls silent and listeners fall back to the floor. */
   removeMember(id: string): boolean {
-    if (!this.members.delete(id)) return false;
+    const member = this.members.get(id);
+    if (!member) return false;
+    this.members.delete(id);
+    // The producer normally closes with its owner; if it outlives membership it must not stay on air.
+    if (member.producer && !member.producer.closed) member.producer.pause().catch(() => undefined);
     if (this.handover?.from === id) this.handover = null;
     if (this.live === id) {
       this.live = null;

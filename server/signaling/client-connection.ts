@@ -6,6 +6,7 @@ import type { MediaSource, RequestData, ResponseData, ServerEvents } from '../..
 import type { JoinClaims, JoinGrants } from '../auth/join-token.js';
 import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { Booth } from '../interpretation/booth.js';
+import { applyChannelSelection } from '../interpretation/channel-selection.js';
 import type { Logger } from '../logger.js';
 import { rosterEntry, type Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
@@ -320,16 +321,7 @@ export class ClientConnection {
         const room = await this.room();
         if (channel !== 'floor' && !room.interpretation.booths.has(channel)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
         participant.selectedChannel = channel;
-        // Every channel stays consumed; switching only resumes and pauses, so nothing is renegotiated.
-        await Promise.all(
-          [...participant.endpoint.consumers.values()].map((c) => {
-            const c0 = c.appData.channel as string;
-            const wanted = c0 === 'floor' || c0 === channel;
-            if (wanted && c.paused) return c.resume();
-            if (!wanted && !c.paused) return c.pause();
-            return undefined;
-          }),
-        );
+        await applyChannelSelection(participant.endpoint.consumers.values(), channel);
         return { channel, live: channel === 'floor' || room.interpretation.isLive(channel) };
       },
 

@@ -96,6 +96,7 @@ export class RtpSink {
     return this.transport.consume({
       producerId: producer.id,
       paused,
+      appData: { ...producer.appData },
       rtpCapabilities: {
         codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: OPUS_PT }],
         headerExtensions: [],
