@@ -1,18 +1,13 @@
 // The demo page: sign in (embedded registry), pick a session, wait in the lobby if needed, see and hear
 // everyone with the entity they represent. Secretariat users also get the lobby and the roster.
-import { MeetingClient, signIn, listSessions, requestJoin } from '/sdk/plenum-sdk.js';
+import { MeetingClient } from '/sdk/plenum-sdk.js';
+import { $, esc, label, languageName, show, signInFlow, status } from '/common.js';
 
-const $ = (id) => document.getElementById(id);
-const show = (id, visible) => ($(id).hidden = !visible);
-const status = (text, isError = false) => {
-  $('status').textContent = text;
-  $('status').className = isError ? 'error' : '';
-};
-const esc = (s) => CSS.escape(s);
-const label = (p) => `${p.name} — ${p.entity.name}`;
-let identity;
+// Interpreters and captioners are staff of the session: heard through the channels, not shown as tiles.
+const isStaff = (peer) => peer.role === 'interpreter' || peer.role === 'captioner';
 
 function tile(peer, isSelf = false) {
+  if (isStaff(peer) && !isSelf) return document.createElement('section'); // detached: never shown
   let el = document.querySelector(`.tile[data-peer="${esc(peer.id)}"]`);
   if (!el) {
     el = document.createElement('section');
@@ -38,13 +33,8 @@ function attach(peer, track, isSelf) {
   const el = tile(peer, isSelf);
   if (track.kind === 'video') {
     el.querySelector('video').srcObject = new MediaStream([track]);
-  } else if (!isSelf) {
-    const audio = document.createElement('audio');
-    audio.autoplay = true;
-    audio.dataset.track = track.id;
-    audio.srcObject = new MediaStream([track]);
-    el.append(audio);
   }
+  // Audio plays through the SDK's channel mixer (the chosen language, the floor underneath).
 }
 
 function renderLobby(client, waiting) {
@@ -101,9 +91,12 @@ async function enterRoom(token, roomTitle, { canPublish, moderate }) {
   client.on('trackAdded', (remote) => attach(client.peers.get(remote.peerId) ?? { id: remote.peerId, name: '' }, remote.track, false));
   client.on('trackRemoved', (remote) => {
     const el = document.querySelector(`.tile[data-peer="${esc(remote.peerId)}"]`);
-    if (!el) return;
-    if (remote.kind === 'video') el.querySelector('video').srcObject = null;
-    else el.querySelector(`audio[data-track="${esc(remote.track.id)}"]`)?.remove();
+    if (el && remote.kind === 'video') el.querySelector('video').srcObject = null;
+  });
+  client.on('listening', showListening);
+  client.on('caption', (caption) => {
+    if (caption.language !== client.selectedChannel) return;
+    $('captions').textContent = caption.text;
   });
   client.on('lobby', () => status('Waiting in the lobby: the secretariat will admit you shortly.'));
   client.on('lobbyChanged', ({ waiting }) => renderLobby(client, waiting));
@@ -111,13 +104,15 @@ async function enterRoom(token, roomTitle, { canPublish, moderate }) {
     $('tiles').replaceChildren();
     show('in-room', false);
     show('conduct', false);
-    show('sessions', Boolean(identity));
+    show('listen', false);
+    flow.backToSessions();
     status(reason === 'LEFT' ? 'You left the room.' : message ?? `Disconnected: ${reason}`, reason !== 'LEFT');
   });
   client.on('error', (error) => status(`${error.code}: ${error.message}`, true));
 
   show('sessions', false);
   const self = await client.join();
+  setUpListening(client);
   for (const peer of client.peers.values()) tile(peer);
   if (canPublish) {
     const camera = await client.publishCamera();
@@ -134,51 +129,28 @@ async function enterRoom(token, roomTitle, { canPublish, moderate }) {
   return client;
 }
 
-async function showSessions() {
-  const { events } = await fetch('/api/events', { headers: { authorization: `Bearer ${identity.token}` } }).then((r) => r.json());
-  const list = $('session-list');
-  list.replaceChildren();
-  for (const event of events) {
-    const { sessions } = await listSessions('', identity.token, event.eventId);
-    for (const s of sessions) {
-      const li = document.createElement('li');
-      li.dataset.session = s.sessionId;
-      const info = document.createElement('div');
-      info.innerHTML = `<strong></strong><div class="meta"></div>`;
-      info.querySelector('strong').textContent = s.title;
-      info.querySelector('.meta').textContent = `${event.title} · ${s.open ? 'open' : 'closed'}${s.lobby ? ' · lobby' : ''}${s.languages.length ? ` · ${s.languages.join(', ')}` : ''}`;
-      const join = Object.assign(document.createElement('button'), { textContent: 'Join' });
-      join.onclick = () => joinSession(s).catch((error) => status(`${error.message}${error.reasons ? ` (${error.reasons.join(', ')})` : ''}`, true));
-      li.append(info, join);
-      list.append(li);
-    }
-  }
-  $('signed-in-as').textContent = `Signed in as ${identity.name}.`;
-  show('sign-in', false);
-  show('sessions', true);
+/** The channel selector and floor volume: what a delegate hears. */
+function setUpListening(client) {
+  const select = $('channel');
+  select.replaceChildren(new Option('Floor (original)', 'floor'));
+  for (const c of client.channels) select.append(new Option(languageName(c.language), c.language));
+  select.value = client.selectedChannel;
+  select.onchange = () => client.selectChannel(select.value).catch((error) => status(error.message, true));
+  $('floor-volume').oninput = () => client.setFloorVolume(Number($('floor-volume').value) / 100);
+  show('listen', client.channels.length > 0);
+  showListening({ channel: client.selectedChannel, interpretationAvailable: client.interpretationAvailable });
 }
 
-async function joinSession(session) {
-  status('Checking your accreditation…');
-  const answer = await requestJoin('', identity.token, session.sessionId);
-  if (answer.decision === 'lobby') status('Waiting in the lobby: the secretariat will admit you shortly.');
-  await enterRoom(answer.joinToken, session.title, {
-    canPublish: answer.grants.publishFloor,
-    moderate: answer.grants.moderate,
-  });
+function showListening({ channel, interpretationAvailable }) {
+  const note = $('interpretation-status');
+  note.hidden = interpretationAvailable;
+  note.textContent = interpretationAvailable ? '' : `Interpretation into ${languageName(channel)} is not available at the moment; you hear the floor.`;
+  $('captions').textContent = '';
 }
 
-$('sign-in-form').addEventListener('submit', (event) => {
-  event.preventDefault();
-  status('Signing in…');
-  signIn('', $('email').value.trim(), $('access-code').value)
-    .then(({ identityToken, name }) => {
-      identity = { token: identityToken, name };
-      status('');
-      return showSessions();
-    })
-    .catch((error) => status(error.message, true));
-});
+const flow = signInFlow((answer, session) =>
+  enterRoom(answer.joinToken, session.title, { canPublish: answer.grants.publishFloor, moderate: answer.grants.moderate }),
+);
 
 $('join-form').addEventListener('submit', (event) => {
   event.preventDefault();

@@ -54,6 +54,11 @@ export class ChannelMixer {
     this.apply();
   }
 
+  /** Overall listening volume, 0..1 (the booth console's volume knob). */
+  setVolume(volume: number): void {
+    this.output.gain.setTargetAtTime(Math.min(1, Math.max(0, volume)), this.context.currentTime, 0.01);
+  }
+
   /** True when the listener asked for a language that has nobody live: they hear the floor instead. */
   get fallingBack(): boolean {
     return this.selected !== 'floor' && !this.live.has(this.selected);
