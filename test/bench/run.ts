@@ -1,6 +1,7 @@
 // `npm run bench`: every benchmark in turn; each prints one JSON document. BENCH=name runs one.
 const benches: Record<string, () => Promise<unknown>> = {
   'accreditation-join': () => import('./accreditation-join.js'),
+  interpretation: () => import('./interpretation.js'),
 };
 
 const only = process.env.BENCH;
