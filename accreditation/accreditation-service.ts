@@ -54,6 +54,21 @@ export class AccreditationService {
   }
 
   /**
+   * The sessions of an event this person is accredited for, whatever their lifecycle status (the events
+   * page shows scheduled and closed ones too). Reads through the cache; writes no audit record.
+   */
+  async accessibleSessions(identityToken: string, eventId: string): Promise<Array<{ session: SessionRules; access: 'allow' | 'lobby' }>> {
+    const identity = await this.identity.verify(identityToken);
+    const { registration } = await this.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
+    const out: Array<{ session: SessionRules; access: 'allow' | 'lobby' }> = [];
+    for (const session of this.sessions.list(eventId)) {
+      const d = decide(registration, { ...session, status: 'open', locked: false });
+      if (d.decision !== 'deny') out.push({ session, access: d.decision });
+    }
+    return out;
+  }
+
+  /**
    * Re-checks an admitted person against a fresh registry answer. Returns undefined when the registry
    * cannot answer: only a definite answer revokes, so a CRM blip never empties a meeting.
    */

@@ -53,14 +53,30 @@ export const registration = z.object({
 export type Registration = z.infer<typeof registration>;
 export type RegistrationInput = z.input<typeof registration>;
 
-/** What a session admits and lets speak. */
-export const sessionRules = z.object({
-  sessionId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/),
+export const sessionStatuses = ['scheduled', 'open', 'suspended', 'closed'] as const;
+export const sessionStatus = z.enum(sessionStatuses);
+export type SessionStatus = z.infer<typeof sessionStatus>;
+
+/** What a session admits and lets speak, and how it is conducted. */
+export const sessionRulesObject = z
+  .object({
+  sessionId: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/),
   eventId: z.string().min(1).max(128),
+  meetingId: z.string().min(1).max(128).optional(),
   title: z.string().min(1).max(200),
-  /** A closed session admits nobody but the secretariat and the chair. */
-  open: z.boolean(),
+  /** Lifecycle: only an open session admits delegations; the secretariat and the chair may always enter. */
+  status: sessionStatus.default('open'),
+  startsAt: z.iso.datetime({ offset: true }).optional(),
+  endsAt: z.iso.datetime({ offset: true }).optional(),
   lobby: z.boolean(),
+  /** A locked session admits nobody new but the secretariat and the chair. */
+  locked: z.boolean().default(false),
+  /** Moderated floor: a delegate's microphone reaches the room only while they hold the floor. */
+  floorControl: z.boolean().default(false),
+  speakingTimeLimitSec: z.number().int().min(10).max(3600).default(180),
+  speakingTimeWarningSec: z.number().int().min(0).max(600).default(30),
+  /** Interpreters assigned by the secretariat: person id -> booth language. */
+  interpreters: z.array(z.object({ personId: z.string().min(1).max(128), language: languageCode })).max(100).default([]),
   /** Roles admitted; absent means every role. */
   roles: z.array(role).optional(),
   /** Entity types admitted; absent means every type. The secretariat and the chair are always admitted. */
@@ -69,9 +85,20 @@ export const sessionRules = z.object({
   speakerRoles: z.array(role).default(['delegate', 'head_of_delegation', 'chair', 'secretariat']),
   /** Interpreted languages; each has a booth. */
   languages: z.array(languageCode).max(32).default([]),
-});
+  })
+  .strict();
+export const sessionRules = z.preprocess(
+  // Older files and callers said `open: true|false`; the lifecycle status replaces it.
+  (v) => {
+    if (!v || typeof v !== 'object' || !('open' in v)) return v;
+    const { open, ...rest } = v as { open: unknown };
+    return 'status' in rest ? rest : { ...rest, status: open ? 'open' : 'closed' };
+  },
+  sessionRulesObject,
+);
 export type SessionRules = z.infer<typeof sessionRules>;
-export type SessionRulesInput = z.input<typeof sessionRules>;
+export type SessionRulesInput = Omit<Partial<SessionRules>, 'sessionId' | 'eventId' | 'title' | 'lobby'> &
+  Pick<SessionRules, 'sessionId' | 'eventId' | 'title' | 'lobby'> & { open?: boolean };
 
 /** Roles that conduct the meeting: always admitted (even to closed sessions), never held in the lobby. */
 export const conductingRoles: readonly Role[] = ['secretariat', 'chair'];
@@ -86,6 +113,9 @@ export const DenyReason = {
   REGISTRATION_REVOKED: 'REGISTRATION_REVOKED',
   SESSION_NOT_FOUND: 'SESSION_NOT_FOUND',
   SESSION_CLOSED: 'SESSION_CLOSED',
+  SESSION_NOT_OPEN: 'SESSION_NOT_OPEN',
+  SESSION_SUSPENDED: 'SESSION_SUSPENDED',
+  SESSION_LOCKED: 'SESSION_LOCKED',
   NOT_REGISTERED_FOR_SESSION: 'NOT_REGISTERED_FOR_SESSION',
   ROLE_NOT_ADMITTED: 'ROLE_NOT_ADMITTED',
   ENTITY_NOT_ADMITTED: 'ENTITY_NOT_ADMITTED',

@@ -7,6 +7,12 @@ const STATUS_REASON = {
   revoked: DenyReason.REGISTRATION_REVOKED,
 } as const;
 
+const STATUS_DENIAL = {
+  scheduled: DenyReason.SESSION_NOT_OPEN,
+  suspended: DenyReason.SESSION_SUSPENDED,
+  closed: DenyReason.SESSION_CLOSED,
+} as const;
+
 /**
  * Maps a registration to a decision for one session. Pure: the same inputs give the same decision, so
  * revalidation can re-run it at any time.
@@ -19,17 +25,18 @@ export function decide(registration: Registration | null, session: SessionRules)
   const conducting = conductingRoles.includes(registration.role);
   if (!conducting) {
     const reasons: DenyReason[] = [];
-    if (!session.open) reasons.push(DenyReason.SESSION_CLOSED);
+    if (session.status !== 'open') reasons.push(STATUS_DENIAL[session.status]);
+    if (session.locked) reasons.push(DenyReason.SESSION_LOCKED);
     if (registration.sessions && !registration.sessions.includes(session.sessionId)) reasons.push(DenyReason.NOT_REGISTERED_FOR_SESSION);
     if (session.roles && !session.roles.includes(registration.role)) reasons.push(DenyReason.ROLE_NOT_ADMITTED);
     if (session.entityTypes && !session.entityTypes.includes(registration.entity.type)) reasons.push(DenyReason.ENTITY_NOT_ADMITTED);
     if (reasons.length > 0) return { decision: 'deny', reasons };
   }
 
-  const booths =
-    registration.role === 'interpreter'
-      ? [...new Set((registration.languages ?? []).map((p) => p.to))].filter((l) => session.languages.includes(l))
-      : [];
+  // Booths: the targets of the interpreter's language pairs, plus any the secretariat assigned, that the session has.
+  const assigned = session.interpreters.filter((a) => a.personId === registration.personId).map((a) => a.language);
+  const pairs = registration.role === 'interpreter' ? (registration.languages ?? []).map((p) => p.to) : [];
+  const booths = [...new Set([...pairs, ...assigned])].filter((l) => session.languages.includes(l));
   const grants = {
     publishFloor: session.speakerRoles.includes(registration.role),
     booths,

@@ -3,9 +3,13 @@ import { z } from 'zod';
 import { JsonFile } from './json-file.js';
 import { sessionRules, type SessionRules, type SessionRulesInput } from './model.js';
 
+export const meeting = z.object({ meetingId: z.string().regex(/^[A-Za-z0-9_-][A-Za-z0-9._-]{0,63}$/), eventId: z.string(), title: z.string().min(1).max(200) });
+export type Meeting = z.infer<typeof meeting>;
+
 const fileSchema = z.object({
   version: z.literal(1),
   events: z.array(z.object({ eventId: z.string(), title: z.string() })),
+  meetings: z.array(meeting).default([]),
   sessions: z.array(sessionRules),
 });
 
@@ -24,7 +28,7 @@ export class SessionDirectory {
     if (this.file.exists()) this.data = this.file.load();
     else {
       const s = seed?.() ?? { events: [], sessions: [] };
-      this.data = { version: 1, events: s.events, sessions: s.sessions.map((x) => sessionRules.parse(x)) };
+      this.data = { version: 1, events: s.events, meetings: [], sessions: s.sessions.map((x) => sessionRules.parse(x)) };
       this.file.save(this.data);
     }
   }
@@ -43,6 +47,20 @@ export class SessionDirectory {
 
   event(eventId: string): EventInfo | undefined {
     return this.data.events.find((e) => e.eventId === eventId);
+  }
+
+  meetings(eventId: string): Meeting[] {
+    return this.data.meetings.filter((m) => m.eventId === eventId);
+  }
+
+  upsertMeeting(input: Meeting): Meeting {
+    const m = meeting.parse(input);
+    if (!this.event(m.eventId)) this.data.events.push({ eventId: m.eventId, title: m.eventId });
+    const i = this.data.meetings.findIndex((x) => x.meetingId === m.meetingId && x.eventId === m.eventId);
+    if (i >= 0) this.data.meetings[i] = m;
+    else this.data.meetings.push(m);
+    this.file.save(this.data);
+    return m;
   }
 
   upsert(input: SessionRulesInput): SessionRules {

@@ -23,6 +23,8 @@ export const ErrorCode = {
   NOT_FOUND: 'NOT_FOUND',
   /** The action is valid but not in the current state (e.g. consuming before a receive transport exists). */
   INVALID_STATE: 'INVALID_STATE',
+  /** A session lifecycle change that is not allowed from the current status (e.g. reopening a closed session). */
+  INVALID_TRANSITION: 'INVALID_TRANSITION',
   /** Another interpreter holds this booth's live microphone. */
   BOOTH_OCCUPIED: 'BOOTH_OCCUPIED',
   /** A configured limit (transports, producers, consumers per participant) is reached. */
@@ -76,6 +78,8 @@ export const CloseReason = {
   SERVER_SHUTDOWN: 'SERVER_SHUTDOWN',
   MEDIA_WORKER_DIED: 'MEDIA_WORKER_DIED',
   DISCONNECTED: 'DISCONNECTED',
+  /** The secretariat closed the session. */
+  SESSION_CLOSED: 'SESSION_CLOSED',
   /** The same person joined again from another connection. */
   REPLACED: 'REPLACED',
   /** The registry no longer accredits this person (revoked, withdrawn, ...). */

@@ -123,6 +123,18 @@ export const requestSchemas = {
   boothHandover: z.object({ language: channel, action: z.enum(['offer', 'request', 'accept', 'take']) }).strict(),
   boothChat: z.object({ language: channel, text: z.string().trim().min(1).max(1000) }).strict(),
   publishCaption: z.object({ language: channel, text: z.string().max(2000), final: z.boolean() }).strict(),
+  // The floor: delegates ask; the secretariat orders the list and gives and takes the floor.
+  requestFloor: z.object({ kind: z.enum(['speaker', 'point_of_order']).default('speaker') }).strict(),
+  withdrawFloorRequest: empty,
+  giveFloor: z.object({ participantId: id.optional() }).strict(),
+  takeFloor: empty,
+  addSpeaker: z.object({ participantId: id, kind: z.enum(['speaker', 'point_of_order']).default('speaker') }).strict(),
+  removeSpeaker: z.object({ participantId: id }).strict(),
+  moveSpeaker: z.object({ participantId: id, position: z.number().int().min(0).max(10_000) }).strict(),
+  // Moderation of one participant's media.
+  muteParticipant: z.object({ participantId: id }).strict(),
+  askToUnmute: z.object({ participantId: id }).strict(),
+  stopVideo: z.object({ participantId: id }).strict(),
   // Conduct (the `moderate` grant): the lobby, the detailed roster, removal, interpreter assignment.
   assignInterpreter: z.object({ participantId: id, language: channel }).strict(),
   getRoster: empty,
@@ -175,6 +187,29 @@ export interface BoothState {
   handover: { kind: 'offer' | 'request'; from: string; since: number; takeAfterMs: number } | null;
 }
 
+/** A request for the floor on the speakers list. */
+export interface SpeakerEntry {
+  id: string;
+  name: string;
+  entity: string;
+  kind: 'speaker' | 'point_of_order';
+  requestedAt: number;
+}
+
+/** The speakers list and who holds the floor, with their speaking time. */
+export interface FloorState {
+  /** Moderated floor: a delegate is heard only while holding the floor. */
+  controlled: boolean;
+  speaker: (SpeakerEntry & { since: number; limitMs: number; warningMs: number }) | null;
+  queue: SpeakerEntry[];
+}
+
+/** Entities present now, by entity type: the quorum view. */
+export interface QuorumView {
+  byType: Record<string, { entities: string[]; count: number }>;
+  total: number;
+}
+
 /** The secretariat's view of a participant adds the accreditation behind their admission. */
 export interface RosterEntry extends PeerInfo {
   accreditation: { status: string; source: string };
@@ -209,7 +244,7 @@ export interface ConsumerInfo {
 
 export interface ResponseData {
   getRouterRtpCapabilities: { rtpCapabilities: unknown };
-  join: { self: PeerInfo; peers: PeerInfo[]; producers: ProducerInfo[]; channels: ChannelInfo[]; booths: BoothState[] };
+  join: { self: PeerInfo; peers: PeerInfo[]; producers: ProducerInfo[]; channels: ChannelInfo[]; booths: BoothState[]; floor: FloorState };
   createWebRtcTransport: TransportInfo;
   connectWebRtcTransport: Record<string, never>;
   restartIce: { iceParameters: unknown };
@@ -230,7 +265,17 @@ export interface ResponseData {
   boothChat: Record<string, never>;
   publishCaption: Record<string, never>;
   assignInterpreter: Record<string, never>;
-  getRoster: { participants: RosterEntry[]; lobby: RosterEntry[] };
+  requestFloor: Record<string, never>;
+  withdrawFloorRequest: Record<string, never>;
+  giveFloor: Record<string, never>;
+  takeFloor: Record<string, never>;
+  addSpeaker: Record<string, never>;
+  removeSpeaker: Record<string, never>;
+  moveSpeaker: Record<string, never>;
+  muteParticipant: Record<string, never>;
+  askToUnmute: Record<string, never>;
+  stopVideo: Record<string, never>;
+  getRoster: { participants: RosterEntry[]; lobby: RosterEntry[]; quorum: QuorumView };
   admitFromLobby: Record<string, never>;
   denyFromLobby: Record<string, never>;
   removeParticipant: Record<string, never>;
@@ -258,6 +303,16 @@ export interface ServerEvents {
   boothState: BoothState;
   boothChat: { language: string; from: { id: string; name: string }; text: string; at: number };
   caption: { language: string; text: string; final: boolean; at: number };
+  /** To everyone: the speakers list and the floor. */
+  floorState: FloorState;
+  /** To the speaker and moderators: the speaking time is nearly over, or over. */
+  speakingTime: { state: 'warning' | 'expired'; participantId: string };
+  /** The secretariat muted this participant's microphone (or stopped their video). */
+  moderated: { action: 'muted' | 'video-stopped' };
+  /** The secretariat asks this participant to unmute. */
+  unmuteRequested: Record<string, never>;
+  /** To moderators: entities present by type. */
+  quorum: QuorumView;
   /** This participant was removed (revoked accreditation, secretariat, lobby denial); the connection closes. */
   removed: { reason: CloseReason; message: string };
   /** An error for a message that carried no acknowledgement callback. */

@@ -35,6 +35,10 @@ const envSchema = z.object({
   PLENUM_SIGNALING_RATE_BURST: positiveInt.default(200),
   PLENUM_ROOM_IDLE_CLOSE_MS: positiveInt.default(30_000),
   PLENUM_HANDOVER_TAKE_AFTER_MS: positiveInt.default(10_000),
+  PLENUM_WEBHOOK_URL: z.string().url().optional(),
+  PLENUM_WEBHOOK_SECRET: z.string().min(32, 'PLENUM_WEBHOOK_SECRET must be at least 32 characters').optional(),
+  PLENUM_WEBHOOK_ATTEMPTS: positiveInt.default(5),
+  PLENUM_WEBHOOK_BACKOFF_MS: positiveInt.default(500),
   PLENUM_DATA_DIR: z.string().default('data'),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
@@ -100,6 +104,8 @@ export interface Config {
   signaling: { maxMessageBytes: number; ratePerSecond: number; rateBurst: number };
   roomIdleCloseMs: number;
   handoverTakeAfterMs: number;
+  /** Outgoing meeting events (session opened/closed, joins, the floor), when configured. */
+  webhook?: { url: string; secret: string; attempts: number; backoffMs: number; timeoutMs: number };
   shutdownGraceMs: number;
   dataDir: string;
   adminApiKey?: string;
@@ -198,6 +204,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMs: e.PLENUM_REGISTRY_BACKOFF_MS,
     };
   }
+  if (e.PLENUM_WEBHOOK_URL && !e.PLENUM_WEBHOOK_SECRET) throw new ConfigError('invalid configuration: PLENUM_WEBHOOK_URL needs PLENUM_WEBHOOK_SECRET');
   if (!external && !embeddedSignIn) {
     throw new ConfigError('invalid configuration: no way to sign in: configure an identity provider (PLENUM_IDENTITY_JWKS_URL or PLENUM_IDENTITY_HS256_SECRET) or the embedded sign-in');
   }
@@ -232,6 +239,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     },
     roomIdleCloseMs: e.PLENUM_ROOM_IDLE_CLOSE_MS,
     handoverTakeAfterMs: e.PLENUM_HANDOVER_TAKE_AFTER_MS,
+    webhook: e.PLENUM_WEBHOOK_URL
+      ? { url: e.PLENUM_WEBHOOK_URL, secret: e.PLENUM_WEBHOOK_SECRET!, attempts: e.PLENUM_WEBHOOK_ATTEMPTS, backoffMs: e.PLENUM_WEBHOOK_BACKOFF_MS, timeoutMs: 5000 }
+      : undefined,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
     adminApiKey: e.PLENUM_ADMIN_API_KEY,

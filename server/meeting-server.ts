@@ -10,6 +10,11 @@ import { JoinTokenService } from './auth/join-token.js';
 import { LocalJtiStore } from './auth/jti-store.js';
 import { accreditationRoutes } from './http/accreditation-routes.js';
 import { TranscriptStore } from './interpretation/transcript-store.js';
+import { AttendanceLog } from './conduct/attendance-log.js';
+import { ConductService } from './conduct/conduct-service.js';
+import { FloorStore } from './conduct/floor-store.js';
+import { WebhookSender } from './conduct/webhook-sender.js';
+import { conductRoutes } from './http/conduct-routes.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/http-app.js';
 import type { Logger } from './logger.js';
@@ -33,6 +38,7 @@ export class MeetingServer {
     readonly signaling: SignalingServer,
     readonly accreditation: Accreditation,
     readonly revocation: RevocationMonitor,
+    readonly conduct: ConductService,
     private readonly log: Logger,
   ) {}
 
@@ -52,6 +58,8 @@ export class MeetingServer {
       log.child({ component: 'media' }),
     );
     const accreditation = createAccreditation(config);
+    const dataDir = resolve(config.dataDir);
+    const floorStore = new FloorStore(join(dataDir, 'floor'));
     await pool.start();
     try {
       const rooms = new RoomRegistry(
@@ -62,17 +70,34 @@ export class MeetingServer {
           maxConsumers: m.maxConsumers,
           initialAvailableOutgoingBitrate: 1_000_000,
         },
-        (roomId) => ({
-          idleCloseMs: config.roomIdleCloseMs,
-          languages: accreditation.service.sessions.get(roomId)?.languages ?? [],
-          handoverTakeAfterMs: config.handoverTakeAfterMs,
-        }),
+        (roomId) => {
+          const session = accreditation.service.sessions.get(roomId);
+          return {
+            idleCloseMs: config.roomIdleCloseMs,
+            languages: session?.languages ?? [],
+            handoverTakeAfterMs: config.handoverTakeAfterMs,
+            floor: {
+              controlled: session?.floorControl ?? false,
+              speakingTimeLimitMs: (session?.speakingTimeLimitSec ?? 180) * 1000,
+              speakingTimeWarningMs: (session?.speakingTimeWarningSec ?? 30) * 1000,
+            },
+            floorSnapshot: session ? floorStore.load(roomId) : undefined,
+          };
+        },
         log.child({ component: 'rooms' }),
+      );
+      const conduct = new ConductService(
+        rooms,
+        accreditation.service.sessions,
+        new AttendanceLog(join(dataDir, 'attendance')),
+        floorStore,
+        config.webhook ? new WebhookSender(config.webhook, log.child({ component: 'webhooks' })) : undefined,
+        log.child({ component: 'conduct' }),
       );
       const metrics = new Metrics(pool, rooms);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds);
-      const transcripts = new TranscriptStore(join(resolve(config.dataDir), 'transcripts'));
+      const transcripts = new TranscriptStore(join(dataDir, 'transcripts'));
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
       accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
       revocation.start(config.registry.revalidateIntervalMs);
@@ -92,6 +117,7 @@ export class MeetingServer {
             signInFailuresPerMinute: config.identity.signInFailuresPerMinute,
             log: log.child({ component: 'accreditation' }),
           }),
+          conductRoutes({ accreditation, conduct, rooms, adminApiKey: config.adminApiKey }),
         ],
         tokens,
         metrics,
@@ -114,7 +140,7 @@ export class MeetingServer {
           resolve();
         });
       });
-      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, log);
+      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, log);
       ref.server = server;
       log.info(
         { url: server.url, workers: pool.workers.length, devMode: config.devMode, registry: config.registry.kind, embeddedSignIn: config.identity.embeddedSignIn },
@@ -152,6 +178,7 @@ export class MeetingServer {
     this.httpServer.closeIdleConnections();
     await closing;
     this.pool.close();
+    await this.conduct.flush();
     await this.accreditation.close();
     this.log.info('shut down');
   }

@@ -31,7 +31,7 @@ export function signInFlow(onJoin) {
         const info = document.createElement('div');
         info.innerHTML = `<strong></strong><div class="meta"></div>`;
         info.querySelector('strong').textContent = s.title;
-        info.querySelector('.meta').textContent = `${event.title} · ${s.open ? 'open' : 'closed'}${s.lobby ? ' · lobby' : ''}${
+        info.querySelector('.meta').textContent = `${event.title} · ${s.status}${s.lobby ? ' · lobby' : ''}${
           s.languages.length ? ` · ${s.languages.map(languageName).join(', ')}` : ''
         }`;
         const join = Object.assign(document.createElement('button'), { textContent: 'Join' });

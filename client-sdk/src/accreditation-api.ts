@@ -13,10 +13,15 @@ export interface JoinAnswer {
 
 export interface SessionSummary {
   sessionId: string;
+  meetingId?: string;
   title: string;
-  open: boolean;
+  status: 'scheduled' | 'open' | 'suspended' | 'closed';
+  startsAt?: string;
+  endsAt?: string;
   lobby: boolean;
   languages: string[];
+  /** Whether this person enters directly or through the lobby. */
+  access: 'allow' | 'lobby';
 }
 
 async function call<T>(url: string, init: RequestInit): Promise<T> {

@@ -1,10 +1,11 @@
-import { timingSafeEqual, createHash } from 'node:crypto';
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import { auditToCsv } from '../../accreditation/audit-log.js';
 import { CsvImportError } from '../../accreditation/registry/embedded-registry.js';
-import { conductingRoles, registration, registrationStatus, sessionRules, DenyReason } from '../../accreditation/model.js';
+import { registration, registrationStatus, sessionRulesObject, DenyReason } from '../../accreditation/model.js';
 import { verifyWebhook } from '../../accreditation/webhook-signature.js';
+import { IdentityError } from '../../accreditation/identity/identity.js';
+import { RegistryUnavailableError } from '../../accreditation/registry/registry.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { RevocationMonitor } from '../accreditation/revocation-monitor.js';
@@ -13,6 +14,7 @@ import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { Logger } from '../logger.js';
 import { RateLimiter } from '../signaling/rate-limiter.js';
 import { parseOr400, route, sendError } from './http-errors.js';
+import { bearer, secretariatOnly } from './secretariat-auth.js';
 
 export interface AccreditationRoutesDeps {
   accreditation: Accreditation;
@@ -44,16 +46,6 @@ const transcriptParams = z.object({
 });
 const webhookBody = z.object({ eventId: z.string().min(1).max(128), personId: z.string().min(1).max(128) });
 const revokeBody = z.object({ status: registrationStatus.exclude(['approved', 'pending']).default('revoked') }).strict();
-
-function bearer(req: Request): string | undefined {
-  const h = req.headers.authorization;
-  return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
-}
-
-function sameSecret(a: string, b: string): boolean {
-  // Hash first so lengths never leak and timingSafeEqual gets equal-length inputs.
-  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
-}
 
 /** Sign-in, join decisions, the secretariat's admin API (registry, sessions, audit) and the CRM webhook. */
 export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
@@ -166,44 +158,39 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   router.get(
     '/api/events/:eventId/sessions',
     route(async (req, res) => {
-      await requireIdentity(req);
+      const token = bearer(req);
+      if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token is required (Authorization: Bearer)');
       const eventId = String(req.params.eventId);
       const event = service.sessions.event(eventId);
       if (!event) throw new ProtocolError(ErrorCode.NOT_FOUND, `no event ${eventId}`);
+      const accessible = await service.accessibleSessions(token, eventId).catch((error: unknown) => {
+        if (error instanceof IdentityError) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
+        if (error instanceof RegistryUnavailableError) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the registration registry cannot be reached; try again shortly');
+        throw error;
+      });
       res.json({
         event,
-        sessions: service.sessions.list(eventId).map((s) => ({ sessionId: s.sessionId, title: s.title, open: s.open, lobby: s.lobby, languages: s.languages })),
+        // Only the sessions this person is accredited for, earliest first.
+        sessions: accessible
+          .sort((a, b) => (a.session.startsAt ?? '').localeCompare(b.session.startsAt ?? ''))
+          .map(({ session: s, access }) => ({
+          access,
+          sessionId: s.sessionId,
+          meetingId: s.meetingId,
+          title: s.title,
+          status: s.status,
+          startsAt: s.startsAt,
+          endsAt: s.endsAt,
+          lobby: s.lobby,
+          languages: s.languages,
+          })),
       });
     }),
   );
 
   // ---- secretariat admin API ------------------------------------------------------------------------
   const admin = express.Router({ mergeParams: true });
-  admin.use((req, res, next) => {
-    authoriseSecretariat(req, res.locals).then(
-      () => next(),
-      (error: unknown) => (error instanceof ProtocolError ? sendError(res, error.code, error.message) : next(error)),
-    );
-  });
-
-  async function authoriseSecretariat(req: Request, locals: Record<string, unknown>): Promise<void> {
-    const eventId = String(req.params.eventId);
-    const key = req.header('x-api-key');
-    if (key && deps.adminApiKey && sameSecret(key, deps.adminApiKey)) {
-      locals.actor = 'admin-api-key';
-      return;
-    }
-    const token = bearer(req);
-    if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token (Authorization: Bearer) or an admin API key is required');
-    const identity = await service.identity.verify(token).catch(() => {
-      throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
-    });
-    const { registration: reg } = await service.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
-    if (!reg || reg.status !== 'approved' || !conductingRoles.includes(reg.role)) {
-      throw new ProtocolError(ErrorCode.FORBIDDEN, 'only the secretariat of this event may do this');
-    }
-    locals.actor = reg.personId;
-  }
+  admin.use(secretariatOnly(service, deps.adminApiKey));
 
   const requireEmbedded = () => {
     if (!embedded) throw new ProtocolError(ErrorCode.NOT_SUPPORTED, 'registrations are held by the CRM; change them there');
@@ -270,7 +257,7 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   admin.put(
     '/sessions/:sessionId',
     route((req, res) => {
-      const input = parseOr400(sessionRules.omit({ sessionId: true, eventId: true }), req.body);
+      const input = parseOr400(sessionRulesObject.omit({ sessionId: true, eventId: true }), req.body);
       const saved = service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) });
       res.json({ session: saved });
     }),

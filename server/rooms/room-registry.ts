@@ -1,10 +1,11 @@
+import { EventEmitter } from 'node:events';
 import { RoomMedia, type EndpointLimits, type WorkerPool } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
 import { Room, type RoomOptions } from './room.js';
 
 /** The rooms this node hosts. Concurrent first joins to one room create it once. */
-export class RoomRegistry {
+export class RoomRegistry extends EventEmitter<{ roomcreated: [Room] }> {
   private readonly rooms = new Map<string, Room>();
   private readonly creating = new Map<string, Promise<Room>>();
   private closed = false;
@@ -15,10 +16,16 @@ export class RoomRegistry {
     /** Options of a room, from its session (languages); unknown rooms (dev mode) get the defaults. */
     private readonly optionsFor: (roomId: string) => RoomOptions,
     private readonly log: Logger,
-  ) {}
+  ) {
+    super();
+  }
 
   get all(): IterableIterator<Room> {
     return this.rooms.values();
+  }
+
+  get(roomId: string): Room | undefined {
+    return this.rooms.get(roomId);
   }
 
   get size(): number {
@@ -52,6 +59,7 @@ export class RoomRegistry {
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
     });
     log.info({ worker: worker.index }, 'room created');
+    this.emit('roomcreated', room);
     return room;
   }
 }

@@ -2,9 +2,10 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { RosterEntry, ServerEvents } from '../../protocol/signaling.js';
+import type { QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
+import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
 import { Interpretation } from '../interpretation/interpretation.js';
 import { Participant, producerInfo, type Notify } from './participant.js';
 
@@ -14,6 +15,9 @@ export interface RoomOptions {
   languages: string[];
   /** How long a live interpreter has to answer a handover request before the partner may take the microphone. */
   handoverTakeAfterMs: number;
+  floor: FloorOptions;
+  /** The speakers list and floor saved before a restart. */
+  floorSnapshot?: FloorSnapshot;
 }
 
 /** A connection waiting for the secretariat's decision; it has no media until admitted. */
@@ -36,6 +40,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly participants = new Map<string, Participant>();
   readonly lobby = new Map<string, LobbyWaiter>();
   readonly interpretation: Interpretation;
+  readonly floor: FloorControl;
   private isClosed = false;
   private idleTimer: NodeJS.Timeout | undefined;
 
@@ -47,6 +52,10 @@ export class Room extends EventEmitter<RoomEvents> {
   ) {
     super();
     this.interpretation = new Interpretation(options.languages, options.handoverTakeAfterMs, this);
+    this.floor = new FloorControl(options.floor, options.floorSnapshot);
+    this.floor.on('changed', (state) => this.broadcast('floorState', state));
+    this.floor.on('given', (entry) => void this.setFloorAudio(entry.id, true));
+    this.floor.on('taken', (entry) => void this.setFloorAudio(entry.id, false));
     media.once('close', (reason) => this.close(reason === 'worker-died' ? CloseReason.MEDIA_WORKER_DIED : CloseReason.SERVER_SHUTDOWN));
     this.scheduleIdleClose();
   }
@@ -89,6 +98,39 @@ export class Room extends EventEmitter<RoomEvents> {
     for (const p of this.participants.values()) if (p !== except) p.notify(event, data);
   }
 
+  /** Entities present now, by entity type (each entity counted once, however many of its people are here). */
+  quorum(): QuorumView {
+    const byType: QuorumView['byType'] = {};
+    for (const p of this.participants.values()) {
+      const { type, name } = p.grants.entity;
+      const bucket = (byType[type] ??= { entities: [], count: 0 });
+      if (!bucket.entities.includes(name)) {
+        bucket.entities.push(name);
+        bucket.count += 1;
+      }
+    }
+    return { byType, total: Object.values(byType).reduce((n, b) => n + b.count, 0) };
+  }
+
+  notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void {
+    for (const p of this.participants.values()) if (p.grants.moderate) p.notify(event, data);
+  }
+
+  /** Whether this participant's floor microphone may reach the room now. */
+  mayBeHeardOnFloor(p: Participant): boolean {
+    return !this.floor.options.controlled || p.grants.moderate || this.floor.speakerId === p.id;
+  }
+
+  /** Opens or closes a participant's floor microphone on the server: their client cannot override it. */
+  async setFloorAudio(participantId: string, on: boolean): Promise<void> {
+    const p = this.participants.get(participantId);
+    if (!p) return;
+    for (const producer of p.endpoint.producers.values()) {
+      if (producer.kind !== 'audio' || producer.appData.channel !== 'floor' || producer.closed) continue;
+      await (on ? producer.resume() : producer.pause()).catch(() => undefined);
+    }
+  }
+
   /** Tells a participant why, then closes them; their connection closes with them. */
   remove(participant: Participant, reason: CloseReason, message: string): void {
     participant.notify('removed', { reason, message });
@@ -116,6 +158,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.isClosed) return;
     this.isClosed = true;
     clearTimeout(this.idleTimer);
+    this.floor.close();
     for (const p of [...this.participants.values()]) {
       p.notify('roomClosed', { reason });
       p.close(reason);
@@ -131,6 +174,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('participantleft', participant);
     if (this.isClosed) return;
     this.interpretation.onLeave(participant);
+    this.floor.forget(participant.id);
     this.broadcast('peerLeft', { peerId: participant.id });
     this.log.info({ participant: participant.id }, 'participant left');
     if (this.participants.size === 0 && this.lobby.size === 0) this.scheduleIdleClose();

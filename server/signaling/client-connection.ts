@@ -178,6 +178,16 @@ export class ClientConnection {
     return {};
   }
 
+  private speakerEntry(p: Participant, kind: 'speaker' | 'point_of_order') {
+    return { id: p.id, name: p.grants.name, entity: p.grants.entity.name, kind };
+  }
+
+  private target(room: Room, participantId: string): Participant {
+    const target = room.participants.get(participantId);
+    if (!target) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${participantId}`);
+    return target;
+  }
+
   private async room(): Promise<Room> {
     return this.deps.rooms.getOrCreate(this.grants.room);
   }
@@ -223,6 +233,7 @@ export class ClientConnection {
           producers: this.grants.subscribe ? others.flatMap((p) => p.producerInfos()) : [],
           channels: room.interpretation.channels(),
           booths: room.interpretation.boothStatesOf(participant.id),
+          floor: room.floor.state(),
         };
       },
 
@@ -249,8 +260,10 @@ export class ClientConnection {
         if (channel !== 'floor' && !room.interpretation.booths.has(channel)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
         const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source, channel });
         try {
-          // Booth producers start paused unless their interpreter is live, before anyone can consume them.
+          // Booth producers start paused unless their interpreter is live, and under a moderated floor a
+          // delegate's microphone starts paused unless they hold the floor: before anyone can consume them.
           await room.interpretation.onProducer(participant, producer);
+          if (channel === 'floor' && kind === 'audio' && !room.mayBeHeardOnFloor(participant)) await producer.pause();
         } catch (error) {
           producer.close();
           throw error;
@@ -274,6 +287,9 @@ export class ClientConnection {
         this.requireChannel(channel, producer.kind);
         // A booth microphone is resumed by going live, never directly: one live microphone per booth.
         if (channel !== 'floor') throw new ProtocolError(ErrorCode.INVALID_STATE, 'booth microphones open by going live (boothGoLive)');
+        if (producer.kind === 'audio' && !(await this.room()).mayBeHeardOnFloor(this.joined())) {
+          throw new ProtocolError(ErrorCode.FORBIDDEN, 'you do not hold the floor; request it');
+        }
         await producer.resume();
         return {};
       },
@@ -354,12 +370,73 @@ export class ClientConnection {
         return {};
       },
 
+      requestFloor: async ({ kind }) => {
+        const participant = this.joined();
+        if (!this.grants.publish.floor) this.forbidden('take the floor');
+        (await this.room()).floor.request(this.speakerEntry(participant, kind));
+        return {};
+      },
+      withdrawFloorRequest: async () => {
+        (await this.room()).floor.withdraw(this.joined().id);
+        return {};
+      },
+      giveFloor: async ({ participantId }) => {
+        this.requireModerate('give the floor');
+        (await this.room()).floor.give(participantId);
+        return {};
+      },
+      takeFloor: async () => {
+        this.requireModerate('take the floor back');
+        (await this.room()).floor.take();
+        return {};
+      },
+      addSpeaker: async ({ participantId, kind }) => {
+        this.requireModerate('add to the speakers list');
+        const room = await this.room();
+        const target = room.participants.get(participantId);
+        if (!target) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${participantId}`);
+        room.floor.request(this.speakerEntry(target, kind));
+        return {};
+      },
+      removeSpeaker: async ({ participantId }) => {
+        this.requireModerate('remove from the speakers list');
+        if (!(await this.room()).floor.withdraw(participantId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `${participantId} is not on the speakers list`);
+        return {};
+      },
+      moveSpeaker: async ({ participantId, position }) => {
+        this.requireModerate('reorder the speakers list');
+        (await this.room()).floor.move(participantId, position);
+        return {};
+      },
+      muteParticipant: async ({ participantId }) => {
+        this.requireModerate('mute a participant');
+        const room = await this.room();
+        const target = this.target(room, participantId);
+        if (room.floor.speakerId === participantId) room.floor.take();
+        await room.setFloorAudio(participantId, false);
+        target.notify('moderated', { action: 'muted' });
+        return {};
+      },
+      askToUnmute: async ({ participantId }) => {
+        this.requireModerate('ask a participant to unmute');
+        this.target(await this.room(), participantId).notify('unmuteRequested', {});
+        return {};
+      },
+      stopVideo: async ({ participantId }) => {
+        this.requireModerate("stop a participant's video");
+        const target = this.target(await this.room(), participantId);
+        for (const producer of target.endpoint.producers.values()) if (producer.kind === 'video') producer.close();
+        target.notify('moderated', { action: 'video-stopped' });
+        return {};
+      },
+
       getRoster: async () => {
         this.requireModerate('see the detailed roster');
         const room = await this.room();
         return {
           participants: [...room.participants.values()].map((p) => p.rosterEntry),
           lobby: [...room.lobby.values()].map((w) => w.entry),
+          quorum: room.quorum(),
         };
       },
 

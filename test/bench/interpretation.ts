@@ -62,7 +62,7 @@ interface Listener {
 async function scenario(listenerCount: number) {
   const pool = await startPool();
   const media = await RoomMedia.create(pool.leastLoaded()!, { ...testLimits, maxConsumers: 10_000 }, testLog);
-  const room = new Room('bench', media, { idleCloseMs: 600_000, languages: ['fr'], handoverTakeAfterMs: 1000 }, testLog);
+  const room = new Room('bench', media, { idleCloseMs: 600_000, languages: ['fr'], handoverTakeAfterMs: 1000, floor: { controlled: false, speakingTimeLimitMs: 180_000, speakingTimeWarningMs: 30_000 } }, testLog);
   const member = (id: string, booths: string[], floor = false) =>
     room.join(id, grants({ room: 'bench', person: id, name: id, publish: { floor, booths, captions: false } }), media.rtpCapabilities, () => undefined);
   const chair = member('chair', [], true);

@@ -24,7 +24,7 @@ const sinks: RtpSink[] = [];
 beforeEach(async () => {
   pool = await startPool();
   const media = await RoomMedia.create(pool.leastLoaded()!, testLimits, testLog);
-  room = new Room('plenary', media, { idleCloseMs: 60_000, languages: ['fr', 'es'], handoverTakeAfterMs: 300 }, testLog);
+  room = new Room('plenary', media, { idleCloseMs: 60_000, languages: ['fr', 'es'], handoverTakeAfterMs: 300, floor: { controlled: false, speakingTimeLimitMs: 180_000, speakingTimeWarningMs: 30_000 } }, testLog);
 });
 afterEach(() => {
   for (const i of injectors.splice(0)) i.close();

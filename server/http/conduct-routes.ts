@@ -1,0 +1,88 @@
+import express, { type Router } from 'express';
+import { z } from 'zod';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { Accreditation } from '../accreditation/accreditation-setup.js';
+import type { ConductService } from '../conduct/conduct-service.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+import { parseOr400, route } from './http-errors.js';
+import { secretariatOnly } from './secretariat-auth.js';
+
+export interface ConductRoutesDeps {
+  accreditation: Accreditation;
+  conduct: ConductService;
+  rooms: RoomRegistry;
+  adminApiKey?: string;
+}
+
+const lifecycleBody = z.object({ action: z.enum(['open', 'suspend', 'resume', 'close']) }).strict();
+const meetingBody = z.object({ title: z.string().trim().min(1).max(200) }).strict();
+const format = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
+
+/** The secretariat's REST API for conduct: meetings, the session lifecycle, the floor, attendance, quorum. */
+export function conductRoutes(deps: ConductRoutesDeps): Router {
+  const { conduct, rooms } = deps;
+  const sessions = deps.accreditation.service.sessions;
+  const admin = express.Router({ mergeParams: true });
+  admin.use(express.json({ limit: '16kb' }));
+  admin.use(secretariatOnly(deps.accreditation.service, deps.adminApiKey));
+
+  /** The session, if it belongs to the event of the URL. */
+  const sessionOf = (eventId: unknown, sessionId: unknown) => {
+    const s = sessions.get(String(sessionId));
+    if (!s || s.eventId !== String(eventId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no session ${String(sessionId)} in this event`);
+    return s;
+  };
+
+  admin.get(
+    '/meetings',
+    route((req, res) => {
+      res.json({ meetings: sessions.meetings(String(req.params.eventId)) });
+    }),
+  );
+  admin.put(
+    '/meetings/:meetingId',
+    route((req, res) => {
+      const body = parseOr400(meetingBody, req.body);
+      res.json({ meeting: sessions.upsertMeeting({ meetingId: String(req.params.meetingId), eventId: String(req.params.eventId), title: body.title }) });
+    }),
+  );
+  admin.post(
+    '/sessions/:sessionId/lifecycle',
+    route(async (req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      const { action } = parseOr400(lifecycleBody, req.body);
+      res.json({ sessionId: s.sessionId, status: await conduct.transition(s.sessionId, action) });
+    }),
+  );
+  admin.get(
+    '/sessions/:sessionId/floor',
+    route((req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      const room = rooms.get(s.sessionId);
+      res.json(room ? room.floor.state() : { controlled: s.floorControl, speaker: null, queue: [], ...conduct.storedFloor(s.sessionId) });
+    }),
+  );
+  admin.get(
+    '/sessions/:sessionId/attendance',
+    route(async (req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      const { format: f } = parseOr400(format, req.query);
+      if (f === 'csv') {
+        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
+        res.setHeader('Content-Disposition', `attachment; filename="attendance-${s.sessionId}.csv"`);
+        res.send(await conduct.attendance.csv(s.sessionId));
+      } else res.json({ attendance: await conduct.attendance.intervals(s.sessionId) });
+    }),
+  );
+  admin.get(
+    '/sessions/:sessionId/quorum',
+    route((req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      res.json(rooms.get(s.sessionId)?.quorum() ?? { byType: {}, total: 0 });
+    }),
+  );
+
+  const router = express.Router();
+  router.use('/api/admin/events/:eventId', admin);
+  return router;
+}

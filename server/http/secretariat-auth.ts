@@ -1,0 +1,48 @@
+import { createHash, timingSafeEqual } from 'node:crypto';
+import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import type { AccreditationService } from '../../accreditation/accreditation-service.js';
+import { conductingRoles } from '../../accreditation/model.js';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import { sendError } from './http-errors.js';
+
+export function bearer(req: Request): string | undefined {
+  const h = req.headers.authorization;
+  return h?.startsWith('Bearer ') ? h.slice(7) : undefined;
+}
+
+function sameSecret(a: string, b: string): boolean {
+  // Hash first so lengths never leak and timingSafeEqual gets equal-length inputs.
+  return timingSafeEqual(createHash('sha256').update(a).digest(), createHash('sha256').update(b).digest());
+}
+
+/**
+ * Admits a request to `/…/events/:eventId/…` from the event's secretariat (an identity token of a person
+ * approved as secretariat or chair for that event) or from automation holding the admin API key. The actor
+ * is left in `res.locals.actor`.
+ */
+export function secretariatOnly(service: AccreditationService, adminApiKey: string | undefined): RequestHandler {
+  const authorise = async (req: Request, locals: Record<string, unknown>): Promise<void> => {
+    const eventId = String(req.params.eventId);
+    const key = req.header('x-api-key');
+    if (key && adminApiKey && sameSecret(key, adminApiKey)) {
+      locals.actor = 'admin-api-key';
+      return;
+    }
+    const token = bearer(req);
+    if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token (Authorization: Bearer) or an admin API key is required');
+    const identity = await service.identity.verify(token).catch(() => {
+      throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
+    });
+    const { registration: reg } = await service.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
+    if (!reg || reg.status !== 'approved' || !conductingRoles.includes(reg.role)) {
+      throw new ProtocolError(ErrorCode.FORBIDDEN, 'only the secretariat of this event may do this');
+    }
+    locals.actor = reg.personId;
+  };
+  return (req: Request, res: Response, next: NextFunction) => {
+    authorise(req, res.locals).then(
+      () => next(),
+      (error: unknown) => (error instanceof ProtocolError ? sendError(res, error.code, error.message) : next(error)),
+    );
+  };
+}
