@@ -47,6 +47,17 @@ export function demoSessions(): { events: Array<{ eventId: string; title: string
         entityTypes: ['member_state'],
         languages: ['en', 'fr'],
       },
+      {
+        sessionId: 'demo-council',
+        eventId: DEMO_EVENT_ID,
+        title: 'Council — formal sitting (moderated floor)',
+        status: 'open',
+        startsAt: new Date().toISOString(),
+        lobby: false,
+        floorControl: true,
+        speakingTimeLimitSec: 180,
+        languages: ['en', 'fr'],
+      },
       { sessionId: 'demo-with-lobby', eventId: DEMO_EVENT_ID, title: 'Drafting group (lobby)', open: true, lobby: true, languages: [] },
     ],
   };

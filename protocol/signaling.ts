@@ -175,6 +175,8 @@ export interface PeerInfo {
 export interface ChannelInfo {
   language: string;
   live: boolean;
+  /** The live interpreter's name (the secretariat's booth status). */
+  interpreter?: string;
 }
 
 export interface BoothState {
@@ -213,6 +215,8 @@ export interface QuorumView {
 /** The secretariat's view of a participant adds the accreditation behind their admission. */
 export interface RosterEntry extends PeerInfo {
   accreditation: { status: string; source: string };
+  /** Connection quality 0..10 from mediasoup's scores of what they send (absent while they send nothing). */
+  quality?: number;
 }
 
 export interface ProducerInfo {

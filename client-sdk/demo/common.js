@@ -31,7 +31,8 @@ export function signInFlow(onJoin) {
         const info = document.createElement('div');
         info.innerHTML = `<strong></strong><div class="meta"></div>`;
         info.querySelector('strong').textContent = s.title;
-        info.querySelector('.meta').textContent = `${event.title} · ${s.status}${s.lobby ? ' · lobby' : ''}${
+        const when = s.startsAt ? `${new Date(s.startsAt).toLocaleString([], { dateStyle: 'medium', timeStyle: 'short' })} · ` : '';
+        info.querySelector('.meta').textContent = `${when}${event.title} · ${s.status}${s.access === 'lobby' ? ' · lobby' : ''}${
           s.languages.length ? ` · ${s.languages.map(languageName).join(', ')}` : ''
         }`;
         const join = Object.assign(document.createElement('button'), { textContent: 'Join' });
@@ -41,7 +42,7 @@ export function signInFlow(onJoin) {
             .then((answer) => {
               if (answer.decision === 'lobby') status('Waiting in the lobby: the secretariat will admit you shortly.');
               show('sessions', false);
-              return onJoin(answer, s);
+              return onJoin(answer, s, identity.token);
             })
             .catch((error) => status(`${error.message}${error.reasons ? ` (${error.reasons.join(', ')})` : ''}`, true));
         };

@@ -55,21 +55,25 @@ function renderLobby(client, waiting) {
 }
 
 async function refreshRoster(client) {
-  const { participants, lobby } = await client.getRoster();
+  const { participants, lobby, quorum } = await client.getRoster();
   renderLobby(client, lobby);
+  renderQuorum(quorum);
   const body = $('roster').querySelector('tbody');
   body.replaceChildren();
   for (const p of participants) {
     const tr = document.createElement('tr');
     tr.dataset.participant = p.id;
-    for (const text of [p.name, p.entity.name, p.role.replaceAll('_', ' '), `${p.accreditation.status} (${p.accreditation.source})`]) {
+    const quality = p.quality === undefined ? '—' : p.quality >= 8 ? 'good' : p.quality >= 5 ? 'fair' : 'poor';
+    for (const text of [p.name, p.entity.name, p.role.replaceAll('_', ' '), `${p.accreditation.status} (${p.accreditation.source})`, quality]) {
       tr.append(Object.assign(document.createElement('td'), { textContent: text }));
     }
     const cell = document.createElement('td');
     if (p.id !== client.self?.id) {
+      const mute = Object.assign(document.createElement('button'), { textContent: 'Mute', className: 'secondary' });
+      mute.onclick = () => client.muteParticipant(p.id);
       const remove = Object.assign(document.createElement('button'), { textContent: 'Remove', className: 'secondary' });
       remove.onclick = () => client.removeParticipant(p.id).then(() => refreshRoster(client));
-      cell.append(remove);
+      cell.append(mute, remove);
     }
     tr.append(cell);
     body.append(tr);
@@ -77,7 +81,14 @@ async function refreshRoster(client) {
 }
 
 /** Connects with a join token and shows the room; `canPublish` decides whether camera and microphone go out. */
-async function enterRoom(token, roomTitle, { canPublish, moderate }) {
+const CLOSE_REASONS = {
+  SESSION_CLOSED: 'The secretariat closed the session.',
+  SERVER_SHUTDOWN: 'The server is restarting; join again in a moment.',
+  MEDIA_WORKER_DIED: 'The media server restarted this session; join again.',
+  REPLACED: 'You joined from another window.',
+};
+
+async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
   const client = new MeetingClient({ token });
   window.plenum = { client };
   client.on('peerJoined', (peer) => {
@@ -106,8 +117,17 @@ async function enterRoom(token, roomTitle, { canPublish, moderate }) {
     show('conduct', false);
     show('listen', false);
     flow.backToSessions();
-    status(reason === 'LEFT' ? 'You left the room.' : message ?? `Disconnected: ${reason}`, reason !== 'LEFT');
+    show('floor', false);
+    status(reason === 'LEFT' ? 'You left the room.' : message ?? CLOSE_REASONS[reason] ?? `Disconnected: ${reason}`, reason !== 'LEFT');
   });
+  client.on('floorState', (state) => renderFloor(client, state, moderate));
+  client.on('speakingTime', ({ state, participantId }) => {
+    if (participantId === client.self?.id) notice(state === 'warning' ? 'Your speaking time is nearly over.' : 'Your speaking time is over.');
+  });
+  client.on('moderated', ({ action }) => notice(action === 'muted' ? 'The secretariat muted your microphone.' : 'The secretariat stopped your video.'));
+  client.on('unmuteRequested', () => notice('The secretariat asks you to unmute.'));
+  client.on('quorum', renderQuorum);
+  client.on('channelsChanged', ({ channels }) => renderBooths(channels));
   client.on('error', (error) => status(`${error.code}: ${error.message}`, true));
 
   show('sessions', false);
@@ -121,12 +141,109 @@ async function enterRoom(token, roomTitle, { canPublish, moderate }) {
   } else tile(self, true);
   show('in-room', true);
   $('room-label').textContent = `In “${roomTitle}” as ${label(self)}`;
+  setUpFloor(client, moderate);
   if (moderate) {
+    setUpConsole(client, admin);
     show('conduct', true);
     await refreshRoster(client);
   }
   status('Connected.');
   return client;
+}
+
+function notice(text) {
+  $('floor-notice').textContent = text;
+  $('floor-notice').hidden = false;
+}
+
+let floorTimer;
+function renderFloor(client, state, moderate) {
+  const me = client.self?.id;
+  const speaker = state.speaker;
+  $('floor-speaker').textContent = speaker ? `${speaker.name} — ${speaker.entity} has the floor.` : 'Nobody has the floor.';
+  clearInterval(floorTimer);
+  const tick = () => {
+    if (!speaker) return ($('floor-timer').textContent = '');
+    const left = Math.max(0, Math.round((speaker.since + speaker.limitMs - Date.now()) / 1000));
+    $('floor-timer').textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, '0')} left`;
+    $('floor-timer').className = left * 1000 <= speaker.warningMs ? 'warning' : '';
+  };
+  tick();
+  if (speaker) floorTimer = setInterval(tick, 1000);
+  const listed = state.queue.some((e) => e.id === me);
+  $('request-floor').disabled = listed || speaker?.id === me;
+  $('withdraw-floor').disabled = !listed;
+  const list = $('speakers-list');
+  list.replaceChildren();
+  if (state.queue.length === 0) list.innerHTML = '<li class="empty">Nobody has asked for the floor.</li>';
+  state.queue.forEach((entry, index) => {
+    const li = document.createElement('li');
+    li.dataset.speaker = entry.id;
+    li.className = entry.kind === 'point_of_order' ? 'point-of-order' : '';
+    li.textContent = `${entry.name} — ${entry.entity}${entry.kind === 'point_of_order' ? ' (point of order)' : ''}`;
+    if (moderate) {
+      const button = (text, cls, fn) => li.append(Object.assign(document.createElement('button'), { textContent: text, className: cls, onclick: () => fn().catch((e) => status(e.message, true)) }));
+      button('Give floor', 'give', () => client.giveFloor(entry.id));
+      if (index > 0) button('↑', 'up secondary', () => client.moveSpeaker(entry.id, index - 1));
+      button('Remove', 'remove secondary', () => client.removeSpeaker(entry.id));
+    }
+    list.append(li);
+  });
+  $('take-floor').disabled = !speaker;
+  $('give-next').disabled = state.queue.length === 0;
+}
+
+function setUpFloor(client, moderate) {
+  const act = (fn) => () => fn().catch((e) => status(`${e.code}: ${e.message}`, true));
+  $('request-floor').onclick = act(() => client.requestFloor('speaker'));
+  $('point-of-order').onclick = act(() => client.requestFloor('point_of_order'));
+  $('withdraw-floor').onclick = act(() => client.withdrawFloorRequest());
+  $('floor-notice').hidden = true;
+  renderFloor(client, client.floor, moderate);
+  show('floor', client.floor.controlled || moderate);
+}
+
+function renderQuorum(view) {
+  const parts = Object.entries(view.byType).map(([type, b]) => `${type.replaceAll('_', ' ')}: ${b.count}`);
+  $('quorum').textContent = parts.length ? `${parts.join(' · ')} (total ${view.total})` : 'Nobody.';
+}
+
+function renderBooths(channels) {
+  const list = $('booth-status');
+  list.replaceChildren();
+  for (const c of channels) {
+    list.append(Object.assign(document.createElement('li'), { textContent: `${languageName(c.language)}: ${c.live ? `${c.interpreter} is live` : 'nobody live'}` }));
+  }
+  if (channels.length === 0) list.innerHTML = '<li>No interpretation in this session.</li>';
+}
+
+/** The secretariat console: lifecycle (REST, with the signed-in identity), the floor, booths, quorum. */
+function setUpConsole(client, admin) {
+  const act = (fn) => () => fn().catch((e) => status(`${e.code ?? 'ERROR'}: ${e.message}`, true));
+  $('give-next').onclick = act(() => client.giveFloor());
+  $('take-floor').onclick = act(() => client.takeFloor());
+  renderBooths(client.channels);
+  const showStatus = (s) => {
+    $('session-status').textContent = `Status: ${s}`;
+    $('lc-open').disabled = s !== 'scheduled';
+    $('lc-suspend').disabled = s !== 'open';
+    $('lc-resume').disabled = s !== 'suspended';
+    $('lc-close').disabled = s === 'closed';
+  };
+  showStatus(admin?.status ?? 'open');
+  for (const action of ['open', 'suspend', 'resume', 'close']) {
+    $(`lc-${action}`).onclick = act(async () => {
+      if (!admin) throw new Error('sign in to conduct the session');
+      const res = await fetch(`/api/admin/events/${encodeURIComponent(admin.eventId)}/sessions/${encodeURIComponent(admin.sessionId)}/lifecycle`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.identityToken}` },
+        body: JSON.stringify({ action }),
+      });
+      const body = await res.json();
+      if (!res.ok) throw Object.assign(new Error(body.error.message), { code: body.error.code });
+      showStatus(body.status);
+    });
+  }
 }
 
 /** The channel selector and floor volume: what a delegate hears. */
@@ -148,8 +265,12 @@ function showListening({ channel, interpretationAvailable }) {
   $('captions').textContent = '';
 }
 
-const flow = signInFlow((answer, session) =>
-  enterRoom(answer.joinToken, session.title, { canPublish: answer.grants.publishFloor, moderate: answer.grants.moderate }),
+const flow = signInFlow((answer, session, identityToken) =>
+  enterRoom(answer.joinToken, session.title, {
+    canPublish: answer.grants.publishFloor,
+    moderate: answer.grants.moderate,
+    admin: { identityToken, eventId: answer.session.eventId, sessionId: answer.session.sessionId, status: session.status },
+  }),
 );
 
 $('join-form').addEventListener('submit', (event) => {

@@ -9,4 +9,16 @@ export {
 } from './meeting-client.js';
 export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary } from './accreditation-api.js';
 export { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
-export type { PeerInfo, RosterEntry, EntityInfo, ProducerInfo, MediaKind, MediaSource } from '../../protocol/signaling.js';
+export type {
+  PeerInfo,
+  RosterEntry,
+  EntityInfo,
+  ProducerInfo,
+  MediaKind,
+  MediaSource,
+  ChannelInfo,
+  BoothState,
+  FloorState,
+  SpeakerEntry,
+  QuorumView,
+} from '../../protocol/signaling.js';

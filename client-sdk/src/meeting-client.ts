@@ -6,6 +6,8 @@ import type {
   MediaSource,
   BoothState,
   ChannelInfo,
+  FloorState,
+  QuorumView,
   PeerInfo,
   ProducerInfo,
   RosterEntry,
@@ -79,6 +81,14 @@ export type MeetingClientEvents = {
   boothState: BoothState;
   boothChat: ServerEvents['boothChat'];
   caption: ServerEvents['caption'];
+  /** The speakers list and who holds the floor. */
+  floorState: FloorState;
+  speakingTime: ServerEvents['speakingTime'];
+  /** The secretariat muted this participant or stopped their video. */
+  moderated: ServerEvents['moderated'];
+  unmuteRequested: Record<string, never>;
+  /** Moderators: entities present by type. */
+  quorum: QuorumView;
   /** A background step failed (e.g. consuming a new producer); the client stays usable. */
   error: MeetingClientError;
 };
@@ -124,6 +134,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   readonly booths = new Map<string, BoothState>();
   selectedChannel = 'floor';
   private floorVolume: number;
+  /** The speakers list and the floor, kept current by the server. */
+  floor: FloorState = { controlled: false, speaker: null, queue: [] };
 
   constructor(private readonly options: MeetingClientOptions) {
     super();
@@ -193,6 +205,49 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     await this.request('assignInterpreter', { participantId, language });
   }
 
+  // ---- the floor -----------------------------------------------------------------------------------
+  /** Asks for the floor; a point of order goes ahead of ordinary requests. */
+  async requestFloor(kind: 'speaker' | 'point_of_order' = 'speaker'): Promise<void> {
+    await this.request('requestFloor', { kind });
+  }
+
+  async withdrawFloorRequest(): Promise<void> {
+    await this.request('withdrawFloorRequest', {});
+  }
+
+  /** Moderators: give the floor to a participant, or to the first on the list. */
+  async giveFloor(participantId?: string): Promise<void> {
+    await this.request('giveFloor', participantId ? { participantId } : {});
+  }
+
+  async takeFloor(): Promise<void> {
+    await this.request('takeFloor', {});
+  }
+
+  async addSpeaker(participantId: string, kind: 'speaker' | 'point_of_order' = 'speaker'): Promise<void> {
+    await this.request('addSpeaker', { participantId, kind });
+  }
+
+  async removeSpeaker(participantId: string): Promise<void> {
+    await this.request('removeSpeaker', { participantId });
+  }
+
+  async moveSpeaker(participantId: string, position: number): Promise<void> {
+    await this.request('moveSpeaker', { participantId, position });
+  }
+
+  async muteParticipant(participantId: string): Promise<void> {
+    await this.request('muteParticipant', { participantId });
+  }
+
+  async askToUnmute(participantId: string): Promise<void> {
+    await this.request('askToUnmute', { participantId });
+  }
+
+  async stopVideo(participantId: string): Promise<void> {
+    await this.request('stopVideo', { participantId });
+  }
+
   get joined(): boolean {
     return this.self !== undefined && this.closedReason === undefined;
   }
@@ -221,6 +276,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const joined = await this.request('join', { rtpCapabilities: device.rtpCapabilities as RequestData<'join'>['rtpCapabilities'] });
     this.self = joined.self;
     this.channels = joined.channels;
+    this.floor = joined.floor;
     for (const booth of joined.booths) this.booths.set(booth.language, booth);
     if (this.options.playAudio !== false) {
       this.mixer = new ChannelMixer();
@@ -401,6 +457,14 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     });
     on('boothChat', (message) => this.emit('boothChat', message));
     on('caption', (caption) => this.emit('caption', caption));
+    on('floorState', (state) => {
+      this.floor = state;
+      this.emit('floorState', state);
+    });
+    on('speakingTime', (notice) => this.emit('speakingTime', notice));
+    on('moderated', (notice) => this.emit('moderated', notice));
+    on('unmuteRequested', () => this.emit('unmuteRequested', {}));
+    on('quorum', (view) => this.emit('quorum', view));
     on('roomClosed', ({ reason }) => this.shutdown(reason));
     on('removed', ({ reason, message }) => this.shutdown(reason, message));
     on('lobbyChanged', (data) => this.emit('lobbyChanged', data));

@@ -30,7 +30,11 @@ export class Interpretation {
   }
 
   channels(): ChannelInfo[] {
-    return [...this.booths.values()].map((b) => ({ language: b.language, live: b.liveInterpreter !== null }));
+    return [...this.booths.values()].map((b) => {
+      const state = b.state();
+      const interpreter = state.interpreters.find((i) => i.id === state.live)?.name;
+      return interpreter ? { language: b.language, live: true, interpreter } : { language: b.language, live: false };
+    });
   }
 
   boothStatesOf(participantId: string): BoothState[] {
@@ -76,15 +80,15 @@ export class Interpretation {
     this.publishBooth(booth);
   }
 
-  /** Runs a booth action, then tells the booth, and everyone if the channel's availability changed. */
+  /** Runs a booth action, then tells the booth, and everyone if who is live changed. */
   async act(language: string, action: (booth: Booth) => Promise<void>): Promise<void> {
     const booth = this.requireBooth(language);
-    const wasLive = booth.liveInterpreter !== null;
+    const liveBefore = booth.liveInterpreter;
     try {
       await action(booth);
     } finally {
       this.publishBooth(booth);
-      if (wasLive !== (booth.liveInterpreter !== null)) this.publishChannels();
+      if (liveBefore !== booth.liveInterpreter) this.publishChannels();
     }
   }
 

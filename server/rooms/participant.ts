@@ -57,7 +57,9 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   }
 
   get rosterEntry(): RosterEntry {
-    return rosterEntry(this.id, this.grants);
+    const scores = [...this.endpoint.producers.values()].flatMap((p) => p.score.map((s) => s.score));
+    const quality = scores.length ? Math.round((scores.reduce((a, b) => a + b, 0) / scores.length) * 10) / 10 : undefined;
+    return { ...rosterEntry(this.id, this.grants), quality };
   }
 
   producerInfos(): ProducerInfo[] {

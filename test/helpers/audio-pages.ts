@@ -15,7 +15,7 @@ export function toneMicrophone(frequency: number): string {
         const osc = ctx.createOscillator();
         osc.frequency.value = ${frequency};
         const gain = ctx.createGain();
-        gain.gain.value = 0.3;
+        gain.gain.value = ${frequency > 0 ? 0.3 : 0};
         const dest = ctx.createMediaStreamDestination();
         osc.connect(gain).connect(dest);
         osc.start();
@@ -69,10 +69,11 @@ export async function signInAndJoinPage(
   baseUrl: string,
   email: string,
   sessionId: string,
+  /** toneHz: the microphone's tone; 0 for a silent microphone; absent for Chromium's fake device. */
   options: { path?: string; toneHz?: number; untilStatus?: string } = {},
 ): Promise<Page> {
   const context = await browser.newContext({ viewport: { width: 1000, height: 760 } });
-  if (options.toneHz) await context.addInitScript(toneMicrophone(options.toneHz));
+  if (options.toneHz !== undefined) await context.addInitScript(toneMicrophone(options.toneHz));
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${email}] page error:`, error.message));
   await page.goto(`${baseUrl}${options.path ?? '/'}`);

@@ -109,8 +109,8 @@ describe('interpretation on real mediasoup: channels, booths, handover, fallback
     expect(await french.hears()).toEqual(['es', 'floor']);
     expect([...french.consumers.values()].map((c) => c.id)).toEqual(ids);
     expect(room.interpretation.channels()).toEqual([
-      { language: 'fr', live: true },
-      { language: 'es', live: true },
+      { language: 'fr', live: true, interpreter: 'interp-fr' },
+      { language: 'es', live: true, interpreter: 'interp-es' },
     ]);
   });
 
@@ -138,7 +138,7 @@ describe('interpretation on real mediasoup: channels, booths, handover, fallback
     expect(b.events.filter((e) => e.event === 'boothState').at(-1)?.data).toMatchObject({ language: 'fr', live: 'interp-a' });
     expect(chair.events.filter((e) => e.event === 'channelsChanged').at(-1)?.data).toEqual({
       channels: [
-        { language: 'fr', live: true },
+        { language: 'fr', live: true, interpreter: 'interp-a' },
         { language: 'es', live: false },
       ],
     });
