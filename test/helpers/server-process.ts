@@ -17,8 +17,9 @@ export async function spawnServer(env: Record<string, string> = {}): Promise<Ser
     env: {
       ...process.env,
       ...loopbackEnv(),
-      PLENUM_LOG_LEVEL: 'info',
       ...env,
+      // The start is detected from the info-level "listening" line.
+      PLENUM_LOG_LEVEL: 'info',
     },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
