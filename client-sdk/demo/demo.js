@@ -231,6 +231,14 @@ function setUpConsole(client, admin) {
     $('lc-close').disabled = s === 'closed';
   };
   showStatus(admin?.status ?? 'open');
+  $('lock').onchange = act(async () => {
+    const res = await fetch(`/api/admin/events/${encodeURIComponent(admin.eventId)}/sessions/${encodeURIComponent(admin.sessionId)}/lock`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${admin.identityToken}` },
+      body: JSON.stringify({ locked: $('lock').checked }),
+    });
+    if (!res.ok) throw new Error((await res.json()).error.message);
+  });
   for (const action of ['open', 'suspend', 'resume', 'close']) {
     $(`lc-${action}`).onclick = act(async () => {
       if (!admin) throw new Error('sign in to conduct the session');

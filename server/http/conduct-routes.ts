@@ -15,6 +15,7 @@ export interface ConductRoutesDeps {
 }
 
 const lifecycleBody = z.object({ action: z.enum(['open', 'suspend', 'resume', 'close']) }).strict();
+const lockBody = z.object({ locked: z.boolean() }).strict();
 const meetingBody = z.object({ title: z.string().trim().min(1).max(200) }).strict();
 const format = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
 
@@ -52,6 +53,14 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       const { action } = parseOr400(lifecycleBody, req.body);
       res.json({ sessionId: s.sessionId, status: await conduct.transition(s.sessionId, action) });
+    }),
+  );
+  admin.post(
+    '/sessions/:sessionId/lock',
+    route((req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      const { locked } = parseOr400(lockBody, req.body);
+      res.json({ sessionId: s.sessionId, locked: sessions.upsert({ ...s, locked }).locked });
     }),
   );
   admin.get(

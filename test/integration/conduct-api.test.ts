@@ -79,6 +79,10 @@ describe('conduct: the secretariat API', () => {
     expect((await requestJoinAs(server.url, 'beatriz.souza@demo.br', 'wg-budget-1')).body.reasons).toEqual(['SESSION_SUSPENDED']);
     expect((await api('POST', '/sessions/wg-budget-1/lifecycle', { action: 'open' }, auth)).body).toMatchObject({ error: { code: 'INVALID_TRANSITION' } });
     expect((await api('POST', '/sessions/wg-budget-1/lifecycle', { action: 'resume' }, auth)).body.status).toBe('open');
+    expect((await api('POST', '/sessions/wg-budget-1/lock', { locked: true }, auth)).body).toEqual({ sessionId: 'wg-budget-1', locked: true });
+    expect((await requestJoinAs(server.url, 'beatriz.souza@demo.br', 'wg-budget-1')).body.reasons).toEqual(['SESSION_LOCKED']);
+    expect(brian.connected).toBe(true); // those present stay
+    expect((await api('POST', '/sessions/wg-budget-1/lock', { locked: false }, auth)).body.locked).toBe(false);
 
     // Closing ends everyone's media: the room closes and each participant is told why.
     const closed = nextEvent<[{ reason: string }]>(brian, 'roomClosed');
