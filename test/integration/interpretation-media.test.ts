@@ -149,7 +149,10 @@ describe('interpretation on real mediasoup: channels, booths, handover, fallback
     await room.interpretation.act('fr', (booth) => booth.handoverAction('interp-b', 'accept'));
     expect(await listener.hears()).toEqual(['b', 'floor']);
     const after = listener.counts();
-    expect((after.a ?? 0) - (before.a ?? 0) + (after.b ?? 0) - (before.b ?? 0)).toBeGreaterThanOrEqual(25);
+    // Across the handover the French channel delivered as many packets as the floor did in the same
+    // window, give or take timing at the edges: a gap of 100 ms would cost it five.
+    const french = (after.a ?? 0) - (before.a ?? 0) + (after.b ?? 0) - (before.b ?? 0);
+    expect(french).toBeGreaterThanOrEqual((after.floor ?? 0) - (before.floor ?? 0) - 3);
 
     // Cough: B stays live (the channel does not fall back) but is not heard.
     await room.interpretation.act('fr', (booth) => booth.cough('interp-b', true));
