@@ -1,7 +1,8 @@
 import { mkdirSync } from 'node:fs';
-import { open, readFile, type FileHandle } from 'node:fs/promises';
+import { open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { formatCsv } from './csv.js';
+import { readJsonLines } from './json-lines.js';
 
 export type AuditDecision = 'allow' | 'lobby' | 'deny' | 'lobby-admit' | 'lobby-deny' | 'revoke' | 'remove';
 /** Where the registration behind a decision came from. */
@@ -71,21 +72,8 @@ export class FileAuditLog implements AuditLog {
 
   async query(filter: AuditQuery): Promise<AuditRecord[]> {
     await this.flushing;
-    let text: string;
-    try {
-      text = await readFile(this.path, 'utf8');
-    } catch {
-      return [];
-    }
     const out: AuditRecord[] = [];
-    for (const line of text.split('\n')) {
-      if (!line) continue;
-      let r: AuditRecord;
-      try {
-        r = JSON.parse(line) as AuditRecord;
-      } catch {
-        continue; // a torn last line after a crash
-      }
+    for (const r of await readJsonLines<AuditRecord>(this.path)) {
       if (filter.eventId && r.eventId !== filter.eventId) continue;
       if (filter.sessionId && r.sessionId !== filter.sessionId) continue;
       if (filter.personId && r.personId !== filter.personId) continue;

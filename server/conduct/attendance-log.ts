@@ -1,7 +1,6 @@
-import { mkdirSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatCsv } from '../../accreditation/csv.js';
+import { JsonLinesAppender, readJsonLines } from '../../accreditation/json-lines.js';
 
 export interface AttendanceMark {
   at: number;
@@ -32,38 +31,20 @@ const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
  * everyone present as left when it shuts down cleanly, and intervals still open after a crash stay open.
  */
 export class AttendanceLog {
-  private chains = new Map<string, Promise<void>>();
+  private readonly appender = new JsonLinesAppender();
 
   constructor(private readonly dir: string) {}
 
   mark(sessionId: string, mark: AttendanceMark): Promise<void> {
-    const path = this.path(sessionId);
-    const next = (this.chains.get(path) ?? Promise.resolve()).then(async () => {
-      mkdirSync(this.dir, { recursive: true });
-      await appendFile(path, `${JSON.stringify(mark)}\n`);
-    });
-    this.chains.set(path, next.catch(() => undefined));
-    return next;
+    return this.appender.append(this.path(sessionId), mark);
   }
 
   async intervals(sessionId: string): Promise<AttendanceInterval[]> {
-    await this.chains.get(this.path(sessionId));
-    let raw = '';
-    try {
-      raw = await readFile(this.path(sessionId), 'utf8');
-    } catch {
-      return [];
-    }
+    const path = this.path(sessionId);
+    await this.appender.settled(path);
     const out: AttendanceInterval[] = [];
     const open = new Map<string, AttendanceInterval>();
-    for (const line of raw.split('\n')) {
-      if (!line) continue;
-      let m: AttendanceMark;
-      try {
-        m = JSON.parse(line) as AttendanceMark;
-      } catch {
-        continue; // a torn last line after a crash
-      }
+    for (const m of await readJsonLines<AttendanceMark>(path)) {
       if (m.kind === 'join') {
         if (open.has(m.personId)) continue; // already present (a second connection replaced the first)
         const interval = { personId: m.personId, name: m.name, entity: m.entity, entityType: m.entityType, role: m.role, from: new Date(m.at).toISOString() };

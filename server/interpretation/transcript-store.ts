@@ -1,41 +1,23 @@
-import { mkdirSync } from 'node:fs';
-import { appendFile, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { JsonLinesAppender, readJsonLines } from '../../accreditation/json-lines.js';
 
 const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 
 /** Final caption lines per session and language, appended to `<dataDir>/transcripts/<session>/<language>.jsonl`. */
 export class TranscriptStore {
-  private chains = new Map<string, Promise<void>>();
+  private readonly appender = new JsonLinesAppender();
 
   constructor(private readonly dir: string) {}
 
   append(sessionId: string, language: string, line: { at: number; by: string; text: string }): Promise<void> {
-    const path = this.path(sessionId, language);
-    // One writer per file at a time keeps lines whole and in order.
-    const next = (this.chains.get(path) ?? Promise.resolve()).then(async () => {
-      mkdirSync(join(this.dir, sessionId), { recursive: true });
-      await appendFile(path, `${JSON.stringify(line)}\n`);
-    });
-    this.chains.set(path, next.catch(() => undefined));
-    return next;
+    return this.appender.append(this.path(sessionId, language), line);
   }
 
   /** The transcript as plain text, one "[HH:MM:SS] text" line per caption; empty when there is none. */
   async read(sessionId: string, language: string): Promise<string> {
-    await this.chains.get(this.path(sessionId, language));
-    let raw: string;
-    try {
-      raw = await readFile(this.path(sessionId, language), 'utf8');
-    } catch {
-      return '';
-    }
-    return raw
-      .split('\n')
-      .filter(Boolean)
-      .map((l) => JSON.parse(l) as { at: number; text: string })
-      .map((l) => `[${new Date(l.at).toISOString().slice(11, 19)}] ${l.text}`)
-      .join('\n');
+    const path = this.path(sessionId, language);
+    await this.appender.settled(path);
+    return (await readJsonLines<{ at: number; text: string }>(path)).map((l) => `[${new Date(l.at).toISOString().slice(11, 19)}] ${l.text}`).join('\n');
   }
 
   private path(sessionId: string, language: string): string {
