@@ -77,6 +77,8 @@ export const sessionRulesObject = z
   speakingTimeWarningSec: z.number().int().min(0).max(600).default(30),
   /** Interpreters assigned by the secretariat: person id -> booth language. */
   interpreters: z.array(z.object({ personId: z.string().min(1).max(128), language: languageCode })).max(100).default([]),
+  /** Captioners assigned by the secretariat (person ids); captioners by role may caption too. */
+  captioners: z.array(z.string().min(1).max(128)).max(100).default([]),
   /** Roles admitted; absent means every role. */
   roles: z.array(role).optional(),
   /** Entity types admitted; absent means every type. The secretariat and the chair are always admitted. */

@@ -40,7 +40,7 @@ export function decide(registration: Registration | null, session: SessionRules)
   const grants = {
     publishFloor: session.speakerRoles.includes(registration.role),
     booths,
-    captions: registration.role === 'captioner',
+    captions: registration.role === 'captioner' || session.captioners.includes(registration.personId),
     subscribe: true,
     moderate: conducting,
   };

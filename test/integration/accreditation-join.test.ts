@@ -110,6 +110,15 @@ describe('accreditation: grants enforced on every signaling message, for each ro
     }
   });
 
+  it('head of delegation: may take the floor, may not act as secretariat', async () => {
+    const amina = track(await joinedSocket(server.url, KENYA_HOD, 'demo-plenary'));
+    expect(await tryProduce(amina, 'floor', 1010)).toBe('ok');
+    for (const method of ['getRoster', 'removeParticipant'] as const) {
+      const answer = await call(amina, method, method === 'getRoster' ? {} : { participantId: 'p-ke-2' });
+      expect(answer.ok ? 'ok' : answer.error.code, method).toBe('FORBIDDEN');
+    }
+  });
+
   it('interpreter: may publish audio only into their own booth, not the floor nor another booth', async () => {
     const s = track(await joinedSocket(server.url, INTERPRETER_FR, 'demo-plenary'));
     expect(await tryProduce(s, 'floor', 1004)).toBe('FORBIDDEN');

@@ -65,6 +65,9 @@ describe('accreditation policy', () => {
   it('lets observers listen only, and interpreters publish only into the booths of their target languages that the session has', () => {
     expect(decide(person({ role: 'observer' }), session()).grants).toEqual({ publishFloor: false, booths: [], captions: false, subscribe: true, moderate: false });
     expect(decide(person({ role: 'captioner' }), session()).grants).toMatchObject({ publishFloor: false, captions: true });
+    // The secretariat assigns booths and captioning per session, beyond what the registration says.
+    const assigned = session({ interpreters: [{ personId: 'p1', language: 'es' }], captioners: ['p1'] });
+    expect(decide(person({ role: 'interpreter', languages: [{ from: 'en', to: 'fr' }] }), assigned).grants).toMatchObject({ booths: ['fr', 'es'], captions: true });
     const interpreter = person({ role: 'interpreter', languages: [{ from: 'en', to: 'fr' }, { from: 'fr', to: 'ar' }, { from: 'es', to: 'fr' }] });
     expect(decide(interpreter, session()).grants).toEqual({ publishFloor: false, booths: ['fr'], captions: false, subscribe: true, moderate: false });
   });
