@@ -13,6 +13,12 @@ export interface EndpointLimits {
   initialAvailableOutgoingBitrate: number;
 }
 
+/** Where an endpoint's transports go, and how a producer reaches the router of a receive transport. */
+export interface MediaPlacement {
+  routerFor(direction: TransportDirection): Promise<{ router: types.Router; webRtcServer: types.WebRtcServer }>;
+  ensureProducerOn(producer: types.Producer, router: types.Router): Promise<void>;
+}
+
 export class MediaLimitError extends Error {}
 export class MediaNotFoundError extends Error {}
 export class MediaStateError extends Error {}
@@ -34,14 +40,14 @@ type EndpointEvents = {
  */
 export class MediaEndpoint extends EventEmitter<EndpointEvents> {
   readonly transports = new Map<string, types.WebRtcTransport>();
+  private readonly routerOf = new Map<string, types.Router>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
   private isClosed = false;
 
   constructor(
     readonly id: string,
-    private readonly router: types.Router,
-    private readonly webRtcServer: types.WebRtcServer,
+    private readonly placement: MediaPlacement,
     private readonly limits: EndpointLimits,
     private readonly log: MediaLogger,
   ) {
@@ -58,8 +64,9 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     if (sameDirection >= this.limits.maxTransportsPerDirection) {
       throw new MediaLimitError(`at most ${this.limits.maxTransportsPerDirection} ${direction} transport(s)`);
     }
-    const transport = await this.router.createWebRtcTransport({
-      webRtcServer: this.webRtcServer,
+    const { router, webRtcServer } = await this.placement.routerFor(direction);
+    const transport = await router.createWebRtcTransport({
+      webRtcServer,
       enableUdp: true,
       enableTcp: true,
       preferUdp: true,
@@ -71,7 +78,11 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
       throw new MediaStateError('endpoint closed');
     }
     this.transports.set(transport.id, transport);
-    transport.observer.once('close', () => this.transports.delete(transport.id));
+    this.routerOf.set(transport.id, router);
+    transport.observer.once('close', () => {
+      this.transports.delete(transport.id);
+      this.routerOf.delete(transport.id);
+    });
     return transport;
   }
 
@@ -119,7 +130,11 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     for (const c of this.consumers.values()) {
       if (c.producerId === producer.id) throw new MediaStateError(`already consuming ${producer.id}`);
     }
-    if (!this.router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+    const router = this.routerOf.get(transport.id)!;
+    // A receive transport on an edge router needs the producer piped there first (once per router).
+    await this.placement.ensureProducerOn(producer, router);
+    if (this.isClosed || transport.closed) throw new MediaStateError('endpoint closed');
+    if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
       throw new MediaStateError('these RTP capabilities cannot receive this producer');
     }
     const consumer = await transport.consume({

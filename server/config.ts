@@ -28,6 +28,7 @@ const envSchema = z.object({
   PLENUM_MEDIA_LOG_LEVEL: z.enum(['debug', 'warn', 'error', 'none']).default('warn'),
   PLENUM_MEDIA_RESPAWN_DELAY_MS: positiveInt.default(500),
   PLENUM_MAX_TRANSPORTS_PER_DIRECTION: positiveInt.default(2),
+  PLENUM_ROUTER_MAX_CONSUMERS: positiveInt.default(800),
   PLENUM_MAX_PRODUCERS_PER_PARTICIPANT: positiveInt.default(4),
   PLENUM_MAX_CONSUMERS_PER_PARTICIPANT: positiveInt.default(500),
   PLENUM_SIGNALING_MAX_MESSAGE_BYTES: positiveInt.default(32 * 1024),
@@ -100,6 +101,7 @@ export interface Config {
     maxTransportsPerDirection: number;
     maxProducers: number;
     maxConsumers: number;
+    maxConsumersPerRouter: number;
   };
   signaling: { maxMessageBytes: number; ratePerSecond: number; rateBurst: number };
   roomIdleCloseMs: number;
@@ -231,6 +233,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxTransportsPerDirection: e.PLENUM_MAX_TRANSPORTS_PER_DIRECTION,
       maxProducers: e.PLENUM_MAX_PRODUCERS_PER_PARTICIPANT,
       maxConsumers: e.PLENUM_MAX_CONSUMERS_PER_PARTICIPANT,
+      maxConsumersPerRouter: e.PLENUM_ROUTER_MAX_CONSUMERS,
     },
     signaling: {
       maxMessageBytes: e.PLENUM_SIGNALING_MAX_MESSAGE_BYTES,

@@ -68,6 +68,7 @@ export class MeetingServer {
           maxTransportsPerDirection: m.maxTransportsPerDirection,
           maxProducers: m.maxProducers,
           maxConsumers: m.maxConsumers,
+          maxConsumersPerRouter: m.maxConsumersPerRouter,
           initialAvailableOutgoingBitrate: 1_000_000,
         },
         (roomId) => {

@@ -12,7 +12,7 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room] }> {
 
   constructor(
     private readonly pool: WorkerPool,
-    private readonly limits: EndpointLimits,
+    private readonly limits: EndpointLimits & { maxConsumersPerRouter: number },
     /** Options of a room, from its session (languages); unknown rooms (dev mode) get the defaults. */
     private readonly optionsFor: (roomId: string) => RoomOptions,
     private readonly log: Logger,
@@ -52,7 +52,7 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room] }> {
     const worker = this.pool.leastLoaded();
     if (!worker) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
     const log = this.log.child({ room: roomId });
-    const media = await RoomMedia.create(worker, this.limits, log);
+    const media = await RoomMedia.create(worker, this.limits, log, { maxConsumersPerRouter: this.limits.maxConsumersPerRouter, pool: this.pool });
     const room = new Room(roomId, media, this.optionsFor(roomId), log);
     this.rooms.set(roomId, room);
     room.once('close', () => {
