@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { availableParallelism, networkInterfaces } from 'node:os';
+import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
 
 const bool = z
@@ -41,6 +41,14 @@ const envSchema = z.object({
   PLENUM_WEBHOOK_ATTEMPTS: positiveInt.default(5),
   PLENUM_WEBHOOK_BACKOFF_MS: positiveInt.default(500),
   PLENUM_DATA_DIR: z.string().default('data'),
+  PLENUM_NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
+  PLENUM_PUBLIC_URL: z.string().url().optional(),
+  PLENUM_REDIS_URL: z.string().url().optional(),
+  PLENUM_REDIS_SENTINELS: z.string().optional(),
+  PLENUM_REDIS_SENTINEL_NAME: z.string().default('mymaster'),
+  PLENUM_REDIS_PASSWORD: z.string().optional(),
+  PLENUM_HEARTBEAT_INTERVAL_MS: positiveInt.default(1000),
+  PLENUM_NODE_STALE_AFTER_MS: positiveInt.default(5000),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
   PLENUM_IDENTITY_ISSUER: z.string().optional(),
@@ -111,6 +119,13 @@ export interface Config {
   shutdownGraceMs: number;
   dataDir: string;
   adminApiKey?: string;
+  cluster: {
+    nodeId: string;
+    publicUrl?: string;
+    redis?: { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; password?: string };
+    heartbeatIntervalMs: number;
+    staleAfterMs: number;
+  };
   identity: {
     /** An external identity provider, when configured. */
     external?: {
@@ -247,6 +262,25 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
+    cluster: {
+      nodeId: e.PLENUM_NODE_ID ?? `${hostname()}-${process.pid}`,
+      publicUrl: e.PLENUM_PUBLIC_URL,
+      redis: e.PLENUM_REDIS_SENTINELS
+        ? {
+            kind: 'sentinel',
+            sentinels: e.PLENUM_REDIS_SENTINELS.split(',').map((s) => {
+              const [host, port] = s.trim().split(':');
+              return { host: host!, port: Number(port ?? 26379) };
+            }),
+            name: e.PLENUM_REDIS_SENTINEL_NAME,
+            password: e.PLENUM_REDIS_PASSWORD,
+          }
+        : e.PLENUM_REDIS_URL
+          ? { kind: 'url', url: e.PLENUM_REDIS_URL }
+          : undefined,
+      heartbeatIntervalMs: e.PLENUM_HEARTBEAT_INTERVAL_MS,
+      staleAfterMs: e.PLENUM_NODE_STALE_AFTER_MS,
+    },
     adminApiKey: e.PLENUM_ADMIN_API_KEY,
     identity: {
       external,

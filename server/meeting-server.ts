@@ -7,7 +7,10 @@ import { isRequestMethod } from '../protocol/signaling.js';
 import { createAccreditation, type Accreditation } from './accreditation/accreditation-setup.js';
 import { RevocationMonitor } from './accreditation/revocation-monitor.js';
 import { JoinTokenService } from './auth/join-token.js';
-import { LocalJtiStore } from './auth/jti-store.js';
+import { ClusterMembership } from './cluster/cluster-membership.js';
+import type { Coordinator } from './cluster/coordinator.js';
+import { LocalCoordinator } from './cluster/local-coordinator.js';
+import { RedisCoordinator } from './cluster/redis-coordinator.js';
 import { accreditationRoutes } from './http/accreditation-routes.js';
 import { TranscriptStore } from './interpretation/transcript-store.js';
 import { AttendanceLog } from './conduct/attendance-log.js';
@@ -39,6 +42,7 @@ export class MeetingServer {
     readonly accreditation: Accreditation,
     readonly revocation: RevocationMonitor,
     readonly conduct: ConductService,
+    readonly membership: ClusterMembership,
     private readonly log: Logger,
   ) {}
 
@@ -98,6 +102,11 @@ export class MeetingServer {
       const metrics = new Metrics(pool, rooms);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds);
+      const c = config.cluster;
+      const coordinator: Coordinator = c.redis
+        ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
+        : new LocalCoordinator(c.nodeId, c.staleAfterMs);
+      const membership = new ClusterMembership(coordinator, pool, c.publicUrl ?? `http://${config.host}:${config.port}`, c.heartbeatIntervalMs, log.child({ component: 'cluster' }));
       const transcripts = new TranscriptStore(join(dataDir, 'transcripts'));
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
       accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
@@ -122,11 +131,12 @@ export class MeetingServer {
         ],
         tokens,
         metrics,
-        isReady: () => ref.server !== undefined && !ref.server.draining && pool.workers.length > 0,
+        // Ready: started, not draining, a live worker, and (in a cluster) the coordinator answering.
+        isReady: () => ref.server !== undefined && !ref.server.draining && pool.workers.length > 0 && membership.healthy,
         log: log.child({ component: 'http' }),
       });
       const httpServer = createServer(app);
-      const signaling = new SignalingServer(httpServer, tokens, new LocalJtiStore(), {
+      const signaling = new SignalingServer(httpServer, tokens, membership, {
         rooms,
         limits: config.signaling,
         log: log.child({ component: 'signaling' }),
@@ -141,8 +151,9 @@ export class MeetingServer {
           resolve();
         });
       });
-      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, log);
+      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, log);
       ref.server = server;
+      membership.start();
       log.info(
         { url: server.url, workers: pool.workers.length, devMode: config.devMode, registry: config.registry.kind, embeddedSignIn: config.identity.embeddedSignIn },
         'meeting server listening',
@@ -172,6 +183,7 @@ export class MeetingServer {
     this.draining = true;
     this.log.info('shutting down');
     this.revocation.stop();
+    this.membership.draining = true;
     this.rooms.closeAll(CloseReason.SERVER_SHUTDOWN);
     // Let the roomClosed notices flush before the sockets go.
     await new Promise((resolve) => setImmediate(resolve));
@@ -180,6 +192,7 @@ export class MeetingServer {
     await closing;
     this.pool.close();
     await this.conduct.flush();
+    await this.membership.stop();
     await this.accreditation.close();
     this.log.info('shut down');
   }

@@ -1,0 +1,144 @@
+import { Redis, type RedisOptions } from 'ioredis';
+import type { Logger } from '../logger.js';
+import { CoordinatorUnavailableError, type Coordinator, type NodeStats, type RoomLease } from './coordinator.js';
+
+export type RedisConnection = { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; password?: string };
+
+// Atomic steps, each one Lua script so that no two nodes interleave inside them.
+// Take or renew: a new owner gets the next fencing token; the current owner keeps its own.
+const ACQUIRE = `
+local holder = redis.call('HGET', KEYS[1], 'node')
+if not holder then
+  local token = redis.call('INCR', KEYS[2])
+  redis.call('HSET', KEYS[1], 'node', ARGV[1], 'token', token)
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return token
+elseif holder == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return tonumber(redis.call('HGET', KEYS[1], 'token'))
+end
+return 0`;
+const RENEW = `
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+  redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  return 1
+end
+return 0`;
+const RELEASE = `
+if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
+return 0`;
+// A write carries the writer's token; it is refused once a newer owner has written.
+const FENCED_SET = `
+local fence = tonumber(redis.call('GET', KEYS[1]) or '0')
+if tonumber(ARGV[1]) < fence then return 0 end
+redis.call('SET', KEYS[1], ARGV[1])
+redis.call('HSET', KEYS[2], ARGV[2], ARGV[3])
+return 1`;
+
+/**
+ * The cluster coordinator on Redis (a single server or a Sentinel-managed group). Commands fail fast
+ * while Redis is unreachable (no offline queue): callers see CoordinatorUnavailableError and refuse or
+ * retry, they never act on a guess. ioredis reconnects by itself; the node re-registers on the next
+ * heartbeat.
+ */
+export class RedisCoordinator implements Coordinator {
+  private readonly redis: Redis;
+
+  constructor(
+    readonly nodeId: string,
+    connection: RedisConnection,
+    private readonly log: Logger,
+    private readonly staleAfterMs = 5000,
+    private readonly prefix = 'plenum:',
+  ) {
+    const common: RedisOptions = {
+      enableOfflineQueue: false,
+      maxRetriesPerRequest: 1,
+      connectTimeout: 2000,
+      retryStrategy: (times) => Math.min(100 * 2 ** Math.min(times, 6), 2000),
+    };
+    this.redis =
+      connection.kind === 'url'
+        ? new Redis(connection.url, common)
+        : new Redis({ ...common, sentinels: connection.sentinels, name: connection.name, password: connection.password });
+    this.redis.on('error', (error: Error) => log.warn({ err: error.message }, 'redis connection error'));
+    this.redis.on('ready', () => log.info('redis ready'));
+  }
+
+  /** Resolves once connected (or rejects after the timeout). */
+  async ready(timeoutMs = 5000): Promise<void> {
+    if (this.redis.status === 'ready') return;
+    await new Promise<void>((resolve, reject) => {
+      const timer = setTimeout(() => reject(new CoordinatorUnavailableError('redis did not become ready')), timeoutMs);
+      this.redis.once('ready', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
+  async heartbeat(stats: Omit<NodeStats, 'nodeId' | 'updatedAt'>): Promise<void> {
+    const value = JSON.stringify({ ...stats, nodeId: this.nodeId, updatedAt: Date.now() });
+    await this.run(() => this.redis.multi().set(this.key('node', this.nodeId), value, 'PX', this.staleAfterMs).sadd(this.key('nodes'), this.nodeId).exec());
+  }
+
+  async liveNodes(): Promise<NodeStats[]> {
+    const ids = await this.run(() => this.redis.smembers(this.key('nodes')));
+    if (ids.length === 0) return [];
+    const values = await this.run(() => this.redis.mget(ids.map((id) => this.key('node', id))));
+    const live: NodeStats[] = [];
+    const gone: string[] = [];
+    values.forEach((v, i) => (v ? live.push(JSON.parse(v) as NodeStats) : gone.push(ids[i]!)));
+    // Stats expired: the node is dead (or cut off); it leaves the set until it heartbeats again.
+    if (gone.length > 0) await this.run(() => this.redis.srem(this.key('nodes'), ...gone));
+    return live;
+  }
+
+  async acquireRoom(roomId: string, ttlMs: number): Promise<RoomLease | null> {
+    const token = Number(await this.run(() => this.redis.eval(ACQUIRE, 2, this.key('lease', roomId), this.key('tokens', roomId), this.nodeId, String(ttlMs))));
+    return token > 0 ? { roomId, nodeId: this.nodeId, token } : null;
+  }
+
+  async renewRoom(lease: RoomLease, ttlMs: number): Promise<boolean> {
+    return Number(await this.run(() => this.redis.eval(RENEW, 1, this.key('lease', lease.roomId), String(lease.token), String(ttlMs)))) === 1;
+  }
+
+  async releaseRoom(lease: RoomLease): Promise<void> {
+    await this.run(() => this.redis.eval(RELEASE, 1, this.key('lease', lease.roomId), String(lease.token)));
+  }
+
+  async roomOwner(roomId: string): Promise<RoomLease | null> {
+    const h = await this.run(() => this.redis.hgetall(this.key('lease', roomId)));
+    return h.node && h.token ? { roomId, nodeId: h.node, token: Number(h.token) } : null;
+  }
+
+  async writeRoomState(lease: RoomLease, key: string, value: string): Promise<boolean> {
+    const ok = await this.run(() => this.redis.eval(FENCED_SET, 2, this.key('fence', lease.roomId), this.key('state', lease.roomId), String(lease.token), key, value));
+    return Number(ok) === 1;
+  }
+
+  async readRoomState(roomId: string, key: string): Promise<string | null> {
+    return this.run(() => this.redis.hget(this.key('state', roomId), key));
+  }
+
+  async claimJti(jti: string, expiresAtSeconds: number): Promise<boolean> {
+    const ttl = Math.max(1000, expiresAtSeconds * 1000 - Date.now());
+    return (await this.run(() => this.redis.set(this.key('jti', jti), this.nodeId, 'PX', ttl, 'NX'))) === 'OK';
+  }
+
+  async close(): Promise<void> {
+    this.redis.disconnect();
+  }
+
+  private key(...parts: string[]): string {
+    return this.prefix + parts.join(':');
+  }
+
+  private async run<T>(fn: () => Promise<T>): Promise<T> {
+    try {
+      return await fn();
+    } catch (error) {
+      throw new CoordinatorUnavailableError(`coordination store unavailable: ${(error as Error).message}`, { cause: error });
+    }
+  }
+}
