@@ -248,7 +248,16 @@ export interface ConsumerInfo {
 
 export interface ResponseData {
   getRouterRtpCapabilities: { rtpCapabilities: unknown };
-  join: { self: PeerInfo; peers: PeerInfo[]; producers: ProducerInfo[]; channels: ChannelInfo[]; booths: BoothState[]; floor: FloorState };
+  join: {
+    self: PeerInfo;
+    peers: PeerInfo[];
+    producers: ProducerInfo[];
+    channels: ChannelInfo[];
+    booths: BoothState[];
+    floor: FloorState;
+    /** Lets this client reconnect by itself (worker or node failure) without a new accreditation round. */
+    resumeToken: string;
+  };
   createWebRtcTransport: TransportInfo;
   connectWebRtcTransport: Record<string, never>;
   restartIce: { iceParameters: unknown };

@@ -19,6 +19,7 @@ const envSchema = z.object({
   PLENUM_DEV_MODE: bool.default(false),
   PLENUM_JOIN_TOKEN_SECRET: z.string().min(32, 'PLENUM_JOIN_TOKEN_SECRET must be at least 32 characters').optional(),
   PLENUM_JOIN_TOKEN_TTL_SECONDS: positiveInt.default(300),
+  PLENUM_RESUME_TOKEN_TTL_SECONDS: positiveInt.default(3600),
   PLENUM_MEDIA_WORKERS: positiveInt.default(availableParallelism()),
   PLENUM_MEDIA_LISTEN_IP: z.string().default('0.0.0.0'),
   PLENUM_MEDIA_ANNOUNCED_ADDRESS: z.string().optional(),
@@ -96,7 +97,7 @@ export interface Config {
   port: number;
   logLevel: z.infer<typeof envSchema>['PLENUM_LOG_LEVEL'];
   devMode: boolean;
-  joinToken: { secret: string; secretIsEphemeral: boolean; ttlSeconds: number };
+  joinToken: { secret: string; secretIsEphemeral: boolean; ttlSeconds: number; resumeTtlSeconds: number };
   media: {
     numWorkers: number;
     listenIp: string;
@@ -235,6 +236,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       secret: e.PLENUM_JOIN_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
       secretIsEphemeral: e.PLENUM_JOIN_TOKEN_SECRET === undefined,
       ttlSeconds: e.PLENUM_JOIN_TOKEN_TTL_SECONDS,
+      resumeTtlSeconds: e.PLENUM_RESUME_TOKEN_TTL_SECONDS,
     },
     media: {
       numWorkers: e.PLENUM_MEDIA_WORKERS,

@@ -2,11 +2,11 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WorkerPool } from '../media/index.js';
-import { CloseReason } from '../protocol/errors.js';
+import { CloseReason, ErrorCode, ProtocolError } from '../protocol/errors.js';
 import { isRequestMethod } from '../protocol/signaling.js';
 import { createAccreditation, type Accreditation } from './accreditation/accreditation-setup.js';
 import { RevocationMonitor } from './accreditation/revocation-monitor.js';
-import { JoinTokenService } from './auth/join-token.js';
+import { DEV_MODE_STATUS, JoinTokenService, type JoinClaims } from './auth/join-token.js';
 import { ClusterMembership } from './cluster/cluster-membership.js';
 import type { Coordinator } from './cluster/coordinator.js';
 import { LocalCoordinator } from './cluster/local-coordinator.js';
@@ -101,7 +101,7 @@ export class MeetingServer {
       );
       const metrics = new Metrics(pool, rooms);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
-      const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds);
+      const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds, config.joinToken.resumeTtlSeconds);
       const c = config.cluster;
       const coordinator: Coordinator = c.redis
         ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
@@ -136,13 +136,14 @@ export class MeetingServer {
         log: log.child({ component: 'http' }),
       });
       const httpServer = createServer(app);
-      const signaling = new SignalingServer(httpServer, tokens, membership, {
+      const signaling = new SignalingServer(httpServer, tokens, membership, resumeCheck(accreditation, config), {
         rooms,
         limits: config.signaling,
         log: log.child({ component: 'signaling' }),
         observe: (method, outcome) => metrics.countRequest(method, outcome, isRequestMethod(method)),
         audit: accreditation.service.audit,
         transcripts,
+        tokens,
       });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -196,4 +197,32 @@ export class MeetingServer {
     await this.accreditation.close();
     this.log.info('shut down');
   }
+}
+
+/**
+ * Before a resume token lets someone back in (after a worker or node failure), their accreditation is read
+ * again from the registry: a revoked person does not slip back during the reconnect. When the registry
+ * cannot answer, the outage policy decides, as it does for joins.
+ */
+function resumeCheck(accreditation: Accreditation, config: Config): (claims: JoinClaims) => Promise<void> {
+  return async ({ grants }) => {
+    if (grants.accreditation.status === DEV_MODE_STATUS) return;
+    const decision = await accreditation.service.revalidate({ eventId: grants.event, personId: grants.person }, grants.room);
+    if (decision === undefined) {
+      if (config.registry.outage.kind === 'grace') return;
+      throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the registry cannot confirm your accreditation now; try again shortly');
+    }
+    await accreditation.service.audit.append({
+      eventId: grants.event,
+      sessionId: grants.room,
+      personId: grants.person,
+      name: grants.name,
+      entity: grants.entity.name,
+      role: grants.role,
+      decision: decision.decision === 'deny' ? 'deny' : 'allow',
+      reasons: ['RESUME', ...decision.reasons],
+      source: 'revalidation',
+    });
+    if (decision.decision === 'deny') throw new ProtocolError(ErrorCode.NOT_ACCREDITED, `not admitted: ${decision.reasons.join(', ')}`);
+  };
 }

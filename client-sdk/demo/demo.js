@@ -129,6 +129,8 @@ async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
   client.on('quorum', renderQuorum);
   client.on('channelsChanged', ({ channels }) => renderBooths(channels));
   client.on('error', (error) => status(`${error.code}: ${error.message}`, true));
+  client.on('reconnecting', () => status('Connection lost: reconnecting…', true));
+  client.on('reconnected', () => status('Connected.'));
 
   show('sessions', false);
   const self = await client.join();

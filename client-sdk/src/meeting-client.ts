@@ -34,7 +34,12 @@ export interface MeetingClientOptions {
   playAudio?: boolean;
   /** Volume of the floor under an interpretation, 0..1 (default 0.15; 0 turns it off). */
   floorVolume?: number;
+  /** Automatic reconnection after a worker, node or network failure (defaults: 20 attempts, 250 ms .. 4 s). */
+  reconnect?: { maxAttempts?: number; minDelayMs?: number; maxDelayMs?: number };
 }
+
+/** Room closures a reconnect can mend: the room comes back on another worker or node. */
+const RECOVERABLE = new Set(['MEDIA_WORKER_DIED', 'SERVER_SHUTDOWN']);
 
 export interface RemoteTrack {
   consumerId: string;
@@ -89,6 +94,10 @@ export type MeetingClientEvents = {
   unmuteRequested: Record<string, never>;
   /** Moderators: entities present by type. */
   quorum: QuorumView;
+  /** The connection was lost for a reason a retry can mend; the client reconnects by itself. */
+  reconnecting: { reason: string };
+  /** Back, with the same tracks published again and the same channel selected. */
+  reconnected: { attempt: number };
   /** A background step failed (e.g. consuming a new producer); the client stays usable. */
   error: MeetingClientError;
 };
@@ -127,6 +136,10 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private readonly producers = new Map<string, types.Producer>();
   private readonly timeoutMs: number;
   private closedReason: string | undefined;
+  private resumeToken: string | undefined;
+  private recovering = false;
+  /** What this client publishes, to publish again after a reconnect. */
+  private publications: Array<{ producerId: string; track: MediaStreamTrack; source: MediaSource; options: { simulcast?: boolean; channel?: string } }> = [];
   private mixer: ChannelMixer | undefined;
   /** Language channels of the session and whether each has a live interpreter. */
   channels: ChannelInfo[] = [];
@@ -254,11 +267,17 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
 
   async join(): Promise<PeerInfo> {
     if (this.socket) throw new MeetingClientError('ALREADY_JOINED', 'join() was already called');
+    return this.connectAndJoin(this.options.token);
+  }
+
+  /** One connection's life: connect with a token, load the device once, join, receive everyone. */
+  private async connectAndJoin(token: string): Promise<PeerInfo> {
     const socket = io(this.options.url ?? window.location.origin, {
       path: '/signaling',
-      auth: { token: this.options.token },
+      auth: { token },
       transports: ['websocket'],
       reconnection: false,
+      forceNew: true,
     });
     this.socket = socket;
     await new Promise<void>((resolve, reject) => {
@@ -270,21 +289,83 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.listen(socket);
 
     const { rtpCapabilities } = await this.waitThroughLobby(() => this.request('getRouterRtpCapabilities', {}));
-    const device = new Device();
-    await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
-    this.device = device;
+    if (!this.device) {
+      const device = new Device();
+      await device.load({ routerRtpCapabilities: rtpCapabilities as types.RtpCapabilities });
+      this.device = device;
+    }
+    const device = this.device;
     const joined = await this.request('join', { rtpCapabilities: device.rtpCapabilities as RequestData<'join'>['rtpCapabilities'] });
+    this.resumeToken = joined.resumeToken;
     this.self = joined.self;
     this.channels = joined.channels;
     this.floor = joined.floor;
     for (const booth of joined.booths) this.booths.set(booth.language, booth);
-    if (this.options.playAudio !== false) {
-      this.mixer = new ChannelMixer();
-      this.mixer.set({ selected: 'floor', floorVolume: this.floorVolume, live: this.liveLanguages() });
+    if (this.options.playAudio !== false) this.mixer ??= new ChannelMixer();
+    this.mixer?.set({ selected: this.selectedChannel, floorVolume: this.floorVolume, live: this.liveLanguages() });
+    for (const peer of joined.peers) {
+      this.peers.set(peer.id, peer);
+      this.emit('peerJoined', peer);
     }
-    for (const peer of joined.peers) this.peers.set(peer.id, peer);
     await Promise.all(joined.producers.map((p) => this.consume(p)));
     return joined.self;
+  }
+
+  /**
+   * The connection or the room was lost for a reason a retry can mend (a media worker or a node died, the
+   * server restarted): reconnect with the resume token, with backoff, then publish the same tracks again
+   * and listen to the same channel. The user does nothing; the page sees `reconnecting` then `reconnected`.
+   */
+  private async recover(reason: string): Promise<void> {
+    if (this.recovering || this.closedReason) return;
+    const token = this.resumeToken;
+    if (!token) return this.shutdown(reason);
+    this.recovering = true;
+    this.emit('reconnecting', { reason });
+    this.dropConnection();
+    const { maxAttempts = 20, minDelayMs = 250, maxDelayMs = 4000 } = this.options.reconnect ?? {};
+    for (let attempt = 1; attempt <= maxAttempts && !this.closedReason; attempt++) {
+      try {
+        await this.connectAndJoin(this.resumeToken ?? token);
+        const publications = [...this.publications];
+        this.publications.length = 0;
+        for (const p of publications) await this.publish(p.track, p.source, p.options);
+        if (this.selectedChannel !== 'floor') await this.selectChannel(this.selectedChannel);
+        this.recovering = false;
+        this.emit('reconnected', { attempt });
+        return;
+      } catch (error) {
+        const code = error instanceof MeetingClientError ? error.code : 'CONNECT_FAILED';
+        this.dropConnection();
+        // Refusals a retry cannot change end the session; anything else is retried.
+        if (['UNAUTHENTICATED', 'NOT_ACCREDITED', 'FORBIDDEN'].includes(code)) {
+          this.recovering = false;
+          return this.shutdown(code, (error as Error).message);
+        }
+        await new Promise((resolve) => setTimeout(resolve, Math.min(maxDelayMs, minDelayMs * 2 ** (attempt - 1)) * (0.75 + Math.random() * 0.5)));
+      }
+    }
+    this.recovering = false;
+    this.shutdown(reason, 'could not reconnect');
+  }
+
+  /** Forgets one connection's transports and remote media, keeping the local tracks for republishing. */
+  private dropConnection(): void {
+    const socket = this.socket;
+    socket?.removeAllListeners();
+    socket?.disconnect();
+    for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
+    for (const peer of [...this.peers.values()]) {
+      this.peers.delete(peer.id);
+      this.emit('peerLeft', peer);
+    }
+    for (const p of this.producers.values()) p.close();
+    this.producers.clear();
+    this.localTracks.clear();
+    this.sendTransport?.close();
+    this.recvTransport?.close();
+    this.sendTransport = this.recvTransport = undefined;
+    this.sendTransportPromise = this.recvTransportPromise = undefined;
   }
 
   /** Runs `first`; if the server holds us in the lobby, waits for admission and runs it again. */
@@ -353,6 +434,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       appData: { source, channel: options.channel ?? 'floor' },
     });
     this.producers.set(producer.id, producer);
+    this.publications.push({ producerId: producer.id, track, source, options });
     const local: LocalTrack = { producerId: producer.id, source, track };
     this.localTracks.set(producer.id, local);
     return local;
@@ -364,6 +446,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     producer.close();
     this.producers.delete(producerId);
     this.localTracks.delete(producerId);
+    this.publications = this.publications.filter((p) => p.producerId !== producerId);
     await this.request('closeProducer', { producerId });
   }
 
@@ -465,10 +548,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     on('moderated', (notice) => this.emit('moderated', notice));
     on('unmuteRequested', () => this.emit('unmuteRequested', {}));
     on('quorum', (view) => this.emit('quorum', view));
-    on('roomClosed', ({ reason }) => this.shutdown(reason));
+    on('roomClosed', ({ reason }) => (RECOVERABLE.has(reason) ? void this.recover(reason) : this.shutdown(reason)));
     on('removed', ({ reason, message }) => this.shutdown(reason, message));
     on('lobbyChanged', (data) => this.emit('lobbyChanged', data));
-    socket.on('disconnect', () => this.shutdown('DISCONNECTED'));
+    // A connection that drops without a word from the server (network, a node that died) is retried.
+    socket.on('disconnect', (why) => (why === 'io client disconnect' ? this.shutdown('DISCONNECTED') : void this.recover('DISCONNECTED')));
   }
 
   private liveLanguages(): string[] {

@@ -4,7 +4,9 @@ import { z } from 'zod';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 
 const ISSUER = 'plenum';
-const AUDIENCE = 'plenum-join';
+const AUDIENCE = { join: 'plenum-join', resume: 'plenum-resume' } as const;
+/** A join token opens one connection; a resume token lets the same person reconnect to the same session. */
+export type TokenKind = keyof typeof AUDIENCE;
 
 /**
  * What the holder of a join token may do in one session (room). Enforced on every signaling message;
@@ -36,21 +38,26 @@ export interface JoinClaims {
   jti: string;
   expiresAt: number;
   grants: JoinGrants;
+  kind: TokenKind;
 }
 
-/** Signs and verifies the short-lived join tokens the server issues (HS256 with the server's own secret). */
+/**
+ * Signs and verifies the tokens the server issues (HS256 with the server's own secret): short-lived join
+ * tokens, and resume tokens handed to a joined participant so their client can reconnect by itself.
+ */
 export class JoinTokenService {
   constructor(
     private readonly secret: string,
     private readonly ttlSeconds: number,
+    private readonly resumeTtlSeconds = 600,
   ) {}
 
-  issue(subject: string, grants: JoinGrants): string {
+  issue(subject: string, grants: JoinGrants, kind: TokenKind = 'join'): string {
     return jwt.sign({ grants }, this.secret, {
       algorithm: 'HS256',
-      expiresIn: this.ttlSeconds,
+      expiresIn: kind === 'join' ? this.ttlSeconds : this.resumeTtlSeconds,
       issuer: ISSUER,
-      audience: AUDIENCE,
+      audience: AUDIENCE[kind],
       subject,
       jwtid: randomUUID(),
     });
@@ -63,7 +70,7 @@ export class JoinTokenService {
     let payload: jwt.JwtPayload;
     try {
       // Only HS256: a token declaring any other algorithm (or none) is refused before its signature is read.
-      payload = jwt.verify(token, this.secret, { algorithms: ['HS256'], issuer: ISSUER, audience: AUDIENCE }) as jwt.JwtPayload;
+      payload = jwt.verify(token, this.secret, { algorithms: ['HS256'], issuer: ISSUER, audience: [AUDIENCE.join, AUDIENCE.resume] }) as jwt.JwtPayload;
     } catch (error) {
       const reason = error instanceof jwt.TokenExpiredError ? 'the join token has expired' : 'the join token is not valid';
       throw new ProtocolError(ErrorCode.UNAUTHENTICATED, reason);
@@ -72,6 +79,7 @@ export class JoinTokenService {
     if (!grants.success || !payload.sub || !payload.jti || !payload.exp) {
       throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the join token carries no valid grants');
     }
-    return { subject: payload.sub, jti: payload.jti, expiresAt: payload.exp, grants: grants.data };
+    const kind: TokenKind = payload.aud === AUDIENCE.resume ? 'resume' : 'join';
+    return { subject: payload.sub, jti: payload.jti, expiresAt: payload.exp, grants: grants.data, kind };
   }
 }

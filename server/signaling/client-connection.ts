@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io';
 import type { AuditDecision, AuditLog } from '../../accreditation/audit-log.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { MediaSource, RequestData, ResponseData, ServerEvents } from '../../protocol/signaling.js';
-import type { JoinClaims, JoinGrants } from '../auth/join-token.js';
+import type { JoinClaims, JoinGrants, JoinTokenService } from '../auth/join-token.js';
 import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { Booth } from '../interpretation/booth.js';
 import { applyChannelSelection } from '../interpretation/channel-selection.js';
@@ -31,6 +31,7 @@ export interface ConnectionDeps {
   observe: RequestObserver;
   audit: AuditLog;
   transcripts: TranscriptStore;
+  tokens: JoinTokenService;
 }
 
 type Handlers = { [M in keyof ResponseData]: (data: RequestData<M>) => Promise<ResponseData[M]> };
@@ -234,6 +235,7 @@ export class ClientConnection {
           channels: room.interpretation.channels(),
           booths: room.interpretation.boothStatesOf(participant.id),
           floor: room.floor.state(),
+          resumeToken: this.deps.tokens.issue(this.claims.subject, { ...this.grants, lobby: false }, 'resume'),
         };
       },
 

@@ -2,7 +2,7 @@ import type { Server as HttpServer } from 'node:http';
 import { Server as IoServer } from 'socket.io';
 import { ProtocolError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/errors.js';
-import type { JoinTokenService } from '../auth/join-token.js';
+import type { JoinClaims, JoinTokenService } from '../auth/join-token.js';
 import type { JtiStore } from '../auth/jti-store.js';
 import { ClientConnection, type ConnectionDeps } from './client-connection.js';
 
@@ -14,7 +14,14 @@ export class SignalingServer {
   readonly io: IoServer;
   private readonly connections = new Set<ClientConnection>();
 
-  constructor(httpServer: HttpServer, tokens: JoinTokenService, jtis: JtiStore, deps: ConnectionDeps) {
+  constructor(
+    httpServer: HttpServer,
+    tokens: JoinTokenService,
+    jtis: JtiStore,
+    /** Re-checks a person's accreditation before a resume token lets them back in; throws ProtocolError to refuse. */
+    checkResume: (claims: JoinClaims) => Promise<void>,
+    deps: ConnectionDeps,
+  ) {
     const limits = deps.limits;
     this.io = new IoServer(httpServer, {
       path: '/signaling',
@@ -32,11 +39,19 @@ export class SignalingServer {
       };
       try {
         const claims = tokens.verify(socket.handshake.auth?.token);
-        // Single use: a token that already opened a connection opens no other (replay, sharing).
-        jtis.claim(claims.jti, claims.expiresAt).then((first) => {
-          if (!first) return refuse(new ProtocolError(ErrorCode.UNAUTHENTICATED, 'this join token has already been used; request a new one'));
+        const admitted = (): void => {
           socket.data.claims = claims;
           next();
+        };
+        if (claims.kind === 'resume') {
+          // A reconnect: no new accreditation round, but nobody whose accreditation ended gets back in.
+          checkResume(claims).then(admitted, refuse);
+          return;
+        }
+        // Single use: a join token that already opened a connection opens no other (replay, sharing).
+        jtis.claim(claims.jti, claims.expiresAt).then((first) => {
+          if (!first) return refuse(new ProtocolError(ErrorCode.UNAUTHENTICATED, 'this join token has already been used; request a new one'));
+          admitted();
         }, refuse);
       } catch (error) {
         refuse(error);

@@ -219,6 +219,20 @@ describe('accreditation: admin API and live revocation', () => {
     expect(audit).toMatchObject([{ source: 'registry-change', reasons: ['REGISTRATION_REVOKED'] }]);
   });
 
+  it('a resume token brings an accredited person back (more than once), but not once their accreditation is revoked', async () => {
+    const answer = await requestJoinAs(server.url, 'haruto.sato@demo.jp', 'demo-member-states');
+    const first = track(await connectSignaling(server.url, answer.body.joinToken));
+    const caps = (await call<{ rtpCapabilities: object }>(first, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };
+    const joined = (await call<{ resumeToken: string }>(first, 'join', { rtpCapabilities: caps.data.rtpCapabilities })) as { ok: true; data: { resumeToken: string } };
+    const resume = joined.data.resumeToken;
+    first.close();
+    for (let i = 0; i < 2; i++) track(await connectSignaling(server.url, resume)).close();
+
+    await post(`${server.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/p-jp-1/revoke`, {}, { 'x-api-key': ADMIN_KEY });
+    const refused = (await connectSignaling(server.url, resume).catch((e: unknown) => e)) as Error & { data?: { code: string; message: string } };
+    expect(refused.data).toMatchObject({ code: 'NOT_ACCREDITED', message: expect.stringContaining('REGISTRATION_REVOKED') });
+  });
+
   it('imports a CSV through the admin API, refusing rows of another event', async () => {
     const url = `${server.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/import`;
     const header = 'event_id,person_id,name,email,entity_name,entity_type,country_code,role,languages,status,sessions,access_code';
