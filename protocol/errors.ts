@@ -27,6 +27,8 @@ export const ErrorCode = {
   INVALID_TRANSITION: 'INVALID_TRANSITION',
   /** Another interpreter holds this booth's live microphone. */
   BOOTH_OCCUPIED: 'BOOTH_OCCUPIED',
+  /** This room is served by another node; the error's `url` says which. */
+  ROOM_ELSEWHERE: 'ROOM_ELSEWHERE',
   /** A configured limit (transports, producers, consumers per participant) is reached. */
   LIMIT_REACHED: 'LIMIT_REACHED',
   /** The client cannot receive this producer's codec. */

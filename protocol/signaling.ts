@@ -257,6 +257,8 @@ export interface ResponseData {
     floor: FloorState;
     /** Lets this client reconnect by itself (worker or node failure) without a new accreditation round. */
     resumeToken: string;
+    /** The cluster's live nodes, where to reconnect if this one fails. */
+    nodes: string[];
   };
   createWebRtcTransport: TransportInfo;
   connectWebRtcTransport: Record<string, never>;

@@ -50,6 +50,7 @@ const envSchema = z.object({
   PLENUM_REDIS_PASSWORD: z.string().optional(),
   PLENUM_HEARTBEAT_INTERVAL_MS: positiveInt.default(1000),
   PLENUM_NODE_STALE_AFTER_MS: positiveInt.default(5000),
+  PLENUM_ROOM_LEASE_TTL_MS: positiveInt.default(5000),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
   PLENUM_IDENTITY_ISSUER: z.string().optional(),
@@ -126,6 +127,7 @@ export interface Config {
     redis?: { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; password?: string };
     heartbeatIntervalMs: number;
     staleAfterMs: number;
+    roomLeaseTtlMs: number;
   };
   identity: {
     /** An external identity provider, when configured. */
@@ -282,6 +284,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
           : undefined,
       heartbeatIntervalMs: e.PLENUM_HEARTBEAT_INTERVAL_MS,
       staleAfterMs: e.PLENUM_NODE_STALE_AFTER_MS,
+      roomLeaseTtlMs: e.PLENUM_ROOM_LEASE_TTL_MS,
     },
     adminApiKey: e.PLENUM_ADMIN_API_KEY,
     identity: {

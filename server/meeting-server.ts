@@ -11,6 +11,7 @@ import { ClusterMembership } from './cluster/cluster-membership.js';
 import type { Coordinator } from './cluster/coordinator.js';
 import { LocalCoordinator } from './cluster/local-coordinator.js';
 import { RedisCoordinator } from './cluster/redis-coordinator.js';
+import { RoomOwnership } from './cluster/room-ownership.js';
 import { accreditationRoutes } from './http/accreditation-routes.js';
 import { TranscriptStore } from './interpretation/transcript-store.js';
 import { AttendanceLog } from './conduct/attendance-log.js';
@@ -43,6 +44,7 @@ export class MeetingServer {
     readonly revocation: RevocationMonitor,
     readonly conduct: ConductService,
     readonly membership: ClusterMembership,
+    readonly ownership: RoomOwnership,
     private readonly log: Logger,
   ) {}
 
@@ -66,6 +68,11 @@ export class MeetingServer {
     const floorStore = new FloorStore(join(dataDir, 'floor'));
     await pool.start();
     try {
+      const c = config.cluster;
+      const coordinator: Coordinator = c.redis
+        ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
+        : new LocalCoordinator(c.nodeId, c.staleAfterMs);
+      const ownership = new RoomOwnership(coordinator, c.roomLeaseTtlMs, log.child({ component: 'ownership' }));
       const rooms = new RoomRegistry(
         pool,
         {
@@ -90,6 +97,7 @@ export class MeetingServer {
           };
         },
         log.child({ component: 'rooms' }),
+        ownership,
       );
       const conduct = new ConductService(
         rooms,
@@ -102,11 +110,8 @@ export class MeetingServer {
       const metrics = new Metrics(pool, rooms);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds, config.joinToken.resumeTtlSeconds);
-      const c = config.cluster;
-      const coordinator: Coordinator = c.redis
-        ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
-        : new LocalCoordinator(c.nodeId, c.staleAfterMs);
-      const membership = new ClusterMembership(coordinator, pool, c.publicUrl ?? `http://${config.host}:${config.port}`, c.heartbeatIntervalMs, log.child({ component: 'cluster' }));
+      // The public URL defaults to where the server listens, known once it does.
+      const membership = new ClusterMembership(coordinator, pool, () => c.publicUrl ?? ref.server?.url ?? '', c.heartbeatIntervalMs, log.child({ component: 'cluster' }));
       const transcripts = new TranscriptStore(join(dataDir, 'transcripts'));
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
       accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
@@ -136,7 +141,7 @@ export class MeetingServer {
         log: log.child({ component: 'http' }),
       });
       const httpServer = createServer(app);
-      const signaling = new SignalingServer(httpServer, tokens, membership, resumeCheck(accreditation, config), {
+      const signaling = new SignalingServer(httpServer, tokens, membership, ownership, resumeCheck(accreditation, config), {
         rooms,
         limits: config.signaling,
         log: log.child({ component: 'signaling' }),
@@ -144,6 +149,7 @@ export class MeetingServer {
         audit: accreditation.service.audit,
         transcripts,
         tokens,
+        clusterNodes: async () => (await coordinator.liveNodes()).filter((n) => !n.draining).map((n) => n.url),
       });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
@@ -152,9 +158,10 @@ export class MeetingServer {
           resolve();
         });
       });
-      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, log);
+      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, log);
       ref.server = server;
       membership.start();
+      ownership.start();
       log.info(
         { url: server.url, workers: pool.workers.length, devMode: config.devMode, registry: config.registry.kind, embeddedSignIn: config.identity.embeddedSignIn },
         'meeting server listening',
@@ -193,6 +200,7 @@ export class MeetingServer {
     await closing;
     this.pool.close();
     await this.conduct.flush();
+    this.ownership.stop();
     await this.membership.stop();
     await this.accreditation.close();
     this.log.info('shut down');

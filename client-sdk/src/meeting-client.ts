@@ -137,6 +137,9 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private readonly timeoutMs: number;
   private closedReason: string | undefined;
   private resumeToken: string | undefined;
+  /** The node this client talks to; redirects and failover change it. */
+  private url: string;
+  private nodes: string[] = [];
   private recovering = false;
   /** What this client publishes, to publish again after a reconnect. */
   private publications: Array<{ producerId: string; track: MediaStreamTrack; source: MediaSource; options: { simulcast?: boolean; channel?: string } }> = [];
@@ -154,6 +157,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     super();
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.floorVolume = options.floorVolume ?? 0.15;
+    this.url = options.url ?? window.location.origin;
   }
 
   /** The audio mix (when the SDK plays audio): its AnalyserNode shows what the listener hears. */
@@ -270,22 +274,33 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     return this.connectAndJoin(this.options.token);
   }
 
+  /** Connects to the node serving the room, following ROOM_ELSEWHERE redirects (a cluster) a few times. */
+  private async connect(token: string): Promise<Socket> {
+    for (let hop = 0; ; hop++) {
+      const socket = io(this.url, { path: '/signaling', auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      try {
+        await new Promise<void>((resolve, reject) => {
+          socket.once('connect', () => resolve());
+          socket.once('connect_error', (error: Error & { data?: ErrorBody & { url?: string } }) => {
+            socket.close();
+            const e = new MeetingClientError(error.data?.code ?? 'CONNECT_FAILED', error.message);
+            (e as MeetingClientError & { url?: string }).url = error.data?.url;
+            reject(e);
+          });
+        });
+        return socket;
+      } catch (error) {
+        const url = (error as MeetingClientError & { url?: string }).url;
+        if ((error as MeetingClientError).code !== 'ROOM_ELSEWHERE' || !url || hop >= 3) throw error;
+        this.url = url;
+      }
+    }
+  }
+
   /** One connection's life: connect with a token, load the device once, join, receive everyone. */
   private async connectAndJoin(token: string): Promise<PeerInfo> {
-    const socket = io(this.options.url ?? window.location.origin, {
-      path: '/signaling',
-      auth: { token },
-      transports: ['websocket'],
-      reconnection: false,
-      forceNew: true,
-    });
+    const socket = await this.connect(token);
     this.socket = socket;
-    await new Promise<void>((resolve, reject) => {
-      socket.once('connect', () => resolve());
-      socket.once('connect_error', (error: Error & { data?: ErrorBody }) =>
-        reject(new MeetingClientError(error.data?.code ?? 'CONNECT_FAILED', error.message)),
-      );
-    });
     this.listen(socket);
 
     const { rtpCapabilities } = await this.waitThroughLobby(() => this.request('getRouterRtpCapabilities', {}));
@@ -297,6 +312,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const device = this.device;
     const joined = await this.request('join', { rtpCapabilities: device.rtpCapabilities as RequestData<'join'>['rtpCapabilities'] });
     this.resumeToken = joined.resumeToken;
+    this.nodes = joined.nodes;
     this.self = joined.self;
     this.channels = joined.channels;
     this.floor = joined.floor;
@@ -337,6 +353,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       } catch (error) {
         const code = error instanceof MeetingClientError ? error.code : 'CONNECT_FAILED';
         this.dropConnection();
+        // This node is gone: try the next node of the cluster; it serves the room once the lease moves.
+        if (code === 'CONNECT_FAILED' && this.nodes.length > 1) this.url = this.nodes[(this.nodes.indexOf(this.url) + 1) % this.nodes.length]!;
         // Refusals a retry cannot change end the session; anything else is retried.
         if (['UNAUTHENTICATED', 'NOT_ACCREDITED', 'FORBIDDEN'].includes(code)) {
           this.recovering = false;

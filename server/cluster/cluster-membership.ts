@@ -19,7 +19,7 @@ export class ClusterMembership implements JtiStore {
   constructor(
     readonly coordinator: Coordinator,
     private readonly pool: WorkerPool,
-    private readonly url: string,
+    private readonly url: () => string,
     private readonly intervalMs: number,
     private readonly log: Logger,
   ) {}
@@ -59,7 +59,7 @@ export class ClusterMembership implements JtiStore {
     this.lastAt = now;
     try {
       await this.coordinator.heartbeat({
-        url: this.url,
+        url: this.url(),
         workers: this.pool.workers.length,
         consumers: this.pool.workers.reduce((n, w) => n + w.load.consumers, 0),
         cpu: Math.round(cpu * 1000) / 1000,

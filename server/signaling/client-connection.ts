@@ -32,6 +32,8 @@ export interface ConnectionDeps {
   audit: AuditLog;
   transcripts: TranscriptStore;
   tokens: JoinTokenService;
+  /** URLs of the cluster's live nodes (this one included). */
+  clusterNodes: () => Promise<string[]>;
 }
 
 type Handlers = { [M in keyof ResponseData]: (data: RequestData<M>) => Promise<ResponseData[M]> };
@@ -236,6 +238,7 @@ export class ClientConnection {
           booths: room.interpretation.boothStatesOf(participant.id),
           floor: room.floor.state(),
           resumeToken: this.deps.tokens.issue(this.claims.subject, { ...this.grants, lobby: false }, 'resume'),
+          nodes: await this.deps.clusterNodes().catch(() => []),
         };
       },
 

@@ -4,6 +4,7 @@ import { ProtocolError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinClaims, JoinTokenService } from '../auth/join-token.js';
 import type { JtiStore } from '../auth/jti-store.js';
+import type { RoomOwnership } from '../cluster/room-ownership.js';
 import { ClientConnection, type ConnectionDeps } from './client-connection.js';
 
 /**
@@ -18,6 +19,7 @@ export class SignalingServer {
     httpServer: HttpServer,
     tokens: JoinTokenService,
     jtis: JtiStore,
+    ownership: RoomOwnership,
     /** Re-checks a person's accreditation before a resume token lets them back in; throws ProtocolError to refuse. */
     checkResume: (claims: JoinClaims) => Promise<void>,
     deps: ConnectionDeps,
@@ -39,20 +41,25 @@ export class SignalingServer {
       };
       try {
         const claims = tokens.verify(socket.handshake.auth?.token);
-        const admitted = (): void => {
+        const admit = async (): Promise<void> => {
+          // The room's node serves it; any other node sends the client there, before the token is spent.
+          const location = await ownership.locate(claims.grants.room);
+          if (!location.local) {
+            const err = new Error('this room is served by another node') as Error & { data?: unknown };
+            err.data = { code: ErrorCode.ROOM_ELSEWHERE, message: err.message, url: location.url };
+            return next(err);
+          }
+          if (claims.kind === 'resume') {
+            // A reconnect: no new accreditation round, but nobody whose accreditation ended gets back in.
+            await checkResume(claims);
+          } else if (!(await jtis.claim(claims.jti, claims.expiresAt))) {
+            // Single use: a join token that already opened a connection opens no other (replay, sharing).
+            throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'this join token has already been used; request a new one');
+          }
           socket.data.claims = claims;
           next();
         };
-        if (claims.kind === 'resume') {
-          // A reconnect: no new accreditation round, but nobody whose accreditation ended gets back in.
-          checkResume(claims).then(admitted, refuse);
-          return;
-        }
-        // Single use: a join token that already opened a connection opens no other (replay, sharing).
-        jtis.claim(claims.jti, claims.expiresAt).then((first) => {
-          if (!first) return refuse(new ProtocolError(ErrorCode.UNAUTHENTICATED, 'this join token has already been used; request a new one'));
-          admitted();
-        }, refuse);
+        admit().catch(refuse);
       } catch (error) {
         refuse(error);
       }

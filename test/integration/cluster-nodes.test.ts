@@ -2,6 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { RedisProcess } from '../helpers/redis-process.js';
+import type { Socket } from 'socket.io-client';
 import { connectSignaling } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -32,8 +33,19 @@ afterAll(async () => {
   await redis?.kill();
 });
 
+/** Connects, following one ROOM_ELSEWHERE redirect as the SDK does. */
+async function connectFollowing(url: string, token: unknown): Promise<{ socket: Socket; url: string }> {
+  try {
+    return { socket: await connectSignaling(url, token), url };
+  } catch (error) {
+    const data = (error as { data?: { code: string; url: string } }).data;
+    if (data?.code !== 'ROOM_ELSEWHERE') throw error;
+    return { socket: await connectSignaling(data.url, token), url: data.url };
+  }
+}
+
 describe('cluster: nodes sharing Redis', () => {
-  it('both nodes register with their load; a join token used on one node is refused on the other', async () => {
+  it('both nodes register with their load; the node without the room redirects to its owner; a used join token is refused', async () => {
     await waitFor(async () => (await a.membership.coordinator.liveNodes()).length === 2, { what: 'two live nodes' });
     const nodes = await b.membership.coordinator.liveNodes();
     expect(nodes.map((n) => [n.nodeId, n.workers]).sort()).toEqual([
@@ -41,10 +53,17 @@ describe('cluster: nodes sharing Redis', () => {
       ['node-b', 1],
     ]);
     const { body } = await requestJoinAs(a.url, 'amina.odhiambo@demo.ke', 'demo-plenary');
-    const first = await connectSignaling(a.url, body.joinToken);
-    const replay = (await connectSignaling(b.url, body.joinToken).catch((e: unknown) => e)) as Error & { data?: { code: string } };
+    const first = await connectFollowing(a.url, body.joinToken);
+    const owner = first.url;
+    const other = owner === a.url ? b : a;
+    // The node without the room sends the client to its owner, without spending the token.
+    const elsewhere = (await connectSignaling(other.url, body.joinToken).catch((e: unknown) => e)) as Error & { data?: { code: string; url: string } };
+    expect(elsewhere.data).toMatchObject({ code: 'ROOM_ELSEWHERE', url: owner });
+    const replay = (await connectSignaling(owner, body.joinToken).catch((e: unknown) => e)) as Error & { data?: { code: string } };
     expect(replay.data?.code).toBe('UNAUTHENTICATED');
-    first.close();
+    const lease = await a.membership.coordinator.roomOwner('demo-plenary');
+    expect(lease?.nodeId).toBe(owner === a.url ? 'node-a' : 'node-b');
+    first.socket.close();
   });
 
   it('while Redis is down, new connections are refused with UNAVAILABLE and readiness drops; both recover after a restart', async () => {
@@ -58,7 +77,7 @@ describe('cluster: nodes sharing Redis', () => {
     await waitFor(async () => (await fetch(`${a.url}/readyz`)).status === 200, { what: 'readiness to come back' });
     await waitFor(async () => (await b.membership.coordinator.liveNodes()).length === 2, { what: 'both nodes to re-register' });
     // The refused token was never claimed, so it still opens one connection.
-    const socket = await connectSignaling(a.url, body.joinToken);
+    const { socket } = await connectFollowing(a.url, body.joinToken);
     expect(socket.connected).toBe(true);
     socket.close();
   });
