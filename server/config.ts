@@ -224,6 +224,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       backoffMs: e.PLENUM_REGISTRY_BACKOFF_MS,
     };
   }
+  if ((e.PLENUM_REDIS_URL || e.PLENUM_REDIS_SENTINELS) && !e.PLENUM_JOIN_TOKEN_SECRET) {
+    // Tokens issued by one node must verify on the others.
+    throw new ConfigError('invalid configuration: a cluster (PLENUM_REDIS_URL or PLENUM_REDIS_SENTINELS) needs PLENUM_JOIN_TOKEN_SECRET, shared by all nodes');
+  }
   if (e.PLENUM_WEBHOOK_URL && !e.PLENUM_WEBHOOK_SECRET) throw new ConfigError('invalid configuration: PLENUM_WEBHOOK_URL needs PLENUM_WEBHOOK_SECRET');
   if (!external && !embeddedSignIn) {
     throw new ConfigError('invalid configuration: no way to sign in: configure an identity provider (PLENUM_IDENTITY_JWKS_URL or PLENUM_IDENTITY_HS256_SECRET) or the embedded sign-in');

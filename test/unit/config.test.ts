@@ -31,5 +31,8 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PLENUM_JOIN_TOKEN_SECRET: 'short' })).toThrow(ConfigError);
     expect(() => loadConfig({ PLENUM_DEV_MODE: 'maybe' })).toThrow(/PLENUM_DEV_MODE/);
     expect(() => loadConfig({ PLENUM_MEDIA_RTC_MIN_PORT: '5000', PLENUM_MEDIA_RTC_MAX_PORT: '4000' })).toThrow(ConfigError);
+    expect(() => loadConfig({ PLENUM_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/PLENUM_JOIN_TOKEN_SECRET/);
+    expect(() => loadConfig({ PLENUM_REGISTRY: 'rest' })).toThrow(/PLENUM_REGISTRY_URL/);
+    expect(() => loadConfig({ PLENUM_WEBHOOK_URL: 'https://hooks.example.org/x' })).toThrow(/PLENUM_WEBHOOK_SECRET/);
   });
 });
