@@ -73,6 +73,8 @@ export class MeetingServer {
         ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
         : new LocalCoordinator(c.nodeId, c.staleAfterMs);
       const ownership = new RoomOwnership(coordinator, c.roomLeaseTtlMs, log.child({ component: 'ownership' }));
+      // Serve once the cluster store answers; if it does not within 5 s, start anyway, not ready, and keep trying.
+      await coordinator.ready(5000).catch((error: Error) => log.warn({ err: error.message }, 'cluster store not reachable yet'));
       const rooms = new RoomRegistry(
         pool,
         {

@@ -34,6 +34,8 @@ export class CoordinatorUnavailableError extends Error {
  */
 export interface Coordinator {
   readonly nodeId: string;
+  /** Resolves once the store answers; rejects with CoordinatorUnavailableError after the timeout. */
+  ready(timeoutMs?: number): Promise<void>;
   /** Publishes this node's stats; they expire unless refreshed (a node is dead once its stats are stale). */
   heartbeat(stats: Omit<NodeStats, 'nodeId' | 'updatedAt'>): Promise<void>;
   liveNodes(): Promise<NodeStats[]>;

@@ -15,6 +15,8 @@ export class LocalCoordinator implements Coordinator {
     private readonly now: () => number = Date.now,
   ) {}
 
+  async ready(): Promise<void> {}
+
   async heartbeat(stats: Omit<NodeStats, 'nodeId' | 'updatedAt'>): Promise<void> {
     this.stats = { ...stats, nodeId: this.nodeId, updatedAt: this.now() };
   }

@@ -2,6 +2,7 @@
 const benches: Record<string, () => Promise<unknown>> = {
   'accreditation-join': () => import('./accreditation-join.js'),
   interpretation: () => import('./interpretation.js'),
+  'cluster-failover': () => import('./cluster-failover.js'),
 };
 
 const only = process.env.BENCH;
