@@ -6,19 +6,9 @@ import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { testLog } from '../helpers/media.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
-import { call, connectSignaling, devToken } from '../helpers/signaling-client.js';
+import { call, connectFollowing, type connectSignaling, devToken } from '../helpers/signaling-client.js';
 
 const SECRET = 'a-join-token-secret-shared-by-the-cluster-0123';
-
-async function connectFollowing(url: string, token: string) {
-  try {
-    return { socket: await connectSignaling(url, token), url };
-  } catch (error) {
-    const data = (error as { data?: { code: string; url: string } }).data;
-    if (data?.code !== 'ROOM_ELSEWHERE') throw error;
-    return { socket: await connectSignaling(data.url, token), url: data.url };
-  }
-}
 
 async function joinRoom(socket: Awaited<ReturnType<typeof connectSignaling>>): Promise<string> {
   const caps = (await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };

@@ -1,7 +1,8 @@
-import type { Browser, Page } from 'playwright-core';
+import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { launchChromium } from '../helpers/browser.js';
+import { devJoinPage, receivingFrom, reconnected, selfId } from '../helpers/demo-pages.js';
 import { testLog } from '../helpers/media.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
@@ -38,51 +39,21 @@ afterAll(async () => {
   await redis?.kill();
 });
 
-type W = { reconnects: number; plenum: { client: { self: { id: string }; getInboundStats(): Promise<Array<{ consumerId: string; peerId: string; kind: string; bytesReceived: number; framesDecoded: number }>> } } };
-
-async function devJoin(baseUrl: string, name: string, room: string): Promise<Page> {
-  const page = await (await browser.newContext()).newPage();
-  await page.goto(`${baseUrl}/`);
-  await page.click('#dev summary');
-  await page.fill('#name', name);
-  await page.fill('#room', room);
-  await page.click('#join');
-  await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Connected.', null, { timeout: 30_000 });
-  await page.evaluate(() => {
-    const w = window as unknown as W & { plenum: { client: { on(e: string, fn: () => void): void } } };
-    w.reconnects = 0;
-    w.plenum.client.on('reconnected', () => (w.reconnects += 1));
-  });
-  return page;
-}
-
-async function receiving(page: Page, peerId: string): Promise<string[]> {
-  await page.waitForFunction(
-    async (id) => {
-      const stats = await (window as unknown as W).plenum.client.getInboundStats();
-      return stats.some((s) => s.peerId === id && s.kind === 'audio' && s.bytesReceived > 0) && stats.some((s) => s.peerId === id && s.kind === 'video' && s.framesDecoded > 0);
-    },
-    peerId,
-    { timeout: 30_000, polling: 250 },
-  );
-  return (await page.evaluate(() => (window as unknown as W).plenum.client.getInboundStats())).filter((s) => s.peerId === peerId).map((s) => s.consumerId);
-}
-
 describe('cluster: the owner node is killed (SIGKILL)', () => {
   it('the room moves to the surviving node and the browsers receive media again without user action', async () => {
     const room = `plenary-${Date.now()}`;
-    const a = await devJoin(nodes['node-a']!.url, 'Alice', room);
-    const b = await devJoin(nodes['node-a']!.url, 'Bob', room);
-    const alice = await a.evaluate(() => (window as unknown as W).plenum.client.self.id);
-    const before = await receiving(b, alice);
+    const a = await devJoinPage(browser, nodes['node-a']!.url, 'Alice', room);
+    const b = await devJoinPage(browser, nodes['node-a']!.url, 'Bob', room);
+    const alice = await selfId(a);
+    const before = await receivingFrom(b, alice);
 
     const lease = (await observer.roomOwner(room))!;
     expect(Object.keys(nodes)).toContain(lease.nodeId);
     const survivor = lease.nodeId === 'node-a' ? 'node-b' : 'node-a';
     nodes[lease.nodeId]!.child.kill('SIGKILL');
 
-    for (const page of [a, b]) await page.waitForFunction(() => (window as unknown as W).reconnects >= 1, null, { timeout: 40_000 });
-    const after = await receiving(b, alice);
+    for (const page of [a, b]) await reconnected(page);
+    const after = await receivingFrom(b, alice);
     expect(after.some((id) => before.includes(id))).toBe(false);
     const moved = (await observer.roomOwner(room))!;
     expect(moved.nodeId).toBe(survivor);

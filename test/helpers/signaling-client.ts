@@ -27,3 +27,14 @@ export async function devToken(baseUrl: string, name: string, room: string): Pro
   if (!res.ok) throw new Error(`dev token: ${res.status} ${await res.text()}`);
   return ((await res.json()) as { token: string }).token;
 }
+
+/** Connects, following one ROOM_ELSEWHERE redirect to the room's node, as the SDK does. */
+export async function connectFollowing(url: string, token: unknown): Promise<{ socket: Socket; url: string }> {
+  try {
+    return { socket: await connectSignaling(url, token), url };
+  } catch (error) {
+    const data = (error as { data?: { code: string; url: string } }).data;
+    if (data?.code !== 'ROOM_ELSEWHERE') throw error;
+    return { socket: await connectSignaling(data.url, token), url: data.url };
+  }
+}

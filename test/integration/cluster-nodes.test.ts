@@ -2,8 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { RedisProcess } from '../helpers/redis-process.js';
-import type { Socket } from 'socket.io-client';
-import { connectSignaling } from '../helpers/signaling-client.js';
+import { connectFollowing, connectSignaling } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
 
@@ -32,17 +31,6 @@ afterAll(async () => {
   await b?.close();
   await redis?.kill();
 });
-
-/** Connects, following one ROOM_ELSEWHERE redirect as the SDK does. */
-async function connectFollowing(url: string, token: unknown): Promise<{ socket: Socket; url: string }> {
-  try {
-    return { socket: await connectSignaling(url, token), url };
-  } catch (error) {
-    const data = (error as { data?: { code: string; url: string } }).data;
-    if (data?.code !== 'ROOM_ELSEWHERE') throw error;
-    return { socket: await connectSignaling(data.url, token), url: data.url };
-  }
-}
 
 describe('cluster: nodes sharing Redis', () => {
   it('both nodes register with their load; the node without the room redirects to its owner; a used join token is refused', async () => {
