@@ -126,7 +126,6 @@ export class MeetingServer {
         routers: [
           accreditationRoutes({
             accreditation,
-            transcripts,
             monitor: revocation,
             tokens,
             adminApiKey: config.adminApiKey,
@@ -134,7 +133,7 @@ export class MeetingServer {
             signInFailuresPerMinute: config.identity.signInFailuresPerMinute,
             log: log.child({ component: 'accreditation' }),
           }),
-          conductRoutes({ accreditation, conduct, rooms, adminApiKey: config.adminApiKey }),
+          conductRoutes({ accreditation, conduct, rooms, transcripts, adminApiKey: config.adminApiKey }),
         ],
         tokens,
         metrics,

@@ -10,7 +10,6 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { RevocationMonitor } from '../accreditation/revocation-monitor.js';
 import type { JoinTokenService } from '../auth/join-token.js';
-import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { Logger } from '../logger.js';
 import { RateLimiter } from '../signaling/rate-limiter.js';
 import { parseOr400, route, sendError } from './http-errors.js';
@@ -18,7 +17,6 @@ import { bearer, secretariatOnly } from './secretariat-auth.js';
 
 export interface AccreditationRoutesDeps {
   accreditation: Accreditation;
-  transcripts: TranscriptStore;
   monitor: RevocationMonitor;
   tokens: JoinTokenService;
   adminApiKey?: string;
@@ -39,11 +37,6 @@ const auditQuery = z
     format: z.enum(['json', 'csv']).default('json'),
   })
   .strict();
-const transcriptParams = z.object({
-  eventId: z.string(),
-  sessionId: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).refine((s) => s !== '.' && s !== '..'),
-  language: z.string().regex(/^(floor|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$/),
-});
 const webhookBody = z.object({ eventId: z.string().min(1).max(128), personId: z.string().min(1).max(128) });
 const revokeBody = z.object({ status: registrationStatus.exclude(['approved', 'pending']).default('revoked') }).strict();
 
@@ -260,16 +253,6 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       const input = parseOr400(sessionRulesObject.omit({ sessionId: true, eventId: true }), req.body);
       const saved = service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) });
       res.json({ session: saved });
-    }),
-  );
-  admin.get(
-    '/sessions/:sessionId/transcripts/:language',
-    route(async (req, res) => {
-      const { sessionId, language } = parseOr400(transcriptParams, req.params);
-      if (service.sessions.get(sessionId)?.eventId !== String(req.params.eventId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no session ${sessionId} in this event`);
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="transcript-${sessionId}-${language}.txt"`);
-      res.send(await deps.transcripts.read(sessionId, language));
     }),
   );
   router.use('/api/admin/events/:eventId', admin);

@@ -3,12 +3,14 @@ import { z } from 'zod';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { ConductService } from '../conduct/conduct-service.js';
+import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { parseOr400, route } from './http-errors.js';
 import { secretariatOnly } from './secretariat-auth.js';
 
 export interface ConductRoutesDeps {
   accreditation: Accreditation;
+  transcripts: TranscriptStore;
   conduct: ConductService;
   rooms: RoomRegistry;
   adminApiKey?: string;
@@ -17,6 +19,7 @@ export interface ConductRoutesDeps {
 const lifecycleBody = z.object({ action: z.enum(['open', 'suspend', 'resume', 'close']) }).strict();
 const lockBody = z.object({ locked: z.boolean() }).strict();
 const meetingBody = z.object({ title: z.string().trim().min(1).max(200) }).strict();
+const channelLanguage = z.object({ language: z.string().regex(/^(floor|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$/, '"floor" or a language code') });
 const format = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
 
 /** The secretariat's REST API for conduct: meetings, the session lifecycle, the floor, attendance, quorum. */
@@ -88,6 +91,17 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
     route((req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       res.json(rooms.get(s.sessionId)?.quorum() ?? { byType: {}, total: 0 });
+    }),
+  );
+
+  admin.get(
+    '/sessions/:sessionId/transcripts/:language',
+    route(async (req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      const { language } = parseOr400(channelLanguage, { language: req.params.language });
+      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
+      res.setHeader('Content-Disposition', `attachment; filename="transcript-${s.sessionId}-${language}.txt"`);
+      res.send(await deps.transcripts.read(s.sessionId, language));
     }),
   );
 
