@@ -79,12 +79,16 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       const body = parseOr400(signInBody, req.body);
       const email = body.email.toLowerCase();
       const key = `${req.ip ?? 'unknown'}|${email}`;
-      if (signInLimiters.size > 10_000) signInLimiters.clear();
-      const limiter = signInLimiters.get(key) ?? new RateLimiter(deps.signInFailuresPerMinute / 60, deps.signInFailuresPerMinute);
-      signInLimiters.set(key, limiter);
-      if (!limiter.available()) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many failed sign-in attempts; wait a minute');
+      if (signInLimiters.get(key)?.available() === false) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many failed sign-in attempts; wait a minute');
       const person = embedded.list().find((r) => r.email === email);
       if (!embedded.checkAccessCode(email, body.accessCode) || !person) {
+        let limiter = signInLimiters.get(key);
+        if (!limiter) {
+          // Bounded memory: the oldest entries go first (Map keeps insertion order).
+          if (signInLimiters.size >= 10_000) signInLimiters.delete(signInLimiters.keys().next().value!);
+          limiter = new RateLimiter(deps.signInFailuresPerMinute / 60, deps.signInFailuresPerMinute);
+          signInLimiters.set(key, limiter);
+        }
         limiter.tryTake();
         throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'unknown e-mail or wrong access code');
       }

@@ -41,6 +41,11 @@ describe('accreditation: sign-in and join decisions (embedded registry, real ser
       expect(res.body).toMatchObject({ error: { code: 'UNAUTHENTICATED', message: 'unknown e-mail or wrong access code' } });
     }
     expect((await post(`${server.url}/api/auth/sign-in`, { email: 'not-an-email' })).body).toMatchObject({ error: { code: 'BAD_REQUEST' } });
+    // Failed attempts are limited per address and e-mail (10 a minute by default); the right code then waits too.
+    let limited = 0;
+    for (let i = 0; i < 12; i++) if ((await post(`${server.url}/api/auth/sign-in`, { email: 'julien.petit@interpreters.example', accessCode: `guess-${i}` })).status === 429) limited += 1;
+    expect(limited).toBeGreaterThanOrEqual(2);
+    expect((await post(`${server.url}/api/auth/sign-in`, { email: 'julien.petit@interpreters.example', accessCode: 'plenum-demo' })).body).toMatchObject({ error: { code: 'RATE_LIMITED' } });
   });
 
   it('admits an approved delegate with a join token naming the session, entity and grants', async () => {
