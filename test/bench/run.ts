@@ -3,6 +3,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'accreditation-join': () => import('./accreditation-join.js'),
   interpretation: () => import('./interpretation.js'),
   'cluster-failover': () => import('./cluster-failover.js'),
+  forwarding: () => import('./forwarding.js'),
 };
 
 const only = process.env.BENCH;

@@ -39,6 +39,11 @@ export class RtpInjector {
     return new RtpInjector(transport, producer, ssrc);
   }
 
+  /** Packets sent so far. */
+  get sent(): number {
+    return this.seq;
+  }
+
   send(count = 1): void {
     for (let i = 0; i < count; i++) {
       this.seq += 1;

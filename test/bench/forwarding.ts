@@ -1,0 +1,128 @@
+// Forwarding efficiency: the same audio load through Plenum's room code and through a bare mediasoup router,
+// side by side, step by step, on one worker. A listener receives the floor and one of six language channels
+// (100 packets/s). Plenum's listeners consume all seven channels with five paused (as the SDK does) on a
+// RoomMedia router; the bare listeners consume just the two. The sink is a small C program (recvmmsg in
+// batches) so that counting costs less than forwarding; plain consumers carry no bandwidth-estimation
+// extensions, so no probation padding reaches it. Reports loss and worker CPU per step, the largest
+// listener count at < 1 % loss and < 90 % CPU for each, and their ratio.
+import { execFileSync, spawn } from 'node:child_process';
+import { existsSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { createInterface } from 'node:readline';
+import type { types } from 'mediasoup';
+import { RoomMedia } from '../../media/index.js';
+import { applyChannelSelection } from '../../server/interpretation/channel-selection.js';
+import { startPool, testLimits, testLog } from '../helpers/media.js';
+import { freePort } from '../helpers/redis-process.js';
+import { OPUS_PT, RtpInjector } from '../helpers/rtp.js';
+
+const STEPS = (process.env.BENCH_STEPS ?? '250,500,1000,1500,2000').split(',').map(Number);
+const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 6000);
+const CHANNELS = ['floor', 'en', 'fr', 'es', 'ar', 'zh', 'ru'] as const;
+const TICK_MS = 1000 / 100; // Linux USER_HZ
+
+function buildSink(): string {
+  const source = join(import.meta.dirname, 'sink', 'udp-sink.c');
+  const binary = join(tmpdir(), `plenum-udp-sink-${statSync(source).mtimeMs}`);
+  if (!existsSync(binary)) execFileSync('cc', ['-O2', '-o', binary, source]);
+  return binary;
+}
+
+function workerCpuMs(pid: number): number {
+  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime + stime
+}
+
+const caps: types.RtpCapabilities = {
+  codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: OPUS_PT }],
+  headerExtensions: [],
+};
+
+async function step(mode: 'plenum' | 'bare', listeners: number, sink: string) {
+  const pool = await startPool({ numWorkers: 1 });
+  const worker = pool.workers[0]!;
+  const room = await RoomMedia.create(worker, { ...testLimits, maxConsumers: 100_000 }, testLog, { maxConsumersPerRouter: Infinity });
+  const port = await freePort();
+  const sources = await Promise.all(CHANNELS.map((channel, i) => RtpInjector.create(room.router, 0x100 + i, { channel, source: 'mic' })));
+  const resumed: Array<{ consumer: types.Consumer; source: RtpInjector }> = [];
+  for (let i = 0; i < listeners; i++) {
+    const language = CHANNELS[1 + (i % 6)]!;
+    const transport = await room.router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, appData: { direction: 'recv' } });
+    await transport.connect({ ip: '127.0.0.1', port });
+    const wanted = mode === 'plenum' ? sources : sources.filter((s) => ['floor', language].includes(s.producer.appData.channel as string));
+    const consumers = [];
+    for (const source of wanted) {
+      const consumer = await transport.consume({ producerId: source.producer.id, rtpCapabilities: caps, paused: mode === 'plenum', appData: { ...source.producer.appData } });
+      consumers.push(consumer);
+      if (['floor', language].includes(source.producer.appData.channel as string)) resumed.push({ consumer, source });
+    }
+    if (mode === 'plenum') await applyChannelSelection(consumers, language);
+  }
+  for (const s of sources) s.start();
+  await new Promise((r) => setTimeout(r, 1500)); // warm up: steady state before measuring
+
+  // The listeners were pointed at `port` while nothing listened there; the sink now binds it for the window.
+  const measuring = spawn(sink, [String(WINDOW_MS), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  const out = createInterface({ input: measuring.stdout! })[Symbol.asyncIterator]();
+  const bound = (await out.next()).value as string;
+  if (bound !== `port ${port}`) throw new Error(`sink: ${bound}`);
+  const sentBefore = new Map(sources.map((s) => [s, s.sent]));
+  const cpuBefore = workerCpuMs(worker.pid);
+  const t0 = performance.now();
+  const counts = JSON.parse((await out.next()).value as string) as Record<string, number>;
+  const elapsed = performance.now() - t0;
+  const cpu = (workerCpuMs(worker.pid) - cpuBefore) / elapsed;
+  const sentDuring = new Map(sources.map((s) => [s, s.sent - sentBefore.get(s)!]));
+  let expected = 0;
+  let received = 0;
+  for (const { consumer, source } of resumed) {
+    expected += sentDuring.get(source)!;
+    received += counts[String(consumer.rtpParameters.encodings![0]!.ssrc!)] ?? 0;
+  }
+  for (const s of sources) s.close();
+  room.close();
+  pool.close();
+  const forwardedPps = (received / elapsed) * 1000;
+  return {
+    mode,
+    listeners,
+    consumersForwarding: resumed.length,
+    forwardedPacketsPerSecond: Math.round(forwardedPps),
+    loss: Math.round(Math.max(0, 1 - received / expected) * 10_000) / 10_000,
+    workerCpu: Math.round(cpu * 1000) / 1000,
+    workerCpuMicrosecondsPerPacket: Math.round(((cpu * 1000) / Math.max(1, forwardedPps)) * 1000 * 100) / 100,
+  };
+}
+
+const sink = buildSink();
+const rows: Array<Awaited<ReturnType<typeof step>>> = [];
+for (const n of STEPS) {
+  // Interleaved, so that the machine's noise falls on both alike.
+  rows.push(await step('bare', n, sink));
+  rows.push(await step('plenum', n, sink));
+}
+const largest = (mode: string) =>
+  Math.max(0, ...rows.filter((r) => r.mode === mode && r.loss < 0.01 && r.workerCpu < 0.9).map((r) => r.listeners));
+const bare = largest('bare');
+const plenum = largest('plenum');
+const perPacket = (mode: string) => {
+  const xs = rows.filter((r) => r.mode === mode).map((r) => r.workerCpuMicrosecondsPerPacket).sort((a, b) => a - b);
+  return xs[Math.floor(xs.length / 2)]!;
+};
+process.stdout.write(
+  `${JSON.stringify(
+    {
+      benchmark: 'forwarding',
+      setup: { windowMs: WINDOW_MS, perListener: 'floor + one of six languages, 50 packets/s each', worker: 'one mediasoup worker (one core)' },
+      steps: rows,
+      largestListenersAtUnder1PercentLossAnd90PercentCpu: { bare, plenum },
+      forwardingEfficiencyRatio: bare > 0 ? Math.round((plenum / bare) * 1000) / 1000 : null,
+      medianWorkerMicrosecondsPerPacket: { bare: perPacket('bare'), plenum: perPacket('plenum'), ratioBareOverPlenum: Math.round((perPacket('bare') / perPacket('plenum')) * 1000) / 1000 },
+      note: bare === Math.max(...STEPS) ? 'the bare worker carried the largest step: raise BENCH_STEPS to find its limit' : undefined,
+    },
+    null,
+    2,
+  )}\n`,
+);
+process.exit(0);
