@@ -77,6 +77,11 @@ export const sessionRulesObject = z
   speakingTimeWarningSec: z.number().int().min(0).max(600).default(30),
   /** Interpreters assigned by the secretariat: person id -> booth language. */
   interpreters: z.array(z.object({ personId: z.string().min(1).max(128), language: languageCode })).max(100).default([]),
+  /**
+   * `all` (default): listeners receive every language channel, paused until chosen, for instant switching.
+   * `selected`: only the floor and the chosen language, for very large rooms (less worker CPU per packet).
+   */
+  listenerChannels: z.enum(['all', 'selected']).default('all'),
   /** Captioners assigned by the secretariat (person ids); captioners by role may caption too. */
   captioners: z.array(z.string().min(1).max(128)).max(100).default([]),
   /** Roles admitted; absent means every role. */

@@ -110,6 +110,7 @@ export const requestSchemas = {
   resumeProducer: z.object({ producerId: id }).strict(),
   consume: z.object({ producerId: id }).strict(),
   pauseConsumer: z.object({ consumerId: id }).strict(),
+  closeConsumer: z.object({ consumerId: id }).strict(),
   resumeConsumer: z.object({ consumerId: id }).strict(),
   setConsumerPreferredLayers: z
     .object({ consumerId: id, spatialLayer: z.number().int().min(0).max(3), temporalLayer: z.number().int().min(0).max(3).optional() })
@@ -259,6 +260,12 @@ export interface ResponseData {
     resumeToken: string;
     /** The cluster's live nodes, where to reconnect if this one fails. */
     nodes: string[];
+    /**
+     * `all`: receive every language channel, paused until chosen (switching costs one resume).
+     * `selected`: receive only the floor and the chosen language (less server CPU in very large rooms;
+     * switching creates a consumer).
+     */
+    listenerChannels: 'all' | 'selected';
   };
   createWebRtcTransport: TransportInfo;
   connectWebRtcTransport: Record<string, never>;
@@ -269,6 +276,7 @@ export interface ResponseData {
   resumeProducer: Record<string, never>;
   consume: ConsumerInfo;
   pauseConsumer: Record<string, never>;
+  closeConsumer: Record<string, never>;
   resumeConsumer: Record<string, never>;
   setConsumerPreferredLayers: Record<string, never>;
   leave: Record<string, never>;

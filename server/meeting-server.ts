@@ -151,6 +151,7 @@ export class MeetingServer {
         transcripts,
         tokens,
         clusterNodes: async () => (await coordinator.liveNodes()).filter((n) => !n.draining).map((n) => n.url),
+        listenerChannels: (roomId) => accreditation.service.sessions.get(roomId)?.listenerChannels ?? 'all',
       });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

@@ -137,6 +137,9 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private readonly timeoutMs: number;
   private closedReason: string | undefined;
   private resumeToken: string | undefined;
+  private listenerChannels: 'all' | 'selected' = 'all';
+  /** `selected` mode: producers of languages not chosen, consumed when chosen. */
+  private readonly unconsumed = new Map<string, ProducerInfo>();
   /** The node this client talks to; redirects and failover change it. */
   private url: string;
   private nodes: string[] = [];
@@ -175,7 +178,9 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
    */
   async selectChannel(channel: string, options: { floorVolume?: number } = {}): Promise<void> {
     const answer = await this.request('selectChannel', { channel });
+    const previous = this.selectedChannel;
     this.selectedChannel = answer.channel;
+    if (this.listenerChannels === 'selected') await this.followSelection(previous);
     if (options.floorVolume !== undefined) this.floorVolume = options.floorVolume;
     // Consumers the server paused while unselected are resumed there; mirror that here.
     for (const [id, consumer] of this.consumers) {
@@ -185,6 +190,21 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     }
     this.mixer?.set({ selected: channel, floorVolume: this.floorVolume });
     this.emit('listening', { channel, interpretationAvailable: this.interpretationAvailable });
+  }
+
+  /** `selected` mode: stop receiving the language left, start receiving the one chosen. */
+  private async followSelection(previous: string): Promise<void> {
+    if (previous !== 'floor' && previous !== this.selectedChannel) {
+      for (const remote of [...this.remoteTracks.values()]) {
+        if (remote.channel !== previous) continue;
+        this.dropConsumer(remote.consumerId);
+        this.request('closeConsumer', { consumerId: remote.consumerId }).catch(() => undefined);
+        this.unconsumed.set(remote.producerId, { producerId: remote.producerId, peerId: remote.peerId, kind: remote.kind, source: remote.source, channel: remote.channel, paused: false });
+      }
+    }
+    const wanted = [...this.unconsumed.values()].filter((p) => p.channel === this.selectedChannel);
+    for (const p of wanted) this.unconsumed.delete(p.producerId);
+    await Promise.all(wanted.map((p) => this.consume(p)));
   }
 
   setFloorVolume(volume: number): void {
@@ -323,7 +343,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.peers.set(peer.id, peer);
       this.emit('peerJoined', peer);
     }
-    await Promise.all(joined.producers.map((p) => this.consume(p)));
+    this.listenerChannels = joined.listenerChannels;
+    await Promise.all(joined.producers.map((p) => this.consumeOrKeep(p)));
     return joined.self;
   }
 
@@ -369,6 +390,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
 
   /** Forgets one connection's transports and remote media, keeping the local tracks for republishing. */
   private dropConnection(): void {
+    this.unconsumed.clear();
     const socket = this.socket;
     socket?.removeAllListeners();
     socket?.disconnect();
@@ -532,8 +554,9 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       if (peer) this.emit('peerLeft', peer);
     });
     on('newProducer', (info) => {
-      this.consume(info).catch((error: unknown) => this.emit('error', asClientError(error)));
+      this.consumeOrKeep(info).catch((error: unknown) => this.emit('error', asClientError(error)));
     });
+    on('producerClosed', ({ producerId }) => this.unconsumed.delete(producerId));
     on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
     // Video mirrors the producer's pause (a black tile, not a frozen one). Audio does not: a paused producer
     // already sends nothing, and waiting for this event on resume would cut the start of a booth handover.
@@ -580,6 +603,15 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private consumerFor(producerId: string): types.Consumer | undefined {
     for (const c of this.consumers.values()) if (c.producerId === producerId) return c;
     return undefined;
+  }
+
+  /** Consumes a producer now, or (`selected` mode, another language) remembers it for when it is chosen. */
+  private async consumeOrKeep(info: ProducerInfo): Promise<void> {
+    if (this.listenerChannels === 'selected' && info.channel !== 'floor' && info.channel !== this.selectedChannel) {
+      this.unconsumed.set(info.producerId, info);
+      return;
+    }
+    await this.consume(info);
   }
 
   private async consume(info: ProducerInfo): Promise<void> {

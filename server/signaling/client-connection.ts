@@ -34,6 +34,8 @@ export interface ConnectionDeps {
   tokens: JoinTokenService;
   /** URLs of the cluster's live nodes (this one included). */
   clusterNodes: () => Promise<string[]>;
+  /** Whether listeners of a room receive every language channel or only the one they chose. */
+  listenerChannels: (roomId: string) => 'all' | 'selected';
 }
 
 type Handlers = { [M in keyof ResponseData]: (data: RequestData<M>) => Promise<ResponseData[M]> };
@@ -239,6 +241,7 @@ export class ClientConnection {
           floor: room.floor.state(),
           resumeToken: this.deps.tokens.issue(this.claims.subject, { ...this.grants, lobby: false }, 'resume'),
           nodes: await this.deps.clusterNodes().catch(() => []),
+          listenerChannels: this.deps.listenerChannels(room.id),
         };
       },
 
@@ -318,6 +321,10 @@ export class ClientConnection {
       },
       pauseConsumer: async ({ consumerId }) => {
         await this.joined().endpoint.consumer(consumerId).pause();
+        return {};
+      },
+      closeConsumer: async ({ consumerId }) => {
+        this.joined().endpoint.consumer(consumerId).close();
         return {};
       },
       resumeConsumer: async ({ consumerId }) => {

@@ -1,4 +1,5 @@
-// Forwarding efficiency: the same audio load through Plenum's room code and through a bare mediasoup router,
+// Forwarding efficiency: the same audio load through Plenum's room code (both listenerChannels settings) and
+// through a bare mediasoup router,
 // side by side, step by step, on one worker. A listener receives the floor and one of six language channels
 // (100 packets/s). Plenum's listeners consume all seven channels with five paused (as the SDK does) on a
 // RoomMedia router; the bare listeners consume just the two. The sink is a small C program (recvmmsg in
@@ -39,7 +40,9 @@ const caps: types.RtpCapabilities = {
   headerExtensions: [],
 };
 
-async function step(mode: 'plenum' | 'bare', listeners: number, sink: string) {
+type Mode = 'bare' | 'plenum' | 'plenum-selected';
+
+async function step(mode: Mode, listeners: number, sink: string) {
   const pool = await startPool({ numWorkers: 1 });
   const worker = pool.workers[0]!;
   const room = await RoomMedia.create(worker, { ...testLimits, maxConsumers: 100_000 }, testLog, { maxConsumersPerRouter: Infinity });
@@ -50,14 +53,15 @@ async function step(mode: 'plenum' | 'bare', listeners: number, sink: string) {
     const language = CHANNELS[1 + (i % 6)]!;
     const transport = await room.router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, appData: { direction: 'recv' } });
     await transport.connect({ ip: '127.0.0.1', port });
+    // Plenum by default consumes every channel (five paused); listenerChannels=selected only the two heard.
     const wanted = mode === 'plenum' ? sources : sources.filter((s) => ['floor', language].includes(s.producer.appData.channel as string));
     const consumers = [];
     for (const source of wanted) {
-      const consumer = await transport.consume({ producerId: source.producer.id, rtpCapabilities: caps, paused: mode === 'plenum', appData: { ...source.producer.appData } });
+      const consumer = await transport.consume({ producerId: source.producer.id, rtpCapabilities: caps, paused: mode !== 'bare', appData: { ...source.producer.appData } });
       consumers.push(consumer);
       if (['floor', language].includes(source.producer.appData.channel as string)) resumed.push({ consumer, source });
     }
-    if (mode === 'plenum') await applyChannelSelection(consumers, language);
+    if (mode !== 'bare') await applyChannelSelection(consumers, language);
   }
   for (const s of sources) s.start();
   await new Promise((r) => setTimeout(r, 1500)); // warm up: steady state before measuring
@@ -101,11 +105,14 @@ for (const n of STEPS) {
   // Interleaved, so that the machine's noise falls on both alike.
   rows.push(await step('bare', n, sink));
   rows.push(await step('plenum', n, sink));
+  rows.push(await step('plenum-selected', n, sink));
 }
 const largest = (mode: string) =>
   Math.max(0, ...rows.filter((r) => r.mode === mode && r.loss < 0.01 && r.workerCpu < 0.9).map((r) => r.listeners));
 const bare = largest('bare');
 const plenum = largest('plenum');
+const selected = largest('plenum-selected');
+const ratio = (x: number) => (bare > 0 ? Math.round((x / bare) * 1000) / 1000 : null);
 const perPacket = (mode: string) => {
   const xs = rows.filter((r) => r.mode === mode).map((r) => r.workerCpuMicrosecondsPerPacket).sort((a, b) => a - b);
   return xs[Math.floor(xs.length / 2)]!;
@@ -116,9 +123,15 @@ process.stdout.write(
       benchmark: 'forwarding',
       setup: { windowMs: WINDOW_MS, perListener: 'floor + one of six languages, 50 packets/s each', worker: 'one mediasoup worker (one core)' },
       steps: rows,
-      largestListenersAtUnder1PercentLossAnd90PercentCpu: { bare, plenum },
-      forwardingEfficiencyRatio: bare > 0 ? Math.round((plenum / bare) * 1000) / 1000 : null,
-      medianWorkerMicrosecondsPerPacket: { bare: perPacket('bare'), plenum: perPacket('plenum'), ratioBareOverPlenum: Math.round((perPacket('bare') / perPacket('plenum')) * 1000) / 1000 },
+      largestListenersAtUnder1PercentLossAnd90PercentCpu: { bare, plenum, plenumSelected: selected },
+      forwardingEfficiencyRatio: { plenum: ratio(plenum), plenumSelected: ratio(selected) },
+      medianWorkerMicrosecondsPerPacket: {
+        bare: perPacket('bare'),
+        plenum: perPacket('plenum'),
+        plenumSelected: perPacket('plenum-selected'),
+        ratioBareOverPlenum: Math.round((perPacket('bare') / perPacket('plenum')) * 1000) / 1000,
+        ratioBareOverPlenumSelected: Math.round((perPacket('bare') / perPacket('plenum-selected')) * 1000) / 1000,
+      },
       note: bare === Math.max(...STEPS) ? 'the bare worker carried the largest step: raise BENCH_STEPS to find its limit' : undefined,
     },
     null,
