@@ -19,6 +19,11 @@ export function status(text, isError = false) {
  */
 export function signInFlow(onJoin) {
   let identity;
+  // One sign-in form for every page.
+  $('sign-in-form').innerHTML = `
+    <label>E-mail <input id="email" type="email" required maxlength="254" autocomplete="email"></label>
+    <label>Access code <input id="access-code" type="password" required maxlength="128" autocomplete="current-password"></label>
+    <button id="sign-in-button" type="submit">Sign in</button>`;
   async function showSessions() {
     const { events } = await fetch('/api/events', { headers: { authorization: `Bearer ${identity.token}` } }).then((r) => r.json());
     const list = $('session-list');
