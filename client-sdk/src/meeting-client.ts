@@ -138,6 +138,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private closedReason: string | undefined;
   private resumeToken: string | undefined;
   private listenerChannels: 'all' | 'selected' = 'all';
+  /** Tracks the SDK opened itself (camera, microphone): stopped when the session ends. */
+  private readonly ownTracks = new Set<MediaStreamTrack>();
   /** `selected` mode: producers of languages not chosen, consumed when chosen. */
   private readonly unconsumed = new Map<string, ProducerInfo>();
   /** The node this client talks to; redirects and failover change it. */
@@ -361,12 +363,13 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.emit('reconnecting', { reason });
     this.dropConnection();
     const { maxAttempts = 20, minDelayMs = 250, maxDelayMs = 4000 } = this.options.reconnect ?? {};
+    // What to publish again, kept aside so that a failed attempt half-way loses nothing for the next one.
+    const toRepublish = [...this.publications];
     for (let attempt = 1; attempt <= maxAttempts && !this.closedReason; attempt++) {
       try {
         await this.connectAndJoin(this.resumeToken ?? token);
-        const publications = [...this.publications];
-        this.publications.length = 0;
-        for (const p of publications) await this.publish(p.track, p.source, p.options);
+        this.publications = [];
+        for (const p of toRepublish) await this.publish(p.track, p.source, p.options);
         if (this.selectedChannel !== 'floor') await this.selectChannel(this.selectedChannel);
         this.recovering = false;
         this.emit('reconnected', { attempt });
@@ -451,6 +454,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const stream = await navigator.mediaDevices.getUserMedia({ video: options.constraints ?? { width: 640, height: 360 } });
     const track = stream.getVideoTracks()[0];
     if (!track) throw new MeetingClientError('NO_DEVICE', 'no camera track');
+    this.ownTracks.add(track);
     return this.publish(track, 'camera', { simulcast: options.simulcast ?? true });
   }
 
@@ -458,6 +462,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
     const track = stream.getAudioTracks()[0];
     if (!track) throw new MeetingClientError('NO_DEVICE', 'no microphone track');
+    this.ownTracks.add(track);
     return this.publish(track, 'mic');
   }
 
@@ -471,6 +476,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       track,
       encodings: track.kind === 'video' && options.simulcast ? SIMULCAST_ENCODINGS : undefined,
       codecOptions: track.kind === 'audio' ? { opusStereo: false, opusDtx: true } : undefined,
+      // The application owns its tracks: a reconnect closes producers and publishes the same tracks again.
+      stopTracks: false,
       appData: { source, channel: options.channel ?? 'floor' },
     });
     this.producers.set(producer.id, producer);
@@ -706,6 +713,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.recvTransport?.close();
     this.socket?.disconnect();
     this.mixer?.close();
+    for (const track of this.ownTracks) track.stop();
+    this.ownTracks.clear();
     this.emit('closed', { reason, message });
   }
 }

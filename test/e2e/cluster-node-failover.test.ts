@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { launchChromium } from '../helpers/browser.js';
-import { devJoinPage, receivingFrom, reconnected, selfId } from '../helpers/demo-pages.js';
+import { devJoinPage, publishedTracks, receivingFrom, reconnected, selfId } from '../helpers/demo-pages.js';
 import { testLog } from '../helpers/media.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
@@ -55,6 +55,7 @@ describe('cluster: the owner node is killed (SIGKILL)', () => {
     for (const page of [a, b]) await reconnected(page);
     const after = await receivingFrom(b, alice);
     expect(after.some((id) => before.includes(id))).toBe(false);
+    expect(await publishedTracks(a)).toBe(2);
     const moved = (await observer.roomOwner(room))!;
     expect(moved.nodeId).toBe(survivor);
     expect(moved.token).toBeGreaterThan(lease.token);

@@ -2,7 +2,7 @@ import type { Browser } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { launchChromium } from '../helpers/browser.js';
-import { devJoinPage, receivingFrom, reconnected, selfId } from '../helpers/demo-pages.js';
+import { devJoinPage, publishedTracks, receivingFrom, reconnected, selfId } from '../helpers/demo-pages.js';
 import { startTestServer } from '../helpers/test-server.js';
 
 // Two mediasoup workers. The worker carrying a room is killed (SIGKILL); the room comes back on the other
@@ -35,6 +35,7 @@ describe('cluster, inside one node: a worker dies under a live room', () => {
     await reconnected(a);
     const after = await receivingFrom(b, alice);
     expect(after.some((id) => before.includes(id))).toBe(false); // new consumers, on the rebuilt room
+    expect(await publishedTracks(a)).toBe(2); // Alice's camera and microphone, published again
     expect(server.rooms.get(room)!.media.worker.pid).not.toBe(deadPid);
     expect(await b.textContent('#status')).toBe('Connected.');
     // The same people, once each.

@@ -14,6 +14,8 @@ type ClientWindow = {
 /** Dev mode's quick join on the demo page; counts the client's automatic reconnections in `window.reconnects`. */
 export async function devJoinPage(browser: Browser, baseUrl: string, name: string, room: string): Promise<Page> {
   const page = await (await browser.newContext()).newPage();
+  page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
+  page.on('console', (msg) => msg.type() === 'error' && console.error(`[${name}] console:`, msg.text()));
   await page.goto(`${baseUrl}/`);
   await page.click('#dev summary');
   await page.fill('#name', name);
@@ -26,6 +28,11 @@ export async function devJoinPage(browser: Browser, baseUrl: string, name: strin
     w.plenum.client.on('reconnected', () => (w.reconnects += 1));
   });
   return page;
+}
+
+/** How many tracks the page's client publishes now (camera and microphone after a join or a reconnect). */
+export function publishedTracks(page: Page): Promise<number> {
+  return page.evaluate(() => (window as unknown as { plenum: { client: { localTracks: Map<string, unknown> } } }).plenum.client.localTracks.size);
 }
 
 export function selfId(page: Page): Promise<string> {
