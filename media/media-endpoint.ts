@@ -25,6 +25,7 @@ export class MediaStateError extends Error {}
 
 type EndpointEvents = {
   close: [];
+  newproducer: [types.Producer];
   /** A consumer closed because its producer (or its transport) went away. */
   consumerclose: [types.Consumer];
   consumerlayerschange: [types.Consumer, types.ConsumerLayers | undefined];
@@ -112,6 +113,7 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     const producer = await transport.produce({ kind, rtpParameters, appData: { ...appData, endpointId: this.id } });
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
+    this.emit('newproducer', producer);
     return producer;
   }
 

@@ -36,6 +36,8 @@ export interface RoomMediaOptions {
  */
 export class RoomMedia extends EventEmitter<RoomMediaEvents> implements MediaPlacement {
   private readonly endpoints = new Map<string, MediaEndpoint>();
+  /** Every endpoint's producers by id: a consume looks its producer up once, whatever the room's size. */
+  private readonly producers = new Map<string, types.Producer>();
   readonly origin: RouterSlot;
   private readonly edges: RouterSlot[] = [];
   private readonly creatingEdge = new Map<MediaWorker, Promise<RouterSlot>>();
@@ -85,16 +87,16 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> implements MediaPla
     const endpoint = new MediaEndpoint(id, this, this.limits, this.log.child({ endpoint: id }));
     this.endpoints.set(id, endpoint);
     endpoint.once('close', () => this.endpoints.delete(id));
+    endpoint.on('newproducer', (producer) => {
+      this.producers.set(producer.id, producer);
+      producer.observer.once('close', () => this.producers.delete(producer.id));
+    });
     return endpoint;
   }
 
   /** A producer of any endpoint in this room. */
   findProducer(producerId: string): types.Producer | undefined {
-    for (const endpoint of this.endpoints.values()) {
-      const producer = endpoint.producers.get(producerId);
-      if (producer) return producer;
-    }
-    return undefined;
+    return this.producers.get(producerId);
   }
 
   /** Sending transports stay on the origin; receiving ones go where there is room. */
