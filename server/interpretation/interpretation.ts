@@ -67,9 +67,7 @@ export class Interpretation {
   async onProducer(p: Participant, producer: types.Producer): Promise<void> {
     const channel = producer.appData.channel as string;
     if (channel === 'floor') return;
-    const booth = this.booths.get(channel);
-    if (!booth) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
-    await booth.attachProducer(p.id, producer);
+    await this.requireBooth(channel).attachProducer(p.id, producer);
   }
 
   /** The secretariat puts an interpreter in a booth during the session. */
@@ -97,6 +95,11 @@ export class Interpretation {
     if (!booth.has(p.id)) throw new ProtocolError(ErrorCode.FORBIDDEN, `you are not in the ${language} booth`);
     const message = { language, from: { id: p.id, name: p.grants.name }, text, at: Date.now() };
     for (const id of booth.memberIds) this.host.participants.get(id)?.notify('boothChat', message);
+  }
+
+  /** 'floor', or a language this session interprets; anything else is NOT_FOUND. */
+  requireChannel(channel: string): void {
+    if (channel !== 'floor') this.requireBooth(channel);
   }
 
   private requireBooth(language: string): Booth {

@@ -265,7 +265,7 @@ export class ClientConnection {
         if (SOURCE_KIND[source] !== kind) throw new ProtocolError(ErrorCode.BAD_REQUEST, `a ${source} source carries ${SOURCE_KIND[source]}`);
         this.requireChannel(channel, kind);
         const room = await this.room();
-        if (channel !== 'floor' && !room.interpretation.booths.has(channel)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
+        room.interpretation.requireChannel(channel);
         const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source, channel });
         try {
           // Booth producers start paused unless their interpreter is live, and under a moderated floor a
@@ -347,7 +347,7 @@ export class ClientConnection {
         const participant = this.joined();
         this.requireSubscribe();
         const room = await this.room();
-        if (channel !== 'floor' && !room.interpretation.booths.has(channel)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${channel} channel`);
+        room.interpretation.requireChannel(channel);
         participant.selectedChannel = channel;
         await applyChannelSelection(participant.endpoint.consumers.values(), channel);
         return { channel, live: channel === 'floor' || room.interpretation.isLive(channel) };
@@ -366,7 +366,7 @@ export class ClientConnection {
         const participant = this.joined();
         if (!this.grants.publish.captions) this.forbidden('publish captions');
         const room = await this.room();
-        if (language !== 'floor' && !room.interpretation.booths.has(language)) throw new ProtocolError(ErrorCode.NOT_FOUND, `this session has no ${language} channel`);
+        room.interpretation.requireChannel(language);
         const at = Date.now();
         room.broadcast('caption', { language, text, final, at });
         if (final && text.trim()) await this.deps.transcripts.append(room.id, language, { at, by: participant.grants.name, text });
@@ -376,8 +376,7 @@ export class ClientConnection {
       assignInterpreter: async ({ participantId, language }) => {
         this.requireModerate('assign interpreters');
         const room = await this.room();
-        const target = room.participants.get(participantId);
-        if (!target) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${participantId}`);
+        const target = this.target(room, participantId);
         room.interpretation.assign(target, language);
         return {};
       },
@@ -405,8 +404,7 @@ export class ClientConnection {
       addSpeaker: async ({ participantId, kind }) => {
         this.requireModerate('add to the speakers list');
         const room = await this.room();
-        const target = room.participants.get(participantId);
-        if (!target) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${participantId}`);
+        const target = this.target(room, participantId);
         room.floor.request(this.speakerEntry(target, kind));
         return {};
       },
@@ -473,8 +471,7 @@ export class ClientConnection {
       removeParticipant: async ({ participantId, reason }) => {
         this.requireModerate('remove a participant');
         const room = await this.room();
-        const target = room.participants.get(participantId);
-        if (!target) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${participantId}`);
+        const target = this.target(room, participantId);
         room.remove(target, CloseReason.REMOVED_BY_SECRETARIAT, reason ?? 'The secretariat removed you from this session.');
         this.audit('remove', target.grants, ['REMOVED_BY_SECRETARIAT']);
         return {};

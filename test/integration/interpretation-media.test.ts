@@ -83,6 +83,17 @@ class Listener {
   }
 }
 
+/** The floor (chair), two French interpreters A and B, and a listener on French. */
+async function frenchBoothOfTwo() {
+  const chair = person('chair', [], true);
+  const a = person('interp-a', ['fr']);
+  const b = person('interp-b', ['fr']);
+  const sources = { floor: await talk(chair.p, 'floor', 0x1000), a: await talk(a.p, 'fr', 0x4000), b: await talk(b.p, 'fr', 0x5000) };
+  const listener = await Listener.create(sources);
+  await listener.select('fr');
+  return { chair, a, b, listener };
+}
+
 describe('interpretation on real mediasoup: channels, booths, handover, fallback', () => {
   it('each listener receives exactly the floor plus the language they chose', async () => {
     const chair = person('chair', [], true);
@@ -115,12 +126,7 @@ describe('interpretation on real mediasoup: channels, booths, handover, fallback
   });
 
   it('one live microphone per booth; a handover moves it with no gap; without anyone live the booth is silent', async () => {
-    const chair = person('chair', [], true);
-    const a = person('interp-a', ['fr']);
-    const b = person('interp-b', ['fr']);
-    const sources = { floor: await talk(chair.p, 'floor', 0x1000), a: await talk(a.p, 'fr', 0x4000), b: await talk(b.p, 'fr', 0x5000) };
-    const listener = await Listener.create(sources);
-    await listener.select('fr');
+    const { chair, b, listener } = await frenchBoothOfTwo();
 
     // Nobody live: both interpreters' microphones are paused on the server.
     expect(await listener.hears()).toEqual(['floor']);
@@ -168,12 +174,7 @@ describe('interpretation on real mediasoup: channels, booths, handover, fallback
   });
 
   it('request, no answer, take now; and the live interpreter leaving frees the booth', async () => {
-    const chair = person('chair', [], true);
-    const a = person('interp-a', ['fr']);
-    const b = person('interp-b', ['fr']);
-    const sources = { floor: await talk(chair.p, 'floor', 0x1000), a: await talk(a.p, 'fr', 0x4000), b: await talk(b.p, 'fr', 0x5000) };
-    const listener = await Listener.create(sources);
-    await listener.select('fr');
+    const { a, b, listener } = await frenchBoothOfTwo();
     await room.interpretation.act('fr', (booth) => booth.goLive('interp-a'));
 
     await room.interpretation.act('fr', (booth) => booth.handoverAction('interp-b', 'request'));
