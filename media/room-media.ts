@@ -87,11 +87,14 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> implements MediaPla
     const endpoint = new MediaEndpoint(id, this, this.limits, this.log.child({ endpoint: id }));
     this.endpoints.set(id, endpoint);
     endpoint.once('close', () => this.endpoints.delete(id));
-    endpoint.on('newproducer', (producer) => {
-      this.producers.set(producer.id, producer);
-      producer.observer.once('close', () => this.producers.delete(producer.id));
-    });
+    endpoint.on('newproducer', (producer) => this.addProducer(producer));
     return endpoint;
+  }
+
+  /** Makes a producer on the origin router consumable by the room's endpoints (a client's, or one piped in). */
+  addProducer(producer: types.Producer): void {
+    this.producers.set(producer.id, producer);
+    producer.observer.once('close', () => this.producers.delete(producer.id));
   }
 
   /** A producer of any endpoint in this room. */

@@ -51,6 +51,8 @@ const envSchema = z.object({
   PLENUM_HEARTBEAT_INTERVAL_MS: positiveInt.default(1000),
   PLENUM_NODE_STALE_AFTER_MS: positiveInt.default(5000),
   PLENUM_ROOM_LEASE_TTL_MS: positiveInt.default(5000),
+  PLENUM_CASCADE_AFTER_LISTENERS: z.coerce.number().int().min(0).max(10_000_000).default(300),
+  PLENUM_CASCADE_SRTP: bool.default(true),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
   PLENUM_IDENTITY_ISSUER: z.string().optional(),
@@ -128,6 +130,10 @@ export interface Config {
     heartbeatIntervalMs: number;
     staleAfterMs: number;
     roomLeaseTtlMs: number;
+    /** A room's origin seats this many listeners; further listeners go to edge nodes that pipe the room in. */
+    cascadeAfterListeners: number;
+    /** Encrypt the pipes between nodes (SRTP). */
+    cascadeSrtp: boolean;
   };
   identity: {
     /** An external identity provider, when configured. */
@@ -289,6 +295,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatIntervalMs: e.PLENUM_HEARTBEAT_INTERVAL_MS,
       staleAfterMs: e.PLENUM_NODE_STALE_AFTER_MS,
       roomLeaseTtlMs: e.PLENUM_ROOM_LEASE_TTL_MS,
+      cascadeAfterListeners: e.PLENUM_CASCADE_AFTER_LISTENERS,
+      cascadeSrtp: e.PLENUM_CASCADE_SRTP,
     },
     adminApiKey: e.PLENUM_ADMIN_API_KEY,
     identity: {

@@ -12,6 +12,11 @@ import type { Coordinator } from './cluster/coordinator.js';
 import { LocalCoordinator } from './cluster/local-coordinator.js';
 import { RedisCoordinator } from './cluster/redis-coordinator.js';
 import { RoomOwnership } from './cluster/room-ownership.js';
+import { LocalBus, type ClusterBus } from './cluster/cluster-bus.js';
+import { RedisBus } from './cluster/redis-bus.js';
+import { CascadeEdge } from './cascade/cascade-edge.js';
+import { CascadeOrigin } from './cascade/cascade-origin.js';
+import { listensOnly } from './cascade/edge-policy.js';
 import { accreditationRoutes } from './http/accreditation-routes.js';
 import { TranscriptStore } from './interpretation/transcript-store.js';
 import { AttendanceLog } from './conduct/attendance-log.js';
@@ -19,6 +24,7 @@ import { ConductService } from './conduct/conduct-service.js';
 import { FloorStore } from './conduct/floor-store.js';
 import { WebhookSender } from './conduct/webhook-sender.js';
 import { conductRoutes } from './http/conduct-routes.js';
+import { clusterRoutes } from './http/cluster-routes.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/http-app.js';
 import type { Logger } from './logger.js';
@@ -45,6 +51,8 @@ export class MeetingServer {
     readonly conduct: ConductService,
     readonly membership: ClusterMembership,
     readonly ownership: RoomOwnership,
+    readonly cascade: CascadeOrigin,
+    private readonly bus: ClusterBus,
     private readonly log: Logger,
   ) {}
 
@@ -69,10 +77,17 @@ export class MeetingServer {
     await pool.start();
     try {
       const c = config.cluster;
+      // Some parts need objects made after them (the server exists only once everything has started).
+      const ref: { server?: MeetingServer; rooms?: RoomRegistry; membership?: ClusterMembership } = {};
       const coordinator: Coordinator = c.redis
         ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
         : new LocalCoordinator(c.nodeId, c.staleAfterMs);
-      const ownership = new RoomOwnership(coordinator, c.roomLeaseTtlMs, log.child({ component: 'ownership' }));
+      const bus: ClusterBus = coordinator instanceof RedisCoordinator ? new RedisBus(c.nodeId, coordinator.redis, log.child({ component: 'bus' })) : new LocalBus(c.nodeId);
+      const ownership = new RoomOwnership(coordinator, c.roomLeaseTtlMs, log.child({ component: 'ownership' }), {
+        afterListeners: c.cascadeAfterListeners,
+        localListeners: (roomId) => [...(ref.rooms?.get(roomId)?.participants.values() ?? [])].filter((p) => listensOnly(p.grants)).length,
+        draining: () => ref.membership?.draining ?? false,
+      });
       // Serve once the cluster store answers; if it does not within 5 s, start anyway, not ready, and keep trying.
       await coordinator.ready(5000).catch((error: Error) => log.warn({ err: error.message }, 'cluster store not reachable yet'));
       const rooms = new RoomRegistry(
@@ -101,6 +116,11 @@ export class MeetingServer {
         log.child({ component: 'rooms' }),
         ownership,
       );
+      ref.rooms = rooms;
+      const addressing = { listenIp: m.listenIp, announcedAddress: m.announcedAddress, srtp: c.cascadeSrtp };
+      const cascade = new CascadeOrigin(rooms, bus, coordinator, addressing, log.child({ component: 'cascade' }), c.staleAfterMs);
+      rooms.upstreams = (room, owner) =>
+        CascadeEdge.open(room, owner, { bus, coordinator, addressing, log: log.child({ component: 'cascade' }), ownerCheckMs: Math.max(100, Math.floor(c.roomLeaseTtlMs / 3)) });
       const conduct = new ConductService(
         rooms,
         accreditation.service.sessions,
@@ -114,12 +134,11 @@ export class MeetingServer {
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds, config.joinToken.resumeTtlSeconds);
       // The public URL defaults to where the server listens, known once it does.
       const membership = new ClusterMembership(coordinator, pool, () => c.publicUrl ?? ref.server?.url ?? '', c.heartbeatIntervalMs, log.child({ component: 'cluster' }));
+      ref.membership = membership;
       const transcripts = new TranscriptStore(join(dataDir, 'transcripts'));
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
       accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
       revocation.start(config.registry.revalidateIntervalMs);
-      // The readiness probe needs the server object, which exists only once everything below has started.
-      const ref: { server?: MeetingServer } = {};
       const app = createHttpApp({
         devMode: config.devMode,
         embeddedSignIn: accreditation.signIn !== undefined,
@@ -134,6 +153,7 @@ export class MeetingServer {
             log: log.child({ component: 'accreditation' }),
           }),
           conductRoutes({ accreditation, conduct, rooms, transcripts, adminApiKey: config.adminApiKey }),
+          clusterRoutes({ membership, adminApiKey: config.adminApiKey }),
         ],
         tokens,
         metrics,
@@ -160,7 +180,7 @@ export class MeetingServer {
           resolve();
         });
       });
-      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, log);
+      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, cascade, bus, log);
       ref.server = server;
       membership.start();
       ownership.start();
@@ -203,6 +223,8 @@ export class MeetingServer {
     this.pool.close();
     await this.conduct.flush();
     this.ownership.stop();
+    this.cascade.close();
+    await this.bus.close();
     await this.membership.stop();
     await this.accreditation.close();
     this.log.info('shut down');

@@ -3,7 +3,7 @@ import type { WorkerPool } from '../../media/index.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { JtiStore } from '../auth/jti-store.js';
 import type { Logger } from '../logger.js';
-import { CoordinatorUnavailableError, type Coordinator } from './coordinator.js';
+import { CoordinatorUnavailableError, type Coordinator, type NodeStats } from './coordinator.js';
 
 /**
  * This node's place in the cluster: it heartbeats its load through the coordinator and knows whether the
@@ -51,7 +51,18 @@ export class ClusterMembership implements JtiStore {
     await this.coordinator.close();
   }
 
-  private async beat(): Promise<void> {
+  /** Live nodes, with the coordinator's outage as UNAVAILABLE. */
+  async liveNodes(): Promise<NodeStats[]> {
+    try {
+      return await this.coordinator.liveNodes();
+    } catch (error) {
+      if (error instanceof CoordinatorUnavailableError) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the cluster store is unavailable; try again shortly');
+      throw error;
+    }
+  }
+
+  /** Publishes this node's stats now; false when the coordinator did not take them. */
+  async beat(): Promise<boolean> {
     const now = Date.now();
     const usage = process.cpuUsage(this.lastCpu);
     const cpu = (usage.user + usage.system) / 1000 / Math.max(1, now - this.lastAt) / cpus().length;
@@ -66,8 +77,10 @@ export class ClusterMembership implements JtiStore {
         draining: this.draining,
       });
       this.lastOk = Date.now();
+      return true;
     } catch (error) {
       this.log.warn({ err: (error as Error).message }, 'heartbeat failed');
+      return false;
     }
   }
 }

@@ -42,7 +42,8 @@ return 1`;
  * heartbeat.
  */
 export class RedisCoordinator implements Coordinator {
-  private readonly redis: Redis;
+  /** The command connection; the cluster bus publishes on it too. */
+  readonly redis: Redis;
 
   constructor(
     readonly nodeId: string,

@@ -3,12 +3,26 @@ import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
 import { CoordinatorUnavailableError, pickNode, type Coordinator, type RoomLease } from './coordinator.js';
 
-export type RoomLocation = { local: true } | { local: false; url: string };
+/** Where a connection is served: here as the owner, at another node, or here as an edge of the owner's room. */
+export type RoomLocation = { kind: 'local' } | { kind: 'redirect'; url: string } | { kind: 'edge'; owner: RoomLease };
+
+export interface CascadeOptions {
+  /** Listeners the origin seats itself before it sends further listeners to edge nodes. */
+  afterListeners: number;
+  /** Listeners of a room on this node now. */
+  localListeners: (roomId: string) => number;
+  /** A draining node opens no new edges. */
+  draining: () => boolean;
+}
+
+const CASCADING = 'cascading';
+const LOCAL: RoomLocation = { kind: 'local' };
 
 /**
  * Which node serves which room. A room belongs to the node holding its lease; a new room goes to the least
  * loaded live node. This node renews the leases it holds and gives up a room whose lease it lost (after a
- * pause or a partition), so two nodes never both serve one room.
+ * pause or a partition), so two nodes never both serve one room. A large room cascades: once its origin
+ * seats `afterListeners` listeners, further listeners go to edge nodes, which pipe the room in.
  */
 export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
   private readonly leases = new Map<string, RoomLease>();
@@ -18,6 +32,7 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     private readonly coordinator: Coordinator,
     private readonly ttlMs: number,
     private readonly log: Logger,
+    private readonly cascade?: CascadeOptions,
   ) {
     super();
   }
@@ -32,27 +47,28 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
   }
 
   /** Where a client asking for this room should be served. Takes the lease when the room comes here. */
-  async locate(roomId: string): Promise<RoomLocation> {
+  async locate(roomId: string, listener = false): Promise<RoomLocation> {
     try {
-      if (this.leases.has(roomId)) return { local: true };
-      for (let attempt = 0; attempt < 2; attempt++) {
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const held = this.leases.get(roomId);
+        if (held) return (listener && (await this.overflow(held))) || LOCAL;
         const owner = await this.coordinator.roomOwner(roomId);
         const nodes = await this.coordinator.liveNodes();
         if (owner && owner.nodeId !== this.coordinator.nodeId) {
           const node = nodes.find((n) => n.nodeId === owner.nodeId);
           // The owner stopped heartbeating but its lease still runs: the room moves once the lease expires.
           if (!node) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the node serving this room is not answering; retry shortly');
-          return { local: false, url: node.url };
+          if (listener && this.cascade && !this.cascade.draining() && (await this.coordinator.readRoomState(roomId, CASCADING)) === '1') {
+            return { kind: 'edge', owner };
+          }
+          return { kind: 'redirect', url: node.url };
         }
         if (!owner) {
           const target = pickNode(nodes);
-          if (target && target.nodeId !== this.coordinator.nodeId) return { local: false, url: target.url };
+          if (target && target.nodeId !== this.coordinator.nodeId) return { kind: 'redirect', url: target.url };
         }
         const lease = await this.coordinator.acquireRoom(roomId, this.ttlMs);
-        if (lease) {
-          this.leases.set(roomId, lease);
-          return { local: true };
-        }
+        if (lease) this.leases.set(roomId, lease);
       }
       throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the room is moving between nodes; retry shortly');
     } catch (error) {
@@ -66,14 +82,32 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     const held = this.leases.get(roomId);
     if (held) return held;
     const located = await this.locate(roomId);
-    if (!located.local) throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, 'this room is served by another node');
+    if (located.kind !== 'local') throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, 'this room is served by another node');
     return this.leases.get(roomId)!;
+  }
+
+  /** This node's lease on a room, while it holds one. */
+  leaseOf(roomId: string): RoomLease | undefined {
+    return this.leases.get(roomId);
   }
 
   async release(roomId: string): Promise<void> {
     const lease = this.leases.get(roomId);
     this.leases.delete(roomId);
     if (lease) await this.coordinator.releaseRoom(lease).catch(() => undefined);
+  }
+
+  /**
+   * On the origin: once it seats enough listeners, marks the room as cascading (a fenced write, so a stale
+   * owner cannot) and sends this listener to the least loaded other node, which will serve it as an edge.
+   */
+  private async overflow(lease: RoomLease): Promise<RoomLocation | undefined> {
+    const c = this.cascade;
+    if (!c || c.localListeners(lease.roomId) < c.afterListeners) return undefined;
+    const target = pickNode((await this.coordinator.liveNodes()).filter((n) => n.nodeId !== this.coordinator.nodeId));
+    if (!target) return undefined;
+    if (!(await this.coordinator.writeRoomState(lease, CASCADING, '1'))) return undefined;
+    return { kind: 'redirect', url: target.url };
   }
 
   private async renewAll(): Promise<void> {

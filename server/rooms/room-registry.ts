@@ -2,14 +2,20 @@ import { EventEmitter } from 'node:events';
 import { RoomMedia, type EndpointLimits, type WorkerPool } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
+import type { RoomLease } from '../cluster/coordinator.js';
 import type { RoomOwnership } from '../cluster/room-ownership.js';
-import { Room, type RoomOptions } from './room.js';
+import { Room, type RoomOptions, type RoomUpstream } from './room.js';
+
+/** Connects an edge room to its origin on another node. */
+export type UpstreamFactory = (room: Room, owner: RoomLease) => Promise<RoomUpstream>;
 
 /** The rooms this node hosts. Concurrent first joins to one room create it once. */
-export class RoomRegistry extends EventEmitter<{ roomcreated: [Room] }> {
+export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreated: [Room] }> {
   private readonly rooms = new Map<string, Room>();
   private readonly creating = new Map<string, Promise<Room>>();
+  private readonly edgeOwners = new WeakMap<Room, RoomLease>();
   private closed = false;
+  upstreams: UpstreamFactory | undefined;
 
   constructor(
     private readonly pool: WorkerPool,
@@ -36,12 +42,33 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room] }> {
     return this.rooms.size;
   }
 
+  /** The room this node owns; an edge copy left from before this node took the room over is closed first. */
   async getOrCreate(roomId: string): Promise<Room> {
     const existing = this.rooms.get(roomId);
-    if (existing && !existing.closed) return existing;
+    if (existing && !existing.closed && !existing.isEdge) return existing;
+    if (existing?.isEdge) existing.close(CloseReason.SERVER_SHUTDOWN);
+    return this.createOnce(roomId, () => this.create(roomId));
+  }
+
+  /**
+   * An edge of a room that `owner` serves: its listeners here receive the origin's producers through a pipe.
+   * If this node owns the room after all, that room serves them.
+   */
+  async getOrCreateEdge(roomId: string, owner: RoomLease): Promise<Room> {
+    const existing = this.rooms.get(roomId);
+    if (existing && !existing.closed) {
+      if (!existing.isEdge) return existing;
+      const seen = this.edgeOwners.get(existing);
+      if (seen?.nodeId === owner.nodeId && seen.token === owner.token) return existing;
+      existing.close(CloseReason.SERVER_SHUTDOWN); // the origin moved: follow it
+    }
+    return this.createOnce(roomId, () => this.createEdge(roomId, owner));
+  }
+
+  private createOnce(roomId: string, create: () => Promise<Room>): Promise<Room> {
     const pending = this.creating.get(roomId);
     if (pending) return pending;
-    const creation = this.create(roomId).finally(() => this.creating.delete(roomId));
+    const creation = create().finally(() => this.creating.delete(roomId));
     this.creating.set(roomId, creation);
     return creation;
   }
@@ -52,21 +79,43 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room] }> {
   }
 
   private async create(roomId: string): Promise<Room> {
+    // Only the lease holder serves a room: two nodes never both do.
+    const room = await this.build(roomId, async () => this.ownership?.ensure(roomId));
+    room.once('close', () => void this.ownership?.release(roomId));
+    this.emit('roomcreated', room);
+    return room;
+  }
+
+  private async createEdge(roomId: string, owner: RoomLease): Promise<Room> {
+    const upstreams = this.upstreams;
+    if (!upstreams) throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, 'this room is served by another node');
+    // An edge keeps no floor of its own (it mirrors the origin's), so no saved speakers list is loaded.
+    const room = await this.build(roomId, async () => undefined, { floorSnapshot: undefined });
+    try {
+      room.attachUpstream(await upstreams(room, owner));
+    } catch (error) {
+      room.close(CloseReason.SERVER_SHUTDOWN);
+      throw error;
+    }
+    this.edgeOwners.set(room, owner);
+    this.log.info({ room: roomId, origin: owner.nodeId }, 'edge of a room served by another node');
+    this.emit('edgecreated', room);
+    return room;
+  }
+
+  private async build(roomId: string, claim: () => Promise<unknown>, overrides: Partial<RoomOptions> = {}): Promise<Room> {
     if (this.closed) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the server is shutting down');
     const worker = this.pool.leastLoaded();
     if (!worker) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
-    // Only the lease holder serves a room: two nodes never both do.
-    await this.ownership?.ensure(roomId);
+    await claim();
     const log = this.log.child({ room: roomId });
     const media = await RoomMedia.create(worker, this.limits, log, { maxConsumersPerRouter: this.limits.maxConsumersPerRouter, pool: this.pool });
-    const room = new Room(roomId, media, this.optionsFor(roomId), log);
+    const room = new Room(roomId, media, { ...this.optionsFor(roomId), ...overrides }, log);
     this.rooms.set(roomId, room);
     room.once('close', () => {
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);
-      void this.ownership?.release(roomId);
     });
     log.info({ worker: worker.index }, 'room created');
-    this.emit('roomcreated', room);
     return room;
   }
 }

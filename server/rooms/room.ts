@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
+import type { ChannelInfo, FloorState, PeerInfo, ProducerInfo, QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
@@ -30,7 +30,32 @@ export interface LobbyWaiter {
   remove(reason: CloseReason, message: string): void;
 }
 
-type RoomEvents = { close: [CloseReason]; participantjoined: [Participant]; participantleft: [Participant] };
+/** What a room looks like to someone joining it. */
+export interface RoomView {
+  peers: PeerInfo[];
+  producers: ProducerInfo[];
+  channels: ChannelInfo[];
+  floor: FloorState;
+}
+
+/**
+ * Where a room's media and shared state come from when this node is an edge of a room owned by another
+ * node: the producers arrive through a pipe from the origin, and the view is the origin's, mirrored.
+ */
+export interface RoomUpstream {
+  producer(producerId: string): Promise<types.Producer | undefined>;
+  view(): RoomView;
+  close(): void;
+}
+
+type RoomEvents = {
+  close: [CloseReason];
+  participantjoined: [Participant];
+  participantleft: [Participant];
+  /** Something said to the whole room, for the room's edges on other nodes. */
+  relay: [keyof ServerEvents, unknown];
+  producerstate: [string, boolean];
+};
 
 /**
  * A meeting room on this node: its media and its participants. It closes once it has stayed empty for
@@ -43,6 +68,7 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly floor: FloorControl;
   private isClosed = false;
   private idleTimer: NodeJS.Timeout | undefined;
+  private upstream: RoomUpstream | undefined;
 
   constructor(
     readonly id: string,
@@ -62,6 +88,41 @@ export class Room extends EventEmitter<RoomEvents> {
 
   get closed(): boolean {
     return this.isClosed;
+  }
+
+  /** An edge room relays a room owned by another node to listeners here. */
+  get isEdge(): boolean {
+    return this.upstream !== undefined;
+  }
+
+  attachUpstream(upstream: RoomUpstream): void {
+    this.upstream = upstream;
+  }
+
+  /** The room as a newcomer sees it (without themselves): the origin's view on an edge. */
+  view(except?: Participant): RoomView {
+    if (this.upstream) {
+      const view = this.upstream.view();
+      return { ...view, peers: view.peers.filter((p) => p.id !== except?.id) };
+    }
+    const others = [...this.participants.values()].filter((p) => p !== except);
+    return {
+      peers: others.map((p) => p.info),
+      producers: others.flatMap((p) => p.producerInfos()),
+      channels: this.interpretation.channels(),
+      floor: this.floor.state(),
+    };
+  }
+
+  /** A producer of this room; on an edge, piped in from the origin the first time it is asked for. */
+  async findProducer(producerId: string): Promise<types.Producer | undefined> {
+    return this.upstream ? this.upstream.producer(producerId) : this.media.findProducer(producerId);
+  }
+
+  channelLive(channel: string): boolean {
+    if (channel === 'floor') return true;
+    const channels = this.upstream ? this.upstream.view().channels : undefined;
+    return channels ? channels.some((c) => c.language === channel && c.live) : this.interpretation.isLive(channel);
   }
 
   join(id: string, grants: JoinGrants, rtpCapabilities: types.RtpCapabilities, notify: Notify): Participant {
@@ -89,6 +150,9 @@ export class Room extends EventEmitter<RoomEvents> {
   announceProducer(owner: Participant, producer: types.Producer): void {
     const info = producerInfo(producer, owner.id);
     for (const p of this.participants.values()) if (p !== owner && p.grants.subscribe) p.notify('newProducer', info);
+    this.emit('relay', 'newProducer', info);
+    producer.observer.on('pause', () => this.emit('producerstate', producer.id, true));
+    producer.observer.on('resume', () => this.emit('producerstate', producer.id, false));
     producer.observer.once('close', () => {
       if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
@@ -96,6 +160,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E], except?: Participant): void {
     for (const p of this.participants.values()) if (p !== except) p.notify(event, data);
+    this.emit('relay', event, data);
   }
 
   /** Entities present now, by entity type (each entity counted once, however many of its people are here). */
@@ -164,6 +229,7 @@ export class Room extends EventEmitter<RoomEvents> {
       p.close(reason);
     }
     for (const w of [...this.lobby.values()]) w.remove(reason, 'the session has ended');
+    this.upstream?.close();
     this.media.close();
     this.log.info({ reason }, 'room closed');
     this.emit('close', reason);

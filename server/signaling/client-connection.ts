@@ -12,6 +12,8 @@ import { rosterEntry, type Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { RateLimiter } from './rate-limiter.js';
+import type { RoomLease } from '../cluster/coordinator.js';
+import { EDGE_METHODS } from '../cascade/edge-policy.js';
 import { admitRequest, failure, toErrorBody, type ValidRequest } from './request-guard.js';
 
 export interface ConnectionLimits {
@@ -59,6 +61,8 @@ export class ClientConnection {
     private readonly socket: Socket,
     private readonly claims: JoinClaims,
     private readonly deps: ConnectionDeps,
+    /** Set when this node serves the connection as an edge of a room owned by another node. */
+    private readonly edgeOf?: RoomLease,
   ) {
     // A copy: grants change live for this connection only (lobby admission), never in the token.
     this.grants = structuredClone(claims.grants);
@@ -119,6 +123,9 @@ export class ClientConnection {
       if (args.length > 2) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'a request carries one payload');
       request = admitRequest(method, args[0], this.deps.limits.maxMessageBytes, this.limiter);
       if (this.grants.lobby) throw new ProtocolError(ErrorCode.IN_LOBBY, 'you are in the lobby; the secretariat has not admitted you yet');
+      if (this.edgeOf && !EDGE_METHODS.has(request.method)) {
+        throw new ProtocolError(ErrorCode.FORBIDDEN, 'this node relays the room to listeners only; reconnect to speak or moderate');
+      }
     } catch (error) {
       const body = toErrorBody(error, this.log, method);
       this.deps.observe(method, body.code);
@@ -194,7 +201,7 @@ export class ClientConnection {
   }
 
   private async room(): Promise<Room> {
-    return this.deps.rooms.getOrCreate(this.grants.room);
+    return this.edgeOf ? this.deps.rooms.getOrCreateEdge(this.grants.room, this.edgeOf) : this.deps.rooms.getOrCreate(this.grants.room);
   }
 
   private audit(decision: AuditDecision, target: JoinGrants, reasons: string[]): void {
@@ -231,14 +238,14 @@ export class ClientConnection {
         participant.once('close', (reason) => {
           if (reason !== CloseReason.DISCONNECTED && reason !== CloseReason.LEFT) this.socket.disconnect(true);
         });
-        const others = [...room.participants.values()].filter((p) => p !== participant);
+        const view = room.view(participant);
         return {
           self: participant.info,
-          peers: others.map((p) => p.info),
-          producers: this.grants.subscribe ? others.flatMap((p) => p.producerInfos()) : [],
-          channels: room.interpretation.channels(),
+          peers: view.peers,
+          producers: this.grants.subscribe ? view.producers : [],
+          channels: view.channels,
           booths: room.interpretation.boothStatesOf(participant.id),
-          floor: room.floor.state(),
+          floor: view.floor,
           resumeToken: this.deps.tokens.issue(this.claims.subject, { ...this.grants, lobby: false }, 'resume'),
           nodes: await this.deps.clusterNodes().catch(() => []),
           listenerChannels: this.deps.listenerChannels(room.id),
@@ -305,7 +312,7 @@ export class ClientConnection {
       consume: async ({ producerId }) => {
         const participant = this.joined();
         this.requireSubscribe();
-        const producer = (await this.room()).media.findProducer(producerId);
+        const producer = await (await this.room()).findProducer(producerId);
         if (!producer) throw new ProtocolError(ErrorCode.NOT_FOUND, `no producer ${producerId} in this room`);
         const consumer = await participant.endpoint.consume(producer, participant.rtpCapabilities);
         return {
@@ -350,7 +357,7 @@ export class ClientConnection {
         room.interpretation.requireChannel(channel);
         participant.selectedChannel = channel;
         await applyChannelSelection(participant.endpoint.consumers.values(), channel);
-        return { channel, live: channel === 'floor' || room.interpretation.isLive(channel) };
+        return { channel, live: room.channelLive(channel) };
       },
 
       boothGoLive: async ({ language }) => this.boothAction(language, (booth, id) => booth.goLive(id)),

@@ -5,6 +5,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinClaims, JoinTokenService } from '../auth/join-token.js';
 import type { JtiStore } from '../auth/jti-store.js';
 import type { RoomOwnership } from '../cluster/room-ownership.js';
+import { listensOnly } from '../cascade/edge-policy.js';
 import { ClientConnection, type ConnectionDeps } from './client-connection.js';
 
 /**
@@ -43,12 +44,14 @@ export class SignalingServer {
         const claims = tokens.verify(socket.handshake.auth?.token);
         const admit = async (): Promise<void> => {
           // The room's node serves it; any other node sends the client there, before the token is spent.
-          const location = await ownership.locate(claims.grants.room);
-          if (!location.local) {
+          // A listener of a large room may be served here as an edge of the room's origin.
+          const location = await ownership.locate(claims.grants.room, listensOnly(claims.grants));
+          if (location.kind === 'redirect') {
             const err = new Error('this room is served by another node') as Error & { data?: unknown };
             err.data = { code: ErrorCode.ROOM_ELSEWHERE, message: err.message, url: location.url };
             return next(err);
           }
+          socket.data.edgeOf = location.kind === 'edge' ? location.owner : undefined;
           if (claims.kind === 'resume') {
             // A reconnect: no new accreditation round, but nobody whose accreditation ended gets back in.
             await checkResume(claims);
@@ -65,7 +68,7 @@ export class SignalingServer {
       }
     });
     this.io.on('connection', (socket) => {
-      const connection = new ClientConnection(socket, socket.data.claims, deps);
+      const connection = new ClientConnection(socket, socket.data.claims, deps, socket.data.edgeOf);
       this.connections.add(connection);
       socket.once('disconnect', () => this.connections.delete(connection));
     });

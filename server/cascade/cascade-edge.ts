@@ -1,0 +1,232 @@
+import type { types } from 'mediasoup';
+import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { ProducerInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { ClusterBus } from '../cluster/cluster-bus.js';
+import type { Coordinator, RoomLease } from '../cluster/coordinator.js';
+import type { Logger } from '../logger.js';
+import type { Room, RoomUpstream, RoomView } from '../rooms/room.js';
+import { cascadeRequests, eventSchemas, roomTopic, roomTopicMessage, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomSnapshot, type RoomTopicMessage } from './cascade-protocol.js';
+import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
+
+export interface EdgeDeps {
+  bus: ClusterBus;
+  coordinator: Coordinator;
+  addressing: PipeAddressing;
+  log: Logger;
+  /** How often the edge checks that its origin still holds the room. */
+  ownerCheckMs: number;
+}
+
+const CLOSE_REASONS = new Set<string>(Object.values(CloseReason));
+
+/**
+ * The edge side of the cascade: a room here that relays a room owned by another node to listeners. One
+ * PipeTransport joins it to the origin's router; producers come through it when a listener first asks for
+ * them, under their origin ids. The origin's view (peers, producers, channels, floor) is mirrored from its
+ * topic. The edge closes, and its listeners reconnect, when the origin closes the room or loses its lease.
+ */
+export class CascadeEdge implements RoomUpstream {
+  private mirror: RoomSnapshot = { peers: [], producers: [], channels: [], floor: { controlled: false, speaker: null, queue: [] } };
+  private readonly producerInfos = new Map<string, ProducerInfo>();
+  private readonly piped = new Map<string, Promise<types.Producer | undefined>>();
+  /** Topic messages that arrive before the first snapshot, applied after it. */
+  private early: RoomTopicMessage[] | undefined = [];
+  private unsubscribe: (() => Promise<void>) | undefined;
+  private watch: NodeJS.Timeout | undefined;
+  private closed = false;
+  private readonly onResubscribed = (): void => void this.resync();
+
+  private constructor(
+    private readonly room: Room,
+    private readonly owner: RoomLease,
+    private readonly transport: types.PipeTransport,
+    private readonly deps: EdgeDeps,
+  ) {}
+
+  static async open(room: Room, owner: RoomLease, deps: EdgeDeps): Promise<CascadeEdge> {
+    const transport = await createPipeTransport(room.media.router, deps.addressing, { origin: owner.nodeId });
+    const edge = new CascadeEdge(room, owner, transport, deps);
+    try {
+      await edge.start();
+    } catch (error) {
+      edge.close();
+      if (error instanceof ProtocolError) throw error;
+      deps.log.warn({ err: (error as Error).message, room: room.id, origin: owner.nodeId }, 'edge could not attach to the origin');
+      throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the node serving this room is not answering; retry shortly');
+    }
+    return edge;
+  }
+
+  view(): RoomView {
+    return { ...this.mirror, producers: [...this.producerInfos.values()] };
+  }
+
+  /** The producer, piped in from the origin the first time; undefined when the room has no such producer. */
+  producer(producerId: string): Promise<types.Producer | undefined> {
+    let pending = this.piped.get(producerId);
+    if (!pending) {
+      if (!this.producerInfos.has(producerId)) return Promise.resolve(undefined);
+      pending = this.pipeIn(producerId);
+      this.piped.set(producerId, pending);
+      pending.catch(() => this.piped.delete(producerId));
+    }
+    return pending;
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.watch);
+    this.deps.bus.off('resubscribed', this.onResubscribed);
+    void this.unsubscribe?.();
+    this.transport.close();
+    this.call('cascade.detach', { roomId: this.room.id }).catch(() => undefined);
+  }
+
+  private async start(): Promise<void> {
+    // Subscribe before the snapshot is taken, so that nothing said in between is missed.
+    this.unsubscribe = await this.deps.bus.subscribe(roomTopic(this.room.id), (m) => this.onTopic(m));
+    const { origin, snapshot } = await this.call('cascade.attach', { roomId: this.room.id, edge: pipeEndpoint(this.transport, this.deps.addressing) });
+    await this.transport.connect({ ip: origin.ip, port: origin.port, srtpParameters: origin.srtpParameters });
+    this.applySnapshot(snapshot, false);
+    for (const m of this.early ?? []) this.apply(m);
+    this.early = undefined;
+    this.deps.bus.on('resubscribed', this.onResubscribed);
+    this.watch = setInterval(() => void this.checkOwner(), this.deps.ownerCheckMs);
+    this.watch.unref();
+  }
+
+  private async pipeIn(producerId: string): Promise<types.Producer | undefined> {
+    const answer = await this.call('cascade.pipe', { roomId: this.room.id, producerId });
+    if (this.closed) throw new ProtocolError(ErrorCode.INVALID_STATE, 'the room has closed');
+    const producer = await this.transport.produce({
+      id: producerId,
+      kind: answer.kind,
+      rtpParameters: answer.rtpParameters as unknown as types.RtpParameters,
+      paused: answer.paused,
+      appData: { source: answer.info.source, channel: answer.info.channel, endpointId: answer.info.peerId },
+    });
+    producer.observer.once('close', () => this.piped.delete(producerId));
+    this.room.media.addProducer(producer);
+    // The topic may have said something newer while the pipe was being made (it is ordered with replies).
+    await this.setPaused(producer, this.producerInfos.get(producerId)?.paused ?? answer.paused);
+    if (!this.producerInfos.has(producerId)) producer.close();
+    return producer.closed ? undefined : producer;
+  }
+
+  private onTopic(raw: unknown): void {
+    const parsed = roomTopicMessage.safeParse(raw);
+    if (!parsed.success) {
+      this.deps.log.warn({ room: this.room.id }, 'malformed room event from the origin; dropped');
+      return;
+    }
+    if (this.early) this.early.push(parsed.data);
+    else this.apply(parsed.data);
+  }
+
+  private apply(m: RoomTopicMessage): void {
+    if (this.closed) return;
+    if (m.type === 'closed') {
+      this.room.close(CLOSE_REASONS.has(m.reason) ? (m.reason as CloseReason) : CloseReason.SERVER_SHUTDOWN);
+      return;
+    }
+    if (m.type === 'paused') {
+      const info = this.producerInfos.get(m.producerId);
+      if (info) info.paused = m.paused;
+      void this.piped.get(m.producerId)?.then((p) => p && this.setPaused(p, m.paused)).catch(() => undefined);
+      return;
+    }
+    const schema = eventSchemas[m.event as keyof typeof eventSchemas];
+    const checked = schema ? schema.safeParse(m.data) : { success: true as const, data: m.data };
+    if (!checked.success) {
+      this.deps.log.warn({ room: this.room.id, event: m.event }, 'malformed relayed event; dropped');
+      return;
+    }
+    const data = checked.data as never;
+    switch (m.event) {
+      case 'peerJoined':
+        this.mirror.peers = [...this.mirror.peers.filter((p) => p.id !== (data as ServerEvents['peerJoined']).id), data];
+        break;
+      case 'peerLeft':
+        this.mirror.peers = this.mirror.peers.filter((p) => p.id !== (data as ServerEvents['peerLeft']).peerId);
+        break;
+      case 'newProducer':
+        this.producerInfos.set((data as ProducerInfo).producerId, { ...(data as ProducerInfo) });
+        break;
+      case 'producerClosed':
+        this.dropProducer((data as ServerEvents['producerClosed']).producerId);
+        break;
+      case 'channelsChanged':
+        this.mirror.channels = (data as ServerEvents['channelsChanged']).channels;
+        break;
+      case 'floorState':
+        this.mirror.floor = data;
+        break;
+      default:
+        break;
+    }
+    this.room.broadcast(m.event, data);
+  }
+
+  /** Replaces the mirror; after a resync, tells listeners what changed while the topic was silent. */
+  private applySnapshot(snapshot: RoomSnapshot, announce: boolean): void {
+    const before = new Map(this.producerInfos);
+    this.mirror = snapshot;
+    this.producerInfos.clear();
+    for (const p of snapshot.producers) this.producerInfos.set(p.producerId, { ...p });
+    for (const [id] of before) {
+      if (this.producerInfos.has(id)) continue;
+      void this.piped.get(id)?.then((p) => p?.close()).catch(() => undefined);
+      if (announce) this.room.broadcast('producerClosed', { producerId: id });
+    }
+    for (const [id, info] of this.producerInfos) {
+      if (!before.has(id) && announce) this.room.broadcast('newProducer', info);
+      void this.piped.get(id)?.then((p) => p && this.setPaused(p, info.paused)).catch(() => undefined);
+    }
+    if (announce) {
+      this.room.broadcast('channelsChanged', { channels: snapshot.channels });
+      this.room.broadcast('floorState', snapshot.floor);
+    }
+  }
+
+  private dropProducer(producerId: string): void {
+    this.producerInfos.delete(producerId);
+    void this.piped.get(producerId)?.then((p) => p?.close()).catch(() => undefined);
+  }
+
+  private async setPaused(producer: types.Producer, paused: boolean): Promise<void> {
+    if (producer.closed || producer.paused === paused) return;
+    await (paused ? producer.pause() : producer.resume());
+  }
+
+  /** After Redis came back: what was said meanwhile is lost, so take a fresh snapshot. */
+  private async resync(): Promise<void> {
+    try {
+      const snapshot = await this.call('cascade.snapshot', { roomId: this.room.id });
+      if (!this.closed) this.applySnapshot(snapshot, true);
+    } catch (error) {
+      this.deps.log.warn({ err: (error as Error).message, room: this.room.id }, 'edge resync failed; closing the edge so listeners reconnect');
+      this.room.close(CloseReason.SERVER_SHUTDOWN);
+    }
+  }
+
+  /** The origin lost the room (it died and the lease expired, or it moved): listeners reconnect and follow it. */
+  private async checkOwner(): Promise<void> {
+    let lease: RoomLease | null;
+    try {
+      lease = await this.deps.coordinator.roomOwner(this.room.id);
+    } catch {
+      return; // the store is away; the pipe still carries media
+    }
+    if (lease?.nodeId === this.owner.nodeId && lease.token === this.owner.token) return;
+    this.deps.log.info({ room: this.room.id, origin: this.owner.nodeId, now: lease?.nodeId ?? null }, 'origin no longer holds the room; closing the edge');
+    this.room.close(CloseReason.SERVER_SHUTDOWN);
+  }
+
+  private async call<M extends CascadeMethod>(method: M, params: CascadeParams<M>): Promise<CascadeResult<M>> {
+    const answer = await this.deps.bus.request(this.owner.nodeId, method, params);
+    const parsed = cascadeRequests[method].result.safeParse(answer);
+    if (!parsed.success) throw new Error(`malformed answer to ${method} from ${this.owner.nodeId}`);
+    return parsed.data as CascadeResult<M>;
+  }
+}

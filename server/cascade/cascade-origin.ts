@@ -1,0 +1,160 @@
+import type { types } from 'mediasoup';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { ClusterBus } from '../cluster/cluster-bus.js';
+import type { Coordinator } from '../cluster/coordinator.js';
+import type { Logger } from '../logger.js';
+import { producerInfo } from '../rooms/participant.js';
+import type { Room } from '../rooms/room.js';
+import type { RoomRegistry } from '../rooms/room-registry.js';
+import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomTopicMessage } from './cascade-protocol.js';
+import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
+
+/** One edge node's pipe from a room here: a PipeTransport and one pipe consumer per producer sent. */
+interface EdgePipe {
+  transport: types.PipeTransport;
+  consumers: Map<string, types.Consumer>;
+}
+
+type RelayedEvent = (typeof relayedEvents)[number];
+const RELAYED = new Set<string>(relayedEvents);
+
+/**
+ * The origin side of the cascade, on the node that owns a room: opens pipes to the edge nodes that ask,
+ * sends producers through them on demand, and publishes what the room says to everyone on the room's
+ * topic so that edges repeat it to their listeners. Pipes to an edge node that stopped heartbeating are
+ * closed; a room's pipes close with its router.
+ */
+export class CascadeOrigin {
+  private readonly pipes = new Map<string, Map<string, EdgePipe>>();
+  private readonly sweeper: NodeJS.Timeout;
+
+  constructor(
+    private readonly rooms: RoomRegistry,
+    private readonly bus: ClusterBus,
+    private readonly coordinator: Coordinator,
+    private readonly addressing: PipeAddressing,
+    private readonly log: Logger,
+    sweepIntervalMs: number,
+  ) {
+    bus.serve((method, params, from) => this.handle(method, params, from));
+    rooms.on('roomcreated', (room) => this.relay(room));
+    this.sweeper = setInterval(() => void this.sweep(), sweepIntervalMs);
+    this.sweeper.unref();
+  }
+
+  /** Edge nodes with a pipe from this room. */
+  edgesOf(roomId: string): string[] {
+    return [...(this.pipes.get(roomId)?.keys() ?? [])];
+  }
+
+  close(): void {
+    clearInterval(this.sweeper);
+    for (const edges of this.pipes.values()) for (const pipe of edges.values()) pipe.transport.close();
+    this.pipes.clear();
+  }
+
+  private async handle(method: string, raw: unknown, from: string): Promise<unknown> {
+    if (!(method in cascadeRequests)) throw new ProtocolError(ErrorCode.UNKNOWN_METHOD, `unknown cluster request ${method.slice(0, 64)}`);
+    const m = method as CascadeMethod;
+    const parsed = cascadeRequests[m].params.safeParse(raw);
+    if (!parsed.success) throw new ProtocolError(ErrorCode.BAD_REQUEST, `invalid ${m} parameters`);
+    switch (m) {
+      case 'cascade.attach':
+        return this.attach(parsed.data as CascadeParams<'cascade.attach'>, from);
+      case 'cascade.pipe':
+        return this.pipe(parsed.data as CascadeParams<'cascade.pipe'>, from);
+      case 'cascade.snapshot':
+        return this.originRoom((parsed.data as CascadeParams<'cascade.snapshot'>).roomId).view();
+      case 'cascade.detach':
+        this.detach((parsed.data as CascadeParams<'cascade.detach'>).roomId, from);
+        return null;
+    }
+  }
+
+  private originRoom(roomId: string): Room {
+    const room = this.rooms.get(roomId);
+    if (!room || room.closed || room.isEdge) throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, `this node does not serve room ${roomId}`);
+    return room;
+  }
+
+  private async attach({ roomId, edge }: CascadeParams<'cascade.attach'>, from: string): Promise<CascadeResult<'cascade.attach'>> {
+    const room = this.originRoom(roomId);
+    const transport = await createPipeTransport(room.media.router, this.addressing, { edge: from });
+    try {
+      await transport.connect({ ip: edge.ip, port: edge.port, srtpParameters: edge.srtpParameters });
+    } catch (error) {
+      transport.close();
+      throw new ProtocolError(ErrorCode.BAD_REQUEST, `cannot connect the pipe to ${edge.ip}:${edge.port}: ${(error as Error).message}`);
+    }
+    const edges = this.pipes.get(roomId) ?? new Map<string, EdgePipe>();
+    this.pipes.set(roomId, edges);
+    // An edge that attaches again (it restarted or resynced) replaces its old pipe.
+    edges.get(from)?.transport.close();
+    const pipe: EdgePipe = { transport, consumers: new Map() };
+    edges.set(from, pipe);
+    transport.observer.once('close', () => {
+      if (edges.get(from) === pipe) edges.delete(from);
+      if (edges.size === 0 && this.pipes.get(roomId) === edges) this.pipes.delete(roomId);
+    });
+    this.log.info({ room: roomId, edge: from, edges: edges.size }, 'edge attached');
+    return { origin: pipeEndpoint(transport, this.addressing), snapshot: room.view() };
+  }
+
+  private async pipe({ roomId, producerId }: CascadeParams<'cascade.pipe'>, from: string): Promise<CascadeResult<'cascade.pipe'>> {
+    const room = this.originRoom(roomId);
+    const pipe = this.pipes.get(roomId)?.get(from);
+    if (!pipe) throw new ProtocolError(ErrorCode.INVALID_STATE, 'attach before piping producers');
+    const producer = room.media.findProducer(producerId);
+    if (!producer) throw new ProtocolError(ErrorCode.NOT_FOUND, `no producer ${producerId} in room ${roomId}`);
+    let consumer = pipe.consumers.get(producerId);
+    if (!consumer) {
+      consumer = await pipe.transport.consume({ producerId });
+      const created = consumer;
+      pipe.consumers.set(producerId, created);
+      created.observer.once('close', () => pipe.consumers.delete(producerId));
+    }
+    return {
+      kind: consumer.kind,
+      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+      paused: consumer.producerPaused,
+      info: producerInfo(producer, producer.appData.endpointId as string),
+    };
+  }
+
+  private detach(roomId: string, from: string): void {
+    this.pipes.get(roomId)?.get(from)?.transport.close();
+  }
+
+  /** Repeats the room's broadcasts on its topic, only while it has edges: a room without any costs nothing. */
+  private relay(room: Room): void {
+    const publish = (message: RoomTopicMessage): void => {
+      if (!this.pipes.has(room.id)) return;
+      this.bus.publish(roomTopic(room.id), message).catch((error: Error) => this.log.debug({ err: error.message, room: room.id }, 'room event not relayed'));
+    };
+    room.on('relay', (event, data) => {
+      if (RELAYED.has(event)) publish({ type: 'event', event: event as RelayedEvent, data: data as Record<string, unknown> });
+    });
+    room.on('producerstate', (producerId, paused) => publish({ type: 'paused', producerId, paused }));
+    room.once('close', (reason) => {
+      publish({ type: 'closed', reason });
+      this.pipes.delete(room.id);
+    });
+  }
+
+  private async sweep(): Promise<void> {
+    if (this.pipes.size === 0) return;
+    let live: Set<string>;
+    try {
+      live = new Set((await this.coordinator.liveNodes()).map((n) => n.nodeId));
+    } catch {
+      return; // the store is away: keep the pipes; media between nodes does not need it
+    }
+    for (const [roomId, edges] of this.pipes) {
+      for (const [nodeId, pipe] of edges) {
+        if (live.has(nodeId)) continue;
+        this.log.info({ room: roomId, edge: nodeId }, 'edge node gone; closing its pipe');
+        pipe.transport.close();
+      }
+    }
+  }
+}
