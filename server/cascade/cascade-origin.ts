@@ -135,9 +135,10 @@ export class CascadeOrigin {
       if (RELAYED.has(event)) publish({ type: 'event', event: event as RelayedEvent, data: data as Record<string, unknown> });
     });
     room.on('producerstate', (producerId, paused) => publish({ type: 'paused', producerId, paused }));
+    // The pipes close with the router, before this: say it whether or not edges remain.
     room.once('close', (reason) => {
-      publish({ type: 'closed', reason });
       this.pipes.delete(room.id);
+      this.bus.publish(roomTopic(room.id), { type: 'closed', reason } satisfies RoomTopicMessage).catch(() => undefined);
     });
   }
 

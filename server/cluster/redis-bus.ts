@@ -70,7 +70,14 @@ export class RedisBus extends EventEmitter<{ resubscribed: [] }> implements Clus
   async request<T>(nodeId: string, method: string, params: unknown, timeoutMs = 3000): Promise<T> {
     await this.started;
     const { id, reply } = this.pending.open(nodeId, method, timeoutMs);
-    const receivers = await this.send(this.inbox(nodeId), JSON.stringify({ kind: 'request', id, from: this.nodeId, method, params }));
+    reply.catch(() => undefined); // settled below or by the caller's await, never left unhandled
+    let receivers: number;
+    try {
+      receivers = await this.send(this.inbox(nodeId), JSON.stringify({ kind: 'request', id, from: this.nodeId, method, params }));
+    } catch (error) {
+      this.pending.settle(id, { ok: false, code: 'UNAVAILABLE', message: (error as Error).message });
+      throw error;
+    }
     // Nobody listens on that inbox: the node is gone; say so now rather than at the deadline.
     if (receivers === 0) this.pending.settle(id, { ok: false, code: 'UNAVAILABLE', message: `node ${nodeId} is not on the bus` });
     return (await reply) as T;

@@ -28,13 +28,17 @@ export async function devToken(baseUrl: string, name: string, room: string): Pro
   return ((await res.json()) as { token: string }).token;
 }
 
-/** Connects, following one ROOM_ELSEWHERE redirect to the room's node, as the SDK does. */
-export async function connectFollowing(url: string, token: unknown): Promise<{ socket: Socket; url: string }> {
-  try {
-    return { socket: await connectSignaling(url, token), url };
-  } catch (error) {
-    const data = (error as { data?: { code: string; url: string } }).data;
-    if (data?.code !== 'ROOM_ELSEWHERE') throw error;
-    return { socket: await connectSignaling(data.url, token), url: data.url };
+/** Connects, following ROOM_ELSEWHERE redirects to the room's node (or an edge of it), as the SDK does. */
+export async function connectFollowing(url: string, token: unknown, hops = 3): Promise<{ socket: Socket; url: string; redirects: string[] }> {
+  const redirects: string[] = [];
+  for (let at = url; ; ) {
+    try {
+      return { socket: await connectSignaling(at, token), url: at, redirects };
+    } catch (error) {
+      const data = (error as { data?: { code: string; url: string } }).data;
+      if (data?.code !== 'ROOM_ELSEWHERE' || redirects.length >= hops) throw error;
+      redirects.push(data.url);
+      at = data.url;
+    }
   }
 }
