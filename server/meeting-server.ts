@@ -21,7 +21,7 @@ import { accreditationRoutes } from './http/accreditation-routes.js';
 import { TranscriptStore } from './interpretation/transcript-store.js';
 import { AttendanceLog } from './conduct/attendance-log.js';
 import { ConductService } from './conduct/conduct-service.js';
-import { FloorStore } from './conduct/floor-store.js';
+import { ClusterFloorStore, FileFloorStore, type FloorStore } from './conduct/floor-store.js';
 import { WebhookSender } from './conduct/webhook-sender.js';
 import { conductRoutes } from './http/conduct-routes.js';
 import { clusterRoutes } from './http/cluster-routes.js';
@@ -73,7 +73,6 @@ export class MeetingServer {
     );
     const accreditation = createAccreditation(config);
     const dataDir = resolve(config.dataDir);
-    const floorStore = new FloorStore(join(dataDir, 'floor'));
     await pool.start();
     try {
       const c = config.cluster;
@@ -82,6 +81,8 @@ export class MeetingServer {
       const coordinator: Coordinator = c.redis
         ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
         : new LocalCoordinator(c.nodeId, c.staleAfterMs);
+      // A cluster keeps the speakers list with the room's lease, so the node taking the room over has it.
+      const floorStore: FloorStore = c.redis ? new ClusterFloorStore(coordinator, (roomId) => ownership.leaseOf(roomId)) : new FileFloorStore(join(dataDir, 'floor'));
       const bus: ClusterBus = coordinator instanceof RedisCoordinator ? new RedisBus(c.nodeId, coordinator.redis, log.child({ component: 'bus' })) : new LocalBus(c.nodeId);
       const ownership = new RoomOwnership(coordinator, c.roomLeaseTtlMs, log.child({ component: 'ownership' }), {
         afterListeners: c.cascadeAfterListeners,
@@ -99,7 +100,7 @@ export class MeetingServer {
           maxConsumersPerRouter: m.maxConsumersPerRouter,
           initialAvailableOutgoingBitrate: 1_000_000,
         },
-        (roomId) => {
+        async (roomId) => {
           const session = accreditation.service.sessions.get(roomId);
           return {
             idleCloseMs: config.roomIdleCloseMs,
@@ -110,7 +111,7 @@ export class MeetingServer {
               speakingTimeLimitMs: (session?.speakingTimeLimitSec ?? 180) * 1000,
               speakingTimeWarningMs: (session?.speakingTimeWarningSec ?? 30) * 1000,
             },
-            floorSnapshot: session ? floorStore.load(roomId) : undefined,
+            floorSnapshot: session ? await floorStore.load(roomId) : undefined,
           };
         },
         log.child({ component: 'rooms' }),

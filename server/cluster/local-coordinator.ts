@@ -28,7 +28,9 @@ export class LocalCoordinator implements Coordinator {
   async acquireRoom(roomId: string, ttlMs: number): Promise<RoomLease | null> {
     const held = this.leases.get(roomId);
     if (held && held.expiresAt > this.now() && held.lease.nodeId !== this.nodeId) return null;
-    const lease = held && held.expiresAt > this.now() ? held.lease : { roomId, nodeId: this.nodeId, token: ++this.tokens };
+    const renewing = held && held.expiresAt > this.now();
+    const lease = renewing ? held.lease : { roomId, nodeId: this.nodeId, token: ++this.tokens };
+    if (!renewing) this.fences.set(roomId, lease.token);
     this.leases.set(roomId, { lease, expiresAt: this.now() + ttlMs });
     return lease;
   }

@@ -5,13 +5,15 @@ import { CoordinatorUnavailableError, type Coordinator, type NodeStats, type Roo
 export type RedisConnection = { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; password?: string };
 
 // Atomic steps, each one Lua script so that no two nodes interleave inside them.
-// Take or renew: a new owner gets the next fencing token; the current owner keeps its own.
+// Take or renew: a new owner gets the next fencing token, and the fence moves to it at once, so the old
+// owner's writes are refused from the moment it lost the room; the current owner keeps its own token.
 const ACQUIRE = `
 local holder = redis.call('HGET', KEYS[1], 'node')
 if not holder then
   local token = redis.call('INCR', KEYS[2])
   redis.call('HSET', KEYS[1], 'node', ARGV[1], 'token', token)
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
+  redis.call('SET', KEYS[3], token)
   return token
 elseif holder == ARGV[1] then
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
@@ -96,7 +98,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async acquireRoom(roomId: string, ttlMs: number): Promise<RoomLease | null> {
-    const token = Number(await this.run(() => this.redis.eval(ACQUIRE, 2, this.key('lease', roomId), this.key('tokens', roomId), this.nodeId, String(ttlMs))));
+    const token = Number(await this.run(() => this.redis.eval(ACQUIRE, 3, this.key('lease', roomId), this.key('tokens', roomId), this.key('fence', roomId), this.nodeId, String(ttlMs))));
     return token > 0 ? { roomId, nodeId: this.nodeId, token } : null;
   }
 

@@ -51,8 +51,12 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     try {
       for (let attempt = 0; attempt < 3; attempt++) {
         const held = this.leases.get(roomId);
-        if (held) return (listener && (await this.overflow(held))) || LOCAL;
         const owner = await this.coordinator.roomOwner(roomId);
+        if (held) {
+          if (owner?.nodeId === held.nodeId && owner.token === held.token) return (listener && (await this.overflow(held))) || LOCAL;
+          // This node was paused or cut off past its lease and has not noticed yet: give the room up now.
+          this.giveUp(roomId, held);
+        }
         const nodes = await this.coordinator.liveNodes();
         if (owner && owner.nodeId !== this.coordinator.nodeId) {
           const node = nodes.find((n) => n.nodeId === owner.nodeId);
@@ -118,11 +122,13 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
       } catch {
         continue; // Redis away: keep serving; the lease may still be ours when it is back
       }
-      if (!kept) {
-        this.leases.delete(roomId);
-        this.log.warn({ roomId, token: lease.token }, 'room lease lost; giving the room up');
-        this.emit('lost', roomId);
-      }
+      if (!kept && this.leases.get(roomId) === lease) this.giveUp(roomId, lease);
     }
+  }
+
+  private giveUp(roomId: string, lease: RoomLease): void {
+    this.leases.delete(roomId);
+    this.log.warn({ roomId, token: lease.token }, 'room lease lost; giving the room up');
+    this.emit('lost', roomId);
   }
 }

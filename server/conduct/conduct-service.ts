@@ -58,7 +58,7 @@ export class ConductService {
   }
 
   /** The speakers list saved for a session whose room is not open on this node. */
-  storedFloor(sessionId: string): { queue: unknown[]; speaker: unknown } | undefined {
+  storedFloor(sessionId: string): Promise<{ queue: unknown[]; speaker: unknown } | undefined> {
     return this.floors.load(sessionId);
   }
 
@@ -82,7 +82,7 @@ export class ConductService {
       room.notifyModerators('quorum', room.quorum());
     });
     room.floor.on('changed', () => {
-      if (persistent) this.floors.save(sessionId, room.floor.snapshot());
+      if (persistent) this.track(this.floors.save(sessionId, room.floor.snapshot()), 'speakers list not saved');
     });
     room.floor.on('given', (e) => this.emitWebhook('floor.given', { sessionId, participantId: e.id, name: e.name, entity: e.entity }));
     room.floor.on('taken', (e) => this.emitWebhook('floor.taken', { sessionId, participantId: e.id, name: e.name, entity: e.entity }));
@@ -108,8 +108,8 @@ export class ConductService {
     this.webhooks?.send(type, data);
   }
 
-  private track(p: Promise<unknown>): void {
-    const tracked = p.catch((error: unknown) => this.log.error({ err: error }, 'attendance write failed')).finally(() => this.pending.delete(tracked));
+  private track(p: Promise<unknown>, what = 'attendance write failed'): void {
+    const tracked = p.catch((error: unknown) => this.log.error({ err: error, sessionId: undefined }, what)).finally(() => this.pending.delete(tracked));
     this.pending.add(tracked);
   }
 }

@@ -68,10 +68,10 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
   );
   admin.get(
     '/sessions/:sessionId/floor',
-    route((req, res) => {
+    route(async (req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       const room = rooms.get(s.sessionId);
-      res.json(room ? room.floor.state() : { controlled: s.floorControl, speaker: null, queue: [], ...conduct.storedFloor(s.sessionId) });
+      res.json(room ? room.view().floor : { controlled: s.floorControl, speaker: null, queue: [], ...(await conduct.storedFloor(s.sessionId)) });
     }),
   );
   admin.get(

@@ -21,7 +21,7 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
     private readonly pool: WorkerPool,
     private readonly limits: EndpointLimits & { maxConsumersPerRouter: number },
     /** Options of a room, from its session (languages); unknown rooms (dev mode) get the defaults. */
-    private readonly optionsFor: (roomId: string) => RoomOptions,
+    private readonly optionsFor: (roomId: string) => Promise<RoomOptions>,
     private readonly log: Logger,
     private readonly ownership?: RoomOwnership,
   ) {
@@ -110,7 +110,15 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
     await claim();
     const log = this.log.child({ room: roomId });
     const media = await RoomMedia.create(worker, this.limits, log, { maxConsumersPerRouter: this.limits.maxConsumersPerRouter, pool: this.pool });
-    const room = new Room(roomId, media, { ...this.optionsFor(roomId), ...overrides }, log);
+    let options: RoomOptions;
+    try {
+      // Read after the lease is taken: the state the previous owner wrote is complete by then.
+      options = { ...(await this.optionsFor(roomId)), ...overrides };
+    } catch (error) {
+      media.close();
+      throw error;
+    }
+    const room = new Room(roomId, media, options, log);
     this.rooms.set(roomId, room);
     room.once('close', () => {
       if (this.rooms.get(roomId) === room) this.rooms.delete(roomId);

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { CoordinatorUnavailableError, pickNode, type Coordinator } from '../../server/cluster/coordinator.js';
+import { ClusterFloorStore, StaleOwnerError } from '../../server/conduct/floor-store.js';
+import { CoordinatorUnavailableError, pickNode, type Coordinator, type RoomLease } from '../../server/cluster/coordinator.js';
 import { LocalCoordinator } from '../../server/cluster/local-coordinator.js';
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { testLog } from '../helpers/media.js';
@@ -43,15 +44,35 @@ describe('cluster coordination on a real redis-server', () => {
     expect(await a.renewRoom(leaseA!, 300)).toBe(false); // A learns it lost the room
   });
 
-  it('fencing: once the new owner has written, a stale owner’s write is refused', async () => {
+  it('fencing: once a new owner has taken the room, a stale owner’s write is refused, even before the new owner writes', async () => {
     const a = await node('node-a2');
     const b = await node('node-b2');
     const stale = (await a.acquireRoom('fenced', 200))!;
     expect(await a.writeRoomState(stale, 'speakers', '["ke"]')).toBe(true);
     const fresh = await waitFor(() => b.acquireRoom('fenced', 5000), { what: 'the lease to expire' });
+    expect(await a.writeRoomState(stale, 'speakers', '["ke","jp"]')).toBe(false);
+    expect(await b.readRoomState('fenced', 'speakers')).toBe('["ke"]');
     expect(await b.writeRoomState(fresh, 'speakers', '["br"]')).toBe(true);
     expect(await a.writeRoomState(stale, 'speakers', '["ke","fr"]')).toBe(false);
     expect(await a.readRoomState('fenced', 'speakers')).toBe('["br"]');
+  });
+
+  it("a room's speakers list is rebuilt by the node that takes the room over; the stale owner cannot overwrite it", async () => {
+    const a = await node('floor-a');
+    const b = await node('floor-b');
+    const leases = new Map<string, RoomLease>();
+    const storeA = new ClusterFloorStore(a, (room) => (leases.get('a')?.roomId === room ? leases.get('a') : undefined));
+    const storeB = new ClusterFloorStore(b, (room) => (leases.get('b')?.roomId === room ? leases.get('b') : undefined));
+    const entry = (id: string) => ({ id, name: id, entity: id, kind: 'speaker' as const, requestedAt: 1 });
+    leases.set('a', (await a.acquireRoom('council', 200))!);
+    await storeA.save('council', { queue: [entry('ke'), entry('br')], speaker: null });
+    leases.set('b', await waitFor(() => b.acquireRoom('council', 5000), { what: 'the lease to expire' }));
+    expect((await storeB.load('council'))?.queue.map((e) => e.id)).toEqual(['ke', 'br']);
+    await expect(storeA.save('council', { queue: [], speaker: null })).rejects.toBeInstanceOf(StaleOwnerError);
+    await storeB.save('council', { queue: [entry('br')], speaker: null });
+    expect((await storeA.load('council'))?.queue.map((e) => e.id)).toEqual(['br']);
+    // A node without the lease writes nothing.
+    await expect(storeA.save('other-room', { queue: [], speaker: null })).rejects.toBeInstanceOf(StaleOwnerError);
   });
 
   it('node registry: heartbeats carry load; stale nodes drop out; placement skips draining nodes', async () => {
