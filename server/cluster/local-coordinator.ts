@@ -37,8 +37,11 @@ export class LocalCoordinator implements Coordinator {
 
   async renewRoom(lease: RoomLease, ttlMs: number): Promise<boolean> {
     const held = this.leases.get(lease.roomId);
-    if (!held || held.lease.token !== lease.token || held.expiresAt <= this.now()) return false;
-    held.expiresAt = this.now() + ttlMs;
+    const live = held && held.expiresAt > this.now();
+    if (live && held.lease.token !== lease.token) return false;
+    // A lapsed lease comes back only if nobody took the room since (the same rule as Redis).
+    if (!live && lease.token < (this.fences.get(lease.roomId) ?? 0)) return false;
+    this.leases.set(lease.roomId, { lease, expiresAt: this.now() + ttlMs });
     return true;
   }
 

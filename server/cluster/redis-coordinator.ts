@@ -5,12 +5,15 @@ import { CoordinatorUnavailableError, type Coordinator, type NodeStats, type Roo
 export type RedisConnection = { kind: 'url'; url: string } | { kind: 'sentinel'; sentinels: Array<{ host: string; port: number }>; name: string; password?: string };
 
 // Atomic steps, each one Lua script so that no two nodes interleave inside them.
-// Take or renew: a new owner gets the next fencing token, and the fence moves to it at once, so the old
-// owner's writes are refused from the moment it lost the room; the current owner keeps its own token.
+// Take or renew. A new owner gets a fencing token above every earlier one: the counter, or Redis' clock in
+// milliseconds if that is larger, so tokens keep growing even after Redis lost its data in a restart. The
+// fence moves to the new token at once: the old owner's writes are refused from the moment it lost the room.
 const ACQUIRE = `
 local holder = redis.call('HGET', KEYS[1], 'node')
 if not holder then
-  local token = redis.call('INCR', KEYS[2])
+  local t = redis.call('TIME')
+  local token = math.max(redis.call('INCR', KEYS[2]), tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000))
+  redis.call('SET', KEYS[2], token)
   redis.call('HSET', KEYS[1], 'node', ARGV[1], 'token', token)
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   redis.call('SET', KEYS[3], token)
@@ -20,12 +23,21 @@ elseif holder == ARGV[1] then
   return tonumber(redis.call('HGET', KEYS[1], 'token'))
 end
 return 0`;
+// Renew. A lease that vanished (Redis restarted without its data, or it lapsed) is taken back with the same
+// token, but only if nobody took the room since: the fence has not moved past this owner's token.
 const RENEW = `
-if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then
+local token = redis.call('HGET', KEYS[1], 'token')
+if token then
+  if token ~= ARGV[1] then return 0 end
   redis.call('PEXPIRE', KEYS[1], ARGV[2])
   return 1
 end
-return 0`;
+if tonumber(ARGV[1]) < tonumber(redis.call('GET', KEYS[3]) or '0') then return 0 end
+redis.call('HSET', KEYS[1], 'node', ARGV[3], 'token', ARGV[1])
+redis.call('PEXPIRE', KEYS[1], ARGV[2])
+redis.call('SET', KEYS[3], ARGV[1])
+if tonumber(redis.call('GET', KEYS[2]) or '0') < tonumber(ARGV[1]) then redis.call('SET', KEYS[2], ARGV[1]) end
+return 1`;
 const RELEASE = `
 if redis.call('HGET', KEYS[1], 'token') == ARGV[1] then return redis.call('DEL', KEYS[1]) end
 return 0`;
@@ -103,7 +115,7 @@ export class RedisCoordinator implements Coordinator {
   }
 
   async renewRoom(lease: RoomLease, ttlMs: number): Promise<boolean> {
-    return Number(await this.run(() => this.redis.eval(RENEW, 1, this.key('lease', lease.roomId), String(lease.token), String(ttlMs)))) === 1;
+    return Number(await this.run(() => this.redis.eval(RENEW, 3, this.key('lease', lease.roomId), this.key('tokens', lease.roomId), this.key('fence', lease.roomId), String(lease.token), String(ttlMs), this.nodeId))) === 1;
   }
 
   async releaseRoom(lease: RoomLease): Promise<void> {
