@@ -1,5 +1,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
 import { createConnection, createServer } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { waitFor } from './wait.js';
 
 export async function freePort(): Promise<number> {
@@ -34,10 +37,14 @@ function ping(port: number): Promise<boolean> {
 export class RedisProcess {
   private child: ChildProcess | undefined;
 
-  private constructor(readonly port: number) {}
+  private constructor(
+    readonly port: number,
+    private readonly extraArgs: string[],
+  ) {}
 
-  static async start(): Promise<RedisProcess> {
-    const redis = new RedisProcess(await freePort());
+  /** `extraArgs` go to redis-server as they are, e.g. `['--replicaof', '127.0.0.1', '6379']`. */
+  static async start(extraArgs: string[] = []): Promise<RedisProcess> {
+    const redis = new RedisProcess(await freePort(), extraArgs);
     await redis.restart();
     return redis;
   }
@@ -47,16 +54,56 @@ export class RedisProcess {
   }
 
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no'], { stdio: 'ignore' });
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], { stdio: 'ignore' });
     await waitFor(() => ping(this.port), { what: `redis-server on port ${this.port}` });
   }
 
   /** SIGKILL, as a crash; resolves once the process is gone. */
   async kill(): Promise<void> {
     const child = this.child;
-    if (!child || child.exitCode !== null) return;
+    if (!child || child.exitCode !== null || child.signalCode !== null) return;
     const exited = new Promise((resolve) => child.once('exit', resolve));
     child.kill('SIGKILL');
+    await exited;
+  }
+}
+
+/**
+ * A real Redis Sentinel (redis-server in sentinel mode) watching one master. Quorum 1 and a one-second
+ * down-after, so that a failover happens within a few seconds of the master's death.
+ */
+export class SentinelProcess {
+  private constructor(
+    readonly port: number,
+    private readonly child: ChildProcess,
+  ) {}
+
+  static async start(masterName: string, masterPort: number): Promise<SentinelProcess> {
+    const port = await freePort();
+    const dir = mkdtempSync(join(tmpdir(), 'plenum-sentinel-'));
+    const conf = join(dir, 'sentinel.conf');
+    writeFileSync(
+      conf,
+      [
+        `port ${port}`,
+        'bind 127.0.0.1',
+        `dir ${dir}`,
+        `sentinel monitor ${masterName} 127.0.0.1 ${masterPort} 1`,
+        `sentinel down-after-milliseconds ${masterName} 1000`,
+        `sentinel failover-timeout ${masterName} 3000`,
+        `sentinel parallel-syncs ${masterName} 1`,
+        '',
+      ].join('\n'),
+    );
+    const child = spawn('redis-server', [conf, '--sentinel'], { stdio: 'ignore' });
+    await waitFor(() => ping(port), { what: `redis sentinel on port ${port}` });
+    return new SentinelProcess(port, child);
+  }
+
+  async kill(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise((resolve) => this.child.once('exit', resolve));
+    this.child.kill('SIGKILL');
     await exited;
   }
 }
