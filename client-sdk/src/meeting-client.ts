@@ -287,6 +287,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     await this.request('stopVideo', { participantId });
   }
 
+  /** The node serving this client now (the room's origin, or an edge of it); redirects and failover change it. */
+  get serverUrl(): string {
+    return this.url;
+  }
+
   get joined(): boolean {
     return this.self !== undefined && this.closedReason === undefined;
   }

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCESS_CODE, DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { artifactPath, launchChromium } from '../helpers/browser.js';
+import { waitForInbound } from '../helpers/demo-pages.js';
 import { startTestServer } from '../helpers/test-server.js';
 
 const ADMIN_KEY = 'admin-api-key-admin-api-key-0123456789';
@@ -42,14 +43,7 @@ describe('accreditation in real Chromium: live revocation', () => {
     const kenyaId = await kenya.evaluate(() => (window as unknown as ClientWindow).plenum.client.self.id);
 
     // Brazil hears and sees Kenya, and the tile names the entity.
-    await brazil.waitForFunction(
-      async () => {
-        const stats = await (window as unknown as ClientWindow).plenum.client.getInboundStats();
-        return stats.some((s) => s.kind === 'audio' && s.bytesReceived > 0) && stats.some((s) => s.kind === 'video' && s.bytesReceived > 0);
-      },
-      null,
-      { timeout: 30_000, polling: 250 },
-    );
+    await waitForInbound(brazil, (stats) => stats.some((s) => s.kind === 'audio' && s.bytesReceived > 0) && stats.some((s) => s.kind === 'video' && s.bytesReceived > 0), "Kenya's media on Brazil's page");
     expect(await brazil.textContent(`.tile[data-peer="${kenyaId}"] .label`)).toBe('Amina Odhiambo — Kenya (head of delegation)');
 
     const res = await fetch(`${server.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/p-br-1/revoke`, {

@@ -2,6 +2,7 @@ import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { artifactPath, launchChromium } from '../helpers/browser.js';
+import { inboundStats, waitForInbound } from '../helpers/demo-pages.js';
 import { startTestServer } from '../helpers/test-server.js';
 
 let server: MeetingServer;
@@ -15,13 +16,6 @@ afterAll(async () => {
   await browser?.close();
   await server?.close();
 });
-
-interface Stats {
-  peerId: string;
-  kind: string;
-  bytesReceived: number;
-  framesDecoded: number;
-}
 
 /** Opens the demo page in its own browser context (own fake devices) and joins through the form. */
 async function joinThroughDemoPage(name: string, room: string): Promise<Page> {
@@ -45,10 +39,6 @@ async function joinThroughDemoPage(name: string, room: string): Promise<Page> {
   return page;
 }
 
-function inboundStats(page: Page): Promise<Stats[]> {
-  return page.evaluate(() => (window as unknown as { plenum: { client: { getInboundStats(): Promise<Stats[]> } } }).plenum.client.getInboundStats());
-}
-
 describe('two real Chromium pages in one room through the demo page and the SDK', () => {
   it('B receives A’s audio and video; when A leaves, B’s tracks and tile go away', async () => {
     const room = `e2e-${Date.now()}`;
@@ -57,15 +47,14 @@ describe('two real Chromium pages in one room through the demo page and the SDK'
     const aliceId = await pageA.evaluate(() => (window as unknown as { plenum: { client: { self: { id: string } } } }).plenum.client.self.id);
 
     // Media really flows: read from consumer.getStats(), not from the transport (which also carries probation).
-    await pageB.waitForFunction(
-      async (peerId) => {
-        const stats = await (window as unknown as { plenum: { client: { getInboundStats(): Promise<Stats[]> } } }).plenum.client.getInboundStats();
-        const audio = stats.find((s) => s.peerId === peerId && s.kind === 'audio');
-        const video = stats.find((s) => s.peerId === peerId && s.kind === 'video');
-        return audio && audio.bytesReceived > 0 && video && video.bytesReceived > 0 && video.framesDecoded > 0;
+    await waitForInbound(
+      pageB,
+      (stats) => {
+        const audio = stats.find((s) => s.peerId === aliceId && s.kind === 'audio');
+        const video = stats.find((s) => s.peerId === aliceId && s.kind === 'video');
+        return !!audio && audio.bytesReceived > 0 && !!video && video.bytesReceived > 0 && video.framesDecoded > 0;
       },
-      aliceId,
-      { timeout: 30_000, polling: 250 },
+      "Alice's audio and video on Bob's page",
     );
     const stats = await inboundStats(pageB);
     expect(stats.find((s) => s.kind === 'audio')!.bytesReceived).toBeGreaterThan(0);
@@ -94,10 +83,7 @@ describe('two real Chromium pages in one room through the demo page and the SDK'
     await expect.poll(() => bobVideo().currentLayers?.spatialLayer, { timeout: 20_000 }).toBe(0);
 
     // A also receives B: media flows both ways.
-    await pageA.waitForFunction(async () => {
-      const stats = await (window as unknown as { plenum: { client: { getInboundStats(): Promise<Stats[]> } } }).plenum.client.getInboundStats();
-      return stats.some((s) => s.kind === 'video' && s.framesDecoded > 0);
-    }, null, { timeout: 30_000 });
+    await waitForInbound(pageA, (stats) => stats.some((s) => s.kind === 'video' && s.framesDecoded > 0), "Bob's video on Alice's page");
 
     await pageB.evaluate(() => {
       const w = window as unknown as { removed: string[]; plenum: { client: { on(e: string, fn: (t: { kind: string }) => void): void } } };

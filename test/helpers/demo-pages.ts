@@ -1,4 +1,5 @@
 import type { Browser, Page } from 'playwright-core';
+import { waitFor } from './wait.js';
 
 type ClientWindow = {
   reconnects: number;
@@ -6,7 +7,7 @@ type ClientWindow = {
     client: {
       self: { id: string };
       on(event: string, fn: () => void): void;
-      getInboundStats(): Promise<Array<{ consumerId: string; peerId: string; kind: string; bytesReceived: number; framesDecoded: number }>>;
+      getInboundStats(): Promise<InboundStat[]>;
     };
   };
 };
@@ -22,12 +23,22 @@ export async function devJoinPage(browser: Browser, baseUrl: string, name: strin
   await page.fill('#room', room);
   await page.click('#join');
   await page.waitForFunction(() => document.querySelector('#status')?.textContent === 'Connected.', null, { timeout: 30_000 });
+  await countReconnects(page);
+  return page;
+}
+
+/** Counts the page client's automatic reconnections in `window.reconnects` (see `reconnected`). */
+export async function countReconnects(page: Page): Promise<void> {
   await page.evaluate(() => {
     const w = window as unknown as ClientWindow;
     w.reconnects = 0;
     w.plenum.client.on('reconnected', () => (w.reconnects += 1));
   });
-  return page;
+}
+
+/** The node serving the page's client now (origin or edge). */
+export function serverUrl(page: Page): Promise<string> {
+  return page.evaluate(() => (window as unknown as { plenum: { client: { serverUrl: string } } }).plenum.client.serverUrl);
 }
 
 /** How many tracks the page's client publishes now (camera and microphone after a join or a reconnect). */
@@ -43,15 +54,38 @@ export function reconnected(page: Page, timeoutMs = 40_000): Promise<unknown> {
   return page.waitForFunction(() => (window as unknown as ClientWindow).reconnects >= 1, null, { timeout: timeoutMs });
 }
 
+export interface InboundStat {
+  consumerId: string;
+  peerId: string;
+  kind: string;
+  bytesReceived: number;
+  framesDecoded: number;
+}
+
+export function inboundStats(page: Page): Promise<InboundStat[]> {
+  return page.evaluate(() => (window as unknown as ClientWindow).plenum.client.getInboundStats());
+}
+
+/**
+ * Polls the page's consumer stats from here until `ready` holds (Playwright's waitForFunction does not
+ * await an async predicate: the promise it returns counts as truthy at once).
+ */
+export async function waitForInbound(page: Page, ready: (stats: InboundStat[]) => boolean, what: string, timeoutMs = 30_000): Promise<InboundStat[]> {
+  return waitFor(
+    async () => {
+      const stats = await inboundStats(page);
+      return ready(stats) ? stats : undefined;
+    },
+    { timeoutMs, intervalMs: 250, what },
+  );
+}
+
 /** Consumer ids through which `page` receives audio and video from `peerId`, once both are flowing. */
 export async function receivingFrom(page: Page, peerId: string): Promise<string[]> {
-  await page.waitForFunction(
-    async (id) => {
-      const stats = await (window as unknown as ClientWindow).plenum.client.getInboundStats();
-      return stats.some((s) => s.peerId === id && s.kind === 'audio' && s.bytesReceived > 0) && stats.some((s) => s.peerId === id && s.kind === 'video' && s.framesDecoded > 0);
-    },
-    peerId,
-    { timeout: 30_000, polling: 250 },
+  const stats = await waitForInbound(
+    page,
+    (all) => all.some((s) => s.peerId === peerId && s.kind === 'audio' && s.bytesReceived > 0) && all.some((s) => s.peerId === peerId && s.kind === 'video' && s.framesDecoded > 0),
+    `audio and video from ${peerId}`,
   );
-  return (await page.evaluate(() => (window as unknown as ClientWindow).plenum.client.getInboundStats())).filter((s) => s.peerId === peerId).map((s) => s.consumerId);
+  return stats.filter((s) => s.peerId === peerId).map((s) => s.consumerId);
 }
