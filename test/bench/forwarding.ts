@@ -6,39 +6,15 @@
 // batches) so that counting costs less than forwarding; plain consumers carry no bandwidth-estimation
 // extensions, so no probation padding reaches it. Reports loss and worker CPU per step, the largest
 // listener count at < 1 % loss and < 90 % CPU for each, and their ratio.
-import { execFileSync, spawn } from 'node:child_process';
-import { existsSync, readFileSync, statSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { createInterface } from 'node:readline';
-import type { types } from 'mediasoup';
 import { RoomMedia } from '../../media/index.js';
 import { applyChannelSelection } from '../../server/interpretation/channel-selection.js';
 import { startPool, testLimits, testLog } from '../helpers/media.js';
 import { freePort } from '../helpers/redis-process.js';
-import { OPUS_PT, RtpInjector } from '../helpers/rtp.js';
+import { RtpInjector } from '../helpers/rtp.js';
+import { buildSink, measureWindow, plainCaps as caps, WINDOW_MS, type Forwarding } from './rtp-load.js';
 
 const STEPS = (process.env.BENCH_STEPS ?? '250,500,1000,1500,2000').split(',').map(Number);
-const WINDOW_MS = Number(process.env.BENCH_WINDOW_MS ?? 6000);
 const CHANNELS = ['floor', 'en', 'fr', 'es', 'ar', 'zh', 'ru'] as const;
-const TICK_MS = 1000 / 100; // Linux USER_HZ
-
-function buildSink(): string {
-  const source = join(import.meta.dirname, 'sink', 'udp-sink.c');
-  const binary = join(tmpdir(), `plenum-udp-sink-${statSync(source).mtimeMs}`);
-  if (!existsSync(binary)) execFileSync('cc', ['-O2', '-o', binary, source]);
-  return binary;
-}
-
-function workerCpuMs(pid: number): number {
-  const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
-  return (Number(fields[11]) + Number(fields[12])) * TICK_MS; // utime + stime
-}
-
-const caps: types.RtpCapabilities = {
-  codecs: [{ kind: 'audio', mimeType: 'audio/opus', clockRate: 48000, channels: 2, preferredPayloadType: OPUS_PT }],
-  headerExtensions: [],
-};
 
 type Mode = 'bare' | 'plenum' | 'plenum-selected';
 
@@ -48,7 +24,7 @@ async function step(mode: Mode, listeners: number, sink: string) {
   const room = await RoomMedia.create(worker, { ...testLimits, maxConsumers: 100_000 }, testLog, { maxConsumersPerRouter: Infinity });
   const port = await freePort();
   const sources = await Promise.all(CHANNELS.map((channel, i) => RtpInjector.create(room.router, 0x100 + i, { channel, source: 'mic' })));
-  const resumed: Array<{ consumer: types.Consumer; source: RtpInjector }> = [];
+  const resumed: Forwarding[] = [];
   for (let i = 0; i < listeners; i++) {
     const language = CHANNELS[1 + (i % 6)]!;
     const transport = await room.router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, appData: { direction: 'recv' } });
@@ -67,35 +43,18 @@ async function step(mode: Mode, listeners: number, sink: string) {
   await new Promise((r) => setTimeout(r, 1500)); // warm up: steady state before measuring
 
   // The listeners were pointed at `port` while nothing listened there; the sink now binds it for the window.
-  const measuring = spawn(sink, [String(WINDOW_MS), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const out = createInterface({ input: measuring.stdout! })[Symbol.asyncIterator]();
-  const bound = (await out.next()).value as string;
-  if (bound !== `port ${port}`) throw new Error(`sink: ${bound}`);
-  const sentBefore = new Map(sources.map((s) => [s, s.sent]));
-  const cpuBefore = workerCpuMs(worker.pid);
-  const t0 = performance.now();
-  const counts = JSON.parse((await out.next()).value as string) as Record<string, number>;
-  const elapsed = performance.now() - t0;
-  const cpu = (workerCpuMs(worker.pid) - cpuBefore) / elapsed;
-  const sentDuring = new Map(sources.map((s) => [s, s.sent - sentBefore.get(s)!]));
-  let expected = 0;
-  let received = 0;
-  for (const { consumer, source } of resumed) {
-    expected += sentDuring.get(source)!;
-    received += counts[String(consumer.rtpParameters.encodings![0]!.ssrc!)] ?? 0;
-  }
+  const m = await measureWindow(sink, port, sources, resumed, { worker: worker.pid });
   for (const s of sources) s.close();
   room.close();
   pool.close();
-  const forwardedPps = (received / elapsed) * 1000;
   return {
     mode,
     listeners,
     consumersForwarding: resumed.length,
-    forwardedPacketsPerSecond: Math.round(forwardedPps),
-    loss: Math.round(Math.max(0, 1 - received / expected) * 10_000) / 10_000,
-    workerCpu: Math.round(cpu * 1000) / 1000,
-    workerCpuMicrosecondsPerPacket: Math.round(((cpu * 1000) / Math.max(1, forwardedPps)) * 1000 * 100) / 100,
+    forwardedPacketsPerSecond: m.forwardedPacketsPerSecond,
+    loss: m.loss,
+    workerCpu: m.cpu.worker!,
+    workerCpuMicrosecondsPerPacket: m.microsecondsPerPacket('worker'),
   };
 }
 

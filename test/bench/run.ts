@@ -4,6 +4,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   interpretation: () => import('./interpretation.js'),
   'cluster-failover': () => import('./cluster-failover.js'),
   forwarding: () => import('./forwarding.js'),
+  cascade: () => import('./cascade.js'),
 };
 
 const only = process.env.BENCH;
