@@ -138,7 +138,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.participants.set(id, participant);
     participant.once('close', () => this.onParticipantClosed(participant));
     this.interpretation.onJoin(participant);
-    this.broadcast('peerJoined', participant.info, participant);
+    // An edge seats listeners only: they are not peers to each other (thousands of them), nor to the origin.
+    if (!this.isEdge) this.broadcast('peerJoined', participant.info, participant);
     this.emit('participantjoined', participant);
     this.log.info({ participant: id, name: grants.name, role: grants.role, entity: grants.entity.name }, 'participant joined');
     // A moderator joining late sees who already waits.
@@ -241,7 +242,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.isClosed) return;
     this.interpretation.onLeave(participant);
     this.floor.forget(participant.id);
-    this.broadcast('peerLeft', { peerId: participant.id });
+    if (!this.isEdge) this.broadcast('peerLeft', { peerId: participant.id });
     this.log.info({ participant: participant.id }, 'participant left');
     if (this.participants.size === 0 && this.lobby.size === 0) this.scheduleIdleClose();
   }
