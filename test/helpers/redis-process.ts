@@ -36,6 +36,7 @@ function ping(port: number): Promise<boolean> {
 /** A real redis-server on a free loopback port, without persistence; tests kill and restart it. */
 export class RedisProcess {
   private child: ChildProcess | undefined;
+  private dir: string | undefined;
 
   private constructor(
     readonly port: number,
@@ -54,7 +55,11 @@ export class RedisProcess {
   }
 
   async restart(): Promise<void> {
-    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', ...this.extraArgs], { stdio: 'ignore' });
+    // Its own directory: a replica's full sync writes an RDB file even without persistence.
+    this.dir ??= mkdtempSync(join(tmpdir(), 'plenum-redis-'));
+    this.child = spawn('redis-server', ['--port', String(this.port), '--bind', '127.0.0.1', '--dir', this.dir, '--save', '', '--appendonly', 'no', ...this.extraArgs], {
+      stdio: 'ignore',
+    });
     await waitFor(() => ping(this.port), { what: `redis-server on port ${this.port}` });
   }
 
