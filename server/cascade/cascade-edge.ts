@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { ProducerInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { ChannelInfo, ProducerInfo, ServerEvents } from '../../protocol/signaling.js';
 import type { ClusterBus } from '../cluster/cluster-bus.js';
 import type { Coordinator, RoomLease } from '../cluster/coordinator.js';
 import type { Logger } from '../logger.js';
@@ -59,6 +59,10 @@ export class CascadeEdge implements RoomUpstream {
 
   view(): RoomView {
     return { ...this.mirror, producers: [...this.producerInfos.values()] };
+  }
+
+  channels(): ChannelInfo[] {
+    return this.mirror.channels;
   }
 
   /** The producer, piped in from the origin the first time; undefined when the room has no such producer. */

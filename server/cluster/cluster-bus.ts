@@ -85,6 +85,8 @@ export class LocalHub {
 
 /** The bus of nodes sharing one process: the same semantics as Redis, delivered on a later tick. */
 export class LocalBus extends EventEmitter<{ resubscribed: [] }> implements ClusterBus {
+  private readonly pending = new PendingReplies();
+
   constructor(
     readonly nodeId: string,
     private readonly hub = new LocalHub(),
@@ -103,12 +105,9 @@ export class LocalBus extends EventEmitter<{ resubscribed: [] }> implements Clus
   }
 
   async request<T>(nodeId: string, method: string, params: unknown, timeoutMs = 3000): Promise<T> {
-    const outcome = await Promise.race([
-      answer(this.hub.nodes.get(nodeId), method, JSON.parse(JSON.stringify(params ?? null)), this.nodeId),
-      new Promise<never>((_, reject) => setTimeout(() => reject(new CoordinatorUnavailableError(`node ${nodeId} did not answer ${method}`)), timeoutMs).unref()),
-    ]);
-    if (!outcome.ok) throw new BusRequestError(outcome.code, outcome.message);
-    return outcome.result as T;
+    const { id, reply } = this.pending.open(nodeId, method, timeoutMs);
+    void answer(this.hub.nodes.get(nodeId), method, JSON.parse(JSON.stringify(params ?? null)), this.nodeId).then((outcome) => this.pending.settle(id, outcome));
+    return (await reply) as T;
   }
 
   serve(handler: RequestHandler): void {
@@ -117,5 +116,6 @@ export class LocalBus extends EventEmitter<{ resubscribed: [] }> implements Clus
 
   async close(): Promise<void> {
     this.hub.nodes.delete(this.nodeId);
+    this.pending.failAll(new CoordinatorUnavailableError('the bus has closed'));
   }
 }

@@ -1,9 +1,8 @@
 import { cpus } from 'node:os';
 import type { WorkerPool } from '../../media/index.js';
-import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { JtiStore } from '../auth/jti-store.js';
 import type { Logger } from '../logger.js';
-import { CoordinatorUnavailableError, type Coordinator, type NodeStats } from './coordinator.js';
+import { forClient, type Coordinator, type NodeStats } from './coordinator.js';
 
 /**
  * This node's place in the cluster: it heartbeats its load through the coordinator and knows whether the
@@ -37,13 +36,8 @@ export class ClusterMembership implements JtiStore {
   }
 
   async claim(jti: string, expiresAt: number): Promise<boolean> {
-    try {
-      return await this.coordinator.claimJti(jti, expiresAt);
-    } catch (error) {
-      // Without the shared record a reused token could slip through: refuse, and say it is temporary.
-      if (error instanceof CoordinatorUnavailableError) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the cluster store is unavailable; try again shortly');
-      throw error;
-    }
+    // Without the shared record a reused token could slip through: refuse, and say it is temporary.
+    return forClient(() => this.coordinator.claimJti(jti, expiresAt));
   }
 
   async stop(): Promise<void> {
@@ -52,13 +46,8 @@ export class ClusterMembership implements JtiStore {
   }
 
   /** Live nodes, with the coordinator's outage as UNAVAILABLE. */
-  async liveNodes(): Promise<NodeStats[]> {
-    try {
-      return await this.coordinator.liveNodes();
-    } catch (error) {
-      if (error instanceof CoordinatorUnavailableError) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the cluster store is unavailable; try again shortly');
-      throw error;
-    }
+  liveNodes(): Promise<NodeStats[]> {
+    return forClient(() => this.coordinator.liveNodes());
   }
 
   /** Publishes this node's stats now; false when the coordinator did not take them. */

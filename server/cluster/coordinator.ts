@@ -1,3 +1,5 @@
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+
 /** What a node tells the others about itself, refreshed by heartbeats. */
 export interface NodeStats {
   nodeId: string;
@@ -58,4 +60,14 @@ export function pickNode(nodes: NodeStats[]): NodeStats | undefined {
   return nodes
     .filter((n) => !n.draining && n.workers > 0)
     .sort((a, b) => a.consumers / a.workers - b.consumers / b.workers || a.cpu - b.cpu)[0];
+}
+
+/** A coordinator call made for a client: the store's outage reaches the client as UNAVAILABLE, which it may retry. */
+export async function forClient<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    if (error instanceof CoordinatorUnavailableError) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the cluster store is unavailable; try again shortly');
+    throw error;
+  }
 }

@@ -1,7 +1,7 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
-import { CoordinatorUnavailableError, pickNode, type Coordinator, type RoomLease } from './coordinator.js';
+import { forClient, pickNode, type Coordinator, type RoomLease } from './coordinator.js';
 
 /** Where a connection is served: here as the owner, at another node, or here as an edge of the owner's room. */
 export type RoomLocation = { kind: 'local' } | { kind: 'redirect'; url: string } | { kind: 'edge'; owner: RoomLease };
@@ -47,38 +47,37 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
   }
 
   /** Where a client asking for this room should be served. Takes the lease when the room comes here. */
-  async locate(roomId: string, listener = false): Promise<RoomLocation> {
-    try {
-      for (let attempt = 0; attempt < 3; attempt++) {
-        const held = this.leases.get(roomId);
-        const owner = await this.coordinator.roomOwner(roomId);
-        if (held) {
-          if (owner?.nodeId === held.nodeId && owner.token === held.token) return (listener && (await this.overflow(held))) || LOCAL;
-          // This node was paused or cut off past its lease and has not noticed yet: give the room up now.
-          this.giveUp(roomId, held);
-        }
-        const nodes = await this.coordinator.liveNodes();
-        if (owner && owner.nodeId !== this.coordinator.nodeId) {
-          const node = nodes.find((n) => n.nodeId === owner.nodeId);
-          // The owner stopped heartbeating but its lease still runs: the room moves once the lease expires.
-          if (!node) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the node serving this room is not answering; retry shortly');
-          if (listener && this.cascade && !this.cascade.draining() && (await this.coordinator.readRoomState(roomId, CASCADING)) === '1') {
-            return { kind: 'edge', owner };
-          }
-          return { kind: 'redirect', url: node.url };
-        }
-        if (!owner) {
-          const target = pickNode(nodes);
-          if (target && target.nodeId !== this.coordinator.nodeId) return { kind: 'redirect', url: target.url };
-        }
-        const lease = await this.coordinator.acquireRoom(roomId, this.ttlMs);
-        if (lease) this.leases.set(roomId, lease);
+  locate(roomId: string, listener = false): Promise<RoomLocation> {
+    return forClient(() => this.find(roomId, listener));
+  }
+
+  private async find(roomId: string, listener: boolean): Promise<RoomLocation> {
+    for (let attempt = 0; attempt < 3; attempt++) {
+      const held = this.leases.get(roomId);
+      const owner = await this.coordinator.roomOwner(roomId);
+      if (held) {
+        if (owner?.nodeId === held.nodeId && owner.token === held.token) return (listener && (await this.overflow(held))) || LOCAL;
+        // This node was paused or cut off past its lease and has not noticed yet: give the room up now.
+        this.giveUp(roomId, held);
       }
-      throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the room is moving between nodes; retry shortly');
-    } catch (error) {
-      if (error instanceof CoordinatorUnavailableError) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the cluster store is unavailable; try again shortly');
-      throw error;
+      const nodes = await this.coordinator.liveNodes();
+      if (owner && owner.nodeId !== this.coordinator.nodeId) {
+        const node = nodes.find((n) => n.nodeId === owner.nodeId);
+        // The owner stopped heartbeating but its lease still runs: the room moves once the lease expires.
+        if (!node) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the node serving this room is not answering; retry shortly');
+        if (listener && this.cascade && !this.cascade.draining() && (await this.coordinator.readRoomState(roomId, CASCADING)) === '1') {
+          return { kind: 'edge', owner };
+        }
+        return { kind: 'redirect', url: node.url };
+      }
+      if (!owner) {
+        const target = pickNode(nodes);
+        if (target && target.nodeId !== this.coordinator.nodeId) return { kind: 'redirect', url: target.url };
+      }
+      const lease = await this.coordinator.acquireRoom(roomId, this.ttlMs);
+      if (lease) this.leases.set(roomId, lease);
     }
+    throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the room is moving between nodes; retry shortly');
   }
 
   /** The lease of a room created here (taken by `locate`, or now). Throws when another node holds it. */

@@ -45,6 +45,7 @@ export interface RoomView {
 export interface RoomUpstream {
   producer(producerId: string): Promise<types.Producer | undefined>;
   view(): RoomView;
+  channels(): ChannelInfo[];
   close(): void;
 }
 
@@ -121,8 +122,8 @@ export class Room extends EventEmitter<RoomEvents> {
 
   channelLive(channel: string): boolean {
     if (channel === 'floor') return true;
-    const channels = this.upstream ? this.upstream.view().channels : undefined;
-    return channels ? channels.some((c) => c.language === channel && c.live) : this.interpretation.isLive(channel);
+    if (!this.upstream) return this.interpretation.isLive(channel);
+    return this.upstream.channels().some((c) => c.language === channel && c.live);
   }
 
   join(id: string, grants: JoinGrants, rtpCapabilities: types.RtpCapabilities, notify: Notify): Participant {
