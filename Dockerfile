@@ -12,7 +12,7 @@ RUN bash scripts/setup.sh --no-test-packages \
 
 FROM node:20-bookworm-slim AS runtime
 WORKDIR /app
-COPY scripts/setup.sh scripts/setup.sh
+COPY scripts/ scripts/
 # Only the shared libraries the worker links against (libabsl, libsrtp2, libuv, libusrsctp, libssl).
 RUN bash scripts/setup.sh --runtime-packages && rm -rf /var/lib/apt/lists/*
 COPY --from=build /app/package.json ./

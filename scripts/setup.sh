@@ -5,7 +5,7 @@
 #   scripts/setup.sh                      everything: system packages (build, runtime, test), worker, npm ci, build
 #   scripts/setup.sh --no-test-packages   as above without the test-only packages (chromium, redis-server)
 #   scripts/setup.sh --runtime-packages   only the system packages the built server needs at run time
-set -euo pipefail
+set -Eeuo pipefail
 
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
@@ -13,8 +13,18 @@ mode="${1:-all}"
 case "$mode" in all|--no-test-packages|--runtime-packages) ;; *) echo "usage: $0 [--no-test-packages|--runtime-packages]" >&2; exit 2 ;; esac
 
 step_start=$SECONDS
+step="start"
 log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
+# Never a silent exit: any failing command names the step, the line and the command.
+on_error() {
+  local rc=$? line=$1 cmd=$2
+  printf '[setup] ERROR: step "%s" failed (exit %s) at scripts/setup.sh line %s: %s\n' "$step" "$rc" "$line" "$cmd" >&2
+  exit "$rc"
+}
+trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
+# shellcheck source=lib/apt-sources.sh
+. "$root/scripts/lib/apt-sources.sh"
 
 MEDIASOUP_VERSION="3.12.16"
 RUNTIME_PACKAGES=(libabsl20220623 libsrtp2-1 libuv1 libusrsctp2 libssl3 ca-certificates)
@@ -23,6 +33,7 @@ BUILD_PACKAGES=(build-essential python3 pkg-config ninja-build libabsl-dev libsr
 TEST_PACKAGES=(redis-server chromium)
 
 # ---- system packages -------------------------------------------------------------------------------
+step="system packages"
 [ -r /etc/debian_version ] || die "this recipe needs Debian bookworm (apt); /etc/debian_version is missing"
 
 missing_packages() {
@@ -44,16 +55,22 @@ apt_install() { # apt_install [-t suite] pkg...
     die "missing system packages: $* — run this script as root (it uses apt-get), or install them yourself: apt-get install $*"
   fi
   command -v apt-get >/dev/null || die "apt-get not found; install by hand: $*"
-  if [ "$apt_updated" = 0 ]; then log "apt-get update"; apt-get update -q >/dev/null; apt_updated=1; fi
+  if [ "$apt_updated" = 0 ]; then
+    log "apt-get update"
+    apt-get update -q >/tmp/plenum-apt.log 2>&1 || { cat /tmp/plenum-apt.log >&2; die "apt-get update failed (output above)"; }
+    apt_updated=1
+  fi
   log "apt-get install $*"
-  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/dev/null
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends "$@" >/tmp/plenum-apt.log 2>&1 \
+    || { tail -n 30 /tmp/plenum-apt.log >&2; die "apt-get install $* failed (last lines above)"; }
 }
 
 ensure_backports_source() {
-  if ! grep -rqs 'bookworm-backports' /etc/apt/sources.list /etc/apt/sources.list.d/; then
+  if ! apt_has_suite bookworm-backports; then
     [ "$(id -u)" -eq 0 ] || die "meson >= 1.1 is needed (bookworm-backports); run as root to add that apt source"
     local mirror
-    mirror="$(grep -rhos 'https\?://[^ ]*/debian\b' /etc/apt/sources.list /etc/apt/sources.list.d/ | head -1)"
+    # The mirror that already serves bookworm (deb822 URIs: field or a one-line entry), else Debian's CDN.
+    mirror="$(apt_mirror_for bookworm)"
     mirror="${mirror:-http://deb.debian.org/debian}"
     log "adding the bookworm-backports apt source ($mirror) for meson"
     printf 'Types: deb\nURIs: %s\nSuites: bookworm-backports\nComponents: main\nSigned-By: /usr/share/keyrings/debian-archive-keyring.gpg\n' \
@@ -77,6 +94,7 @@ log "system packages ready ($((SECONDS - step_start)) s)"
 [ "$mode" = --runtime-packages ] && exit 0
 
 # ---- mediasoup worker, cached by version --------------------------------------------------------
+step="mediasoup worker"
 cache_dir="${PLENUM_CACHE_DIR:-${XDG_CACHE_HOME:-$HOME/.cache}/plenum}"
 worker_bin="$cache_dir/mediasoup-worker-${MEDIASOUP_VERSION}-$(uname -m)-debian$(cut -d. -f1 /etc/debian_version)/mediasoup-worker"
 if [ ! -x "$worker_bin" ]; then
@@ -87,6 +105,7 @@ else
 fi
 
 # ---- npm dependencies --------------------------------------------------------------------------
+step="npm dependencies"
 stamp="node_modules/.plenum-install-stamp"
 want_stamp="$(cat package-lock.json "$0" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want_stamp" ]; then
@@ -104,6 +123,7 @@ if ! cmp -s "$worker_bin" "$default_worker"; then
 fi
 
 # ---- compile and bundle ------------------------------------------------------------------------
+step="compile and bundle"
 log "compiling TypeScript and bundling the SDK"
 npm run --silent build
 log "ready in $((SECONDS - step_start)) s"

@@ -1,0 +1,64 @@
+#!/usr/bin/env bash
+# Reads Debian's apt sources in both layouts: one-line (`deb URI suite comps` in sources.list and
+# sources.list.d/*.list) and deb822 (stanzas in sources.list.d/*.sources). Sourced by setup.sh and by
+# its tests, which point APT_ROOT at fixture trees. Comments never count: a URL in a comment is ignored.
+#
+#   apt_sources_entries        one line per enabled source: "<suite> <uri>" (every suite × URI pair)
+#   apt_has_suite SUITE        true when some enabled source serves SUITE
+#   apt_mirror_for SUITE       the first URI of the first source that serves SUITE (empty if none)
+
+APT_ROOT="${APT_ROOT:-}"
+
+apt_sources_entries() {
+  local dir="$APT_ROOT/etc/apt" f
+  local -a oneline=() deb822=()
+  [ -f "$dir/sources.list" ] && oneline+=("$dir/sources.list")
+  for f in "$dir"/sources.list.d/*.list; do [ -f "$f" ] && oneline+=("$f"); done
+  for f in "$dir"/sources.list.d/*.sources; do [ -f "$f" ] && deb822+=("$f"); done
+  if [ ${#oneline[@]} -gt 0 ]; then
+    # deb [options] URI suite component...; options may be "[ a=b c=d ]" with spaces.
+    awk '{
+      sub(/#.*/, "")
+      if ($1 != "deb") next
+      line = $0
+      sub(/^[ \t]*deb[ \t]+/, "", line)
+      if (line ~ /^\[/) { if (!sub(/^\[[^]]*\][ \t]*/, "", line)) next }
+      n = split(line, w, /[ \t]+/)
+      if (n >= 2) print w[2], w[1]
+    }' "${oneline[@]}"
+  fi
+  if [ ${#deb822[@]} -gt 0 ]; then
+    # One stanza per paragraph; "Key: value" fields, continuation lines start with white space.
+    awk '
+      function flush(  i, j, ns, nu, s, u) {
+        if (types ~ /(^|[ \t])deb([ \t]|$)/ && tolower(enabled) != "no") {
+          ns = split(suites, s, /[ \t]+/); nu = split(uris, u, /[ \t]+/)
+          for (i = 1; i <= ns; i++) for (j = 1; j <= nu; j++) if (s[i] != "" && u[j] != "") print s[i], u[j]
+        }
+        types = ""; suites = ""; uris = ""; enabled = ""; key = ""
+      }
+      FNR == 1 { flush() }
+      /^#/ { next }
+      /^[ \t]*$/ { flush(); next }
+      /^[ \t]/ { val = $0; sub(/^[ \t]+/, "", val)
+                 if (key == "types") types = types " " val; else if (key == "uris") uris = uris " " val
+                 else if (key == "suites") suites = suites " " val; next }
+      {
+        k = $0; sub(/:.*/, "", k); key = tolower(k)
+        val = $0; sub(/^[^:]*:[ \t]*/, "", val)
+        if (key == "types") types = val; else if (key == "uris") uris = val
+        else if (key == "suites") suites = val; else if (key == "enabled") enabled = val
+      }
+      END { flush() }
+    ' "${deb822[@]}"
+  fi
+  return 0
+}
+
+apt_has_suite() {
+  apt_sources_entries | awk -v s="$1" '$1 == s { found = 1 } END { exit !found }'
+}
+
+apt_mirror_for() {
+  apt_sources_entries | awk -v s="$1" '$1 == s { print $2; exit }'
+}
