@@ -13,6 +13,13 @@ export interface JoinDecision extends PolicyDecision {
   source: AuditSource;
 }
 
+/** A fresh decision for someone already admitted, with what it was made from. */
+export interface Reassessment extends PolicyDecision {
+  session?: SessionRules;
+  registration: Registration | null;
+  source: AuditSource;
+}
+
 export interface PersonRef {
   eventId: string;
   personId: string;
@@ -28,7 +35,18 @@ export class AccreditationService {
     readonly registry: CachingRegistry,
     readonly sessions: SessionDirectory,
     readonly audit: AuditLog,
+    /** Events the server knows (sessions, or embedded registrations); others are never looked up. */
+    private readonly eventExists: (eventId: string) => boolean = (eventId) => sessions.event(eventId) !== undefined,
   ) {}
+
+  knownEvent(eventId: string): boolean {
+    return this.eventExists(eventId);
+  }
+
+  /** An identity bound to one event (embedded sign-in) acts for that event only. */
+  static mayActFor(identity: Identity, eventId: string): boolean {
+    return identity.eventId === undefined || identity.eventId === eventId;
+  }
 
   async decideJoin(identityToken: string, sessionId: string): Promise<JoinDecision> {
     const session = this.sessions.get(sessionId);
@@ -41,6 +59,9 @@ export class AccreditationService {
       return { decision: 'deny', reasons: [DenyReason.IDENTITY_INVALID], session, source: 'none' };
     }
     if (!session) return this.record({ decision: 'deny', reasons: [DenyReason.SESSION_NOT_FOUND], session, identity, source: 'none' }, sessionId, '');
+    if (!AccreditationService.mayActFor(identity, session.eventId)) {
+      return this.record({ decision: 'deny', reasons: [DenyReason.IDENTITY_OTHER_EVENT], session, identity, source: 'none' }, sessionId, session.eventId);
+    }
 
     let lookup;
     try {
@@ -59,6 +80,7 @@ export class AccreditationService {
    */
   async accessibleSessions(identityToken: string, eventId: string): Promise<Array<{ session: SessionRules; access: 'allow' | 'lobby' }>> {
     const identity = await this.identity.verify(identityToken);
+    if (!AccreditationService.mayActFor(identity, eventId) || !this.knownEvent(eventId)) return [];
     const { registration } = await this.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
     const out: Array<{ session: SessionRules; access: 'allow' | 'lobby' }> = [];
     for (const session of this.sessions.list(eventId)) {
@@ -78,6 +100,23 @@ export class AccreditationService {
     try {
       const { registration } = await this.registry.lookup({ eventId: person.eventId, personId: person.personId }, { fresh: true });
       return decide(registration, session);
+    } catch (error) {
+      if (error instanceof RegistryUnavailableError) return undefined;
+      throw error;
+    }
+  }
+
+  /**
+   * Like `revalidate`, with the registration behind the decision and where the answer came from, so a
+   * caller can rebuild the person's grants (a resume, a live grant change). Undefined when the registry
+   * cannot answer. Writes no audit record.
+   */
+  async reassess(person: PersonRef, sessionId: string): Promise<Reassessment | undefined> {
+    const session = this.sessions.get(sessionId);
+    if (!session) return { decision: 'deny', reasons: [DenyReason.SESSION_NOT_FOUND], registration: null, source: 'none' };
+    try {
+      const { registration, source } = await this.registry.lookup({ eventId: person.eventId, personId: person.personId }, { fresh: true });
+      return { ...decide(registration, session), session, registration, source };
     } catch (error) {
       if (error instanceof RegistryUnavailableError) return undefined;
       throw error;

@@ -1,8 +1,10 @@
 import type { RegistrationInput, SessionRulesInput } from './model.js';
+import type { RegistrySeed } from './registry/embedded-registry.js';
 
 /**
- * The demo event every new installation starts with, so a newcomer can try each role at once.
- * Every demo person signs in with their e-mail and the access code DEMO_ACCESS_CODE.
+ * The demo event a new installation starts with when PLENUM_DEMO=true, so a newcomer can try each role at
+ * once. Every demo person signs in with their e-mail and the public access code DEMO_ACCESS_CODE, which is
+ * why it is never seeded (nor accepted) otherwise.
  */
 export const DEMO_EVENT_ID = 'demo-council-2026';
 export const DEMO_ACCESS_CODE = 'plenum-demo';
@@ -26,10 +28,10 @@ const people: Array<Omit<RegistrationInput, 'eventId'>> = [
   { personId: 'p-cap-1', name: 'Noor Rahman', email: 'noor.rahman@captions.example', entity: { name: 'Secretariat captioning', type: 'secretariat' }, role: 'captioner', status: 'approved' },
 ];
 
-export function demoRegistry(): { registrations: RegistrationInput[]; accessCodes: Record<string, string> } {
+export function demoRegistry(): RegistrySeed {
   return {
     registrations: people.map((p) => ({ ...p, eventId: DEMO_EVENT_ID })),
-    accessCodes: Object.fromEntries(people.map((p) => [p.email, DEMO_ACCESS_CODE])),
+    accessCodes: people.map((p) => ({ eventId: DEMO_EVENT_ID, personId: p.personId, code: DEMO_ACCESS_CODE })),
   };
 }
 

@@ -128,6 +128,8 @@ export const DenyReason = {
   ENTITY_NOT_ADMITTED: 'ENTITY_NOT_ADMITTED',
   REGISTRY_UNAVAILABLE: 'REGISTRY_UNAVAILABLE',
   IDENTITY_INVALID: 'IDENTITY_INVALID',
+  /** The identity token was issued for another event (an embedded sign-in is good for one event). */
+  IDENTITY_OTHER_EVENT: 'IDENTITY_OTHER_EVENT',
 } as const;
 export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
 export type AdmitReason = 'ADMITTED' | 'LOBBY_REQUIRED';

@@ -13,6 +13,14 @@ const fileSchema = z.object({
   sessions: z.array(sessionRules),
 });
 
+/** A session id is unique across events and belongs to the event that created it. */
+export class SessionOfOtherEventError extends Error {
+  constructor(readonly sessionId: string) {
+    super(`session ${sessionId} belongs to another event`);
+    this.name = 'SessionOfOtherEventError';
+  }
+}
+
 export interface EventInfo {
   eventId: string;
   title: string;
@@ -65,6 +73,9 @@ export class SessionDirectory {
 
   upsert(input: SessionRulesInput): SessionRules {
     const rules = sessionRules.parse(input);
+    // Moving a session to another event would hand its room to that event's people.
+    const current = this.get(rules.sessionId);
+    if (current && current.eventId !== rules.eventId) throw new SessionOfOtherEventError(rules.sessionId);
     if (!this.event(rules.eventId)) this.data.events.push({ eventId: rules.eventId, title: rules.eventId });
     const i = this.data.sessions.findIndex((s) => s.sessionId === rules.sessionId);
     if (i >= 0) this.data.sessions[i] = rules;

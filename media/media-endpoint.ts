@@ -44,6 +44,13 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
   private readonly routerOf = new Map<string, types.Router>();
   readonly producers = new Map<string, types.Producer>();
   readonly consumers = new Map<string, types.Consumer>();
+  /**
+   * Slots taken by calls still awaiting mediasoup. A limit is checked and its slot reserved in the same
+   * synchronous step, so parallel calls cannot all pass the check before any of them is counted.
+   */
+  private readonly pending = { send: 0, recv: 0, producers: 0, consumers: 0 };
+  /** Producers being consumed right now: a second parallel consume of one producer is refused too. */
+  private readonly consuming = new Set<string>();
   private isClosed = false;
 
   constructor(
@@ -62,29 +69,34 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
   async createWebRtcTransport(direction: TransportDirection): Promise<types.WebRtcTransport> {
     this.assertOpen();
     const sameDirection = [...this.transports.values()].filter((t) => t.appData.direction === direction).length;
-    if (sameDirection >= this.limits.maxTransportsPerDirection) {
+    if (sameDirection + this.pending[direction] >= this.limits.maxTransportsPerDirection) {
       throw new MediaLimitError(`at most ${this.limits.maxTransportsPerDirection} ${direction} transport(s)`);
     }
-    const { router, webRtcServer } = await this.placement.routerFor(direction);
-    const transport = await router.createWebRtcTransport({
-      webRtcServer,
-      enableUdp: true,
-      enableTcp: true,
-      preferUdp: true,
-      initialAvailableOutgoingBitrate: this.limits.initialAvailableOutgoingBitrate,
-      appData: { direction },
-    });
-    if (this.isClosed) {
-      transport.close();
-      throw new MediaStateError('endpoint closed');
+    this.pending[direction] += 1;
+    try {
+      const { router, webRtcServer } = await this.placement.routerFor(direction);
+      const transport = await router.createWebRtcTransport({
+        webRtcServer,
+        enableUdp: true,
+        enableTcp: true,
+        preferUdp: true,
+        initialAvailableOutgoingBitrate: this.limits.initialAvailableOutgoingBitrate,
+        appData: { direction },
+      });
+      if (this.isClosed) {
+        transport.close();
+        throw new MediaStateError('endpoint closed');
+      }
+      this.transports.set(transport.id, transport);
+      this.routerOf.set(transport.id, router);
+      transport.observer.once('close', () => {
+        this.transports.delete(transport.id);
+        this.routerOf.delete(transport.id);
+      });
+      return transport;
+    } finally {
+      this.pending[direction] -= 1;
     }
-    this.transports.set(transport.id, transport);
-    this.routerOf.set(transport.id, router);
-    transport.observer.once('close', () => {
-      this.transports.delete(transport.id);
-      this.routerOf.delete(transport.id);
-    });
-    return transport;
   }
 
   transport(transportId: string, direction?: TransportDirection): types.WebRtcTransport {
@@ -109,8 +121,18 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
   ): Promise<types.Producer> {
     this.assertOpen();
     const transport = this.transport(transportId, 'send');
-    if (this.producers.size >= this.limits.maxProducers) throw new MediaLimitError(`at most ${this.limits.maxProducers} producers`);
-    const producer = await transport.produce({ kind, rtpParameters, appData: { ...appData, endpointId: this.id } });
+    if (this.producers.size + this.pending.producers >= this.limits.maxProducers) throw new MediaLimitError(`at most ${this.limits.maxProducers} producers`);
+    this.pending.producers += 1;
+    let producer: types.Producer;
+    try {
+      producer = await transport.produce({ kind, rtpParameters, appData: { ...appData, endpointId: this.id } });
+    } finally {
+      this.pending.producers -= 1;
+    }
+    if (this.isClosed || transport.closed) {
+      producer.close();
+      throw new MediaStateError('endpoint closed');
+    }
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
     this.emit('newproducer', producer);
@@ -128,23 +150,36 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     this.assertOpen();
     const transport = [...this.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new MediaStateError('create a receive transport first');
-    if (this.consumers.size >= this.limits.maxConsumers) throw new MediaLimitError(`at most ${this.limits.maxConsumers} consumers`);
+    if (this.consumers.size + this.pending.consumers >= this.limits.maxConsumers) throw new MediaLimitError(`at most ${this.limits.maxConsumers} consumers`);
     for (const c of this.consumers.values()) {
       if (c.producerId === producer.id) throw new MediaStateError(`already consuming ${producer.id}`);
     }
-    const router = this.routerOf.get(transport.id)!;
-    // A receive transport on an edge router needs the producer piped there first (once per router).
-    await this.placement.ensureProducerOn(producer, router);
-    if (this.isClosed || transport.closed) throw new MediaStateError('endpoint closed');
-    if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
-      throw new MediaStateError('these RTP capabilities cannot receive this producer');
+    if (this.consuming.has(producer.id)) throw new MediaStateError(`already consuming ${producer.id}`);
+    this.pending.consumers += 1;
+    this.consuming.add(producer.id);
+    let consumer: types.Consumer;
+    try {
+      const router = this.routerOf.get(transport.id)!;
+      // A receive transport on an edge router needs the producer piped there first (once per router).
+      await this.placement.ensureProducerOn(producer, router);
+      if (this.isClosed || transport.closed) throw new MediaStateError('endpoint closed');
+      if (!router.canConsume({ producerId: producer.id, rtpCapabilities })) {
+        throw new MediaStateError('these RTP capabilities cannot receive this producer');
+      }
+      consumer = await transport.consume({
+        producerId: producer.id,
+        rtpCapabilities,
+        paused: true,
+        appData: { ...producer.appData },
+      });
+    } finally {
+      this.pending.consumers -= 1;
+      this.consuming.delete(producer.id);
     }
-    const consumer = await transport.consume({
-      producerId: producer.id,
-      rtpCapabilities,
-      paused: true,
-      appData: { ...producer.appData },
-    });
+    if (this.isClosed || transport.closed) {
+      consumer.close();
+      throw new MediaStateError('endpoint closed');
+    }
     this.consumers.set(consumer.id, consumer);
     const gone = (): void => {
       if (!this.consumers.delete(consumer.id)) return;

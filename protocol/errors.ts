@@ -19,6 +19,12 @@ export const ErrorCode = {
   /** The action needs a joined participant. */
   NOT_JOINED: 'NOT_JOINED',
   ALREADY_JOINED: 'ALREADY_JOINED',
+  /** This connection left the room; it accepts no further requests (open a new connection to come back). */
+  ALREADY_LEFT: 'ALREADY_LEFT',
+  /** The secretariat removed this person from this session; their resume token no longer lets them back. */
+  REMOVED: 'REMOVED',
+  /** The secretariat muted this microphone (or stopped this video); it stays off until they allow it again. */
+  MUTED_BY_MODERATOR: 'MUTED_BY_MODERATOR',
   /** A referenced transport, producer or consumer does not exist (or is not the caller's). */
   NOT_FOUND: 'NOT_FOUND',
   /** The action is valid but not in the current state (e.g. consuming before a receive transport exists). */
@@ -39,6 +45,10 @@ export const ErrorCode = {
   UNAVAILABLE: 'UNAVAILABLE',
   /** The accreditation check refused this person for this session; `reasons` says why. */
   NOT_ACCREDITED: 'NOT_ACCREDITED',
+  /** The e-mail belongs to another registration: of another event (only the admin API key may reuse it), or another person's. */
+  EMAIL_IN_USE: 'EMAIL_IN_USE',
+  /** The id (a session's) belongs to another event; ids never move between events. */
+  ID_IN_USE: 'ID_IN_USE',
   /** An uploaded CSV has invalid lines; nothing was imported. */
   CSV_INVALID: 'CSV_INVALID',
   /** The action does not apply to this deployment (e.g. editing registrations held by a remote CRM). */

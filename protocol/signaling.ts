@@ -136,6 +136,8 @@ export const requestSchemas = {
   muteParticipant: z.object({ participantId: id }).strict(),
   askToUnmute: z.object({ participantId: id }).strict(),
   stopVideo: z.object({ participantId: id }).strict(),
+  /** Lifts a `stopVideo`: the participant may publish video again. */
+  allowVideo: z.object({ participantId: id }).strict(),
   // Conduct (the `moderate` grant): the lobby, the detailed roster, removal, interpreter assignment.
   assignInterpreter: z.object({ participantId: id, language: channel }).strict(),
   getRoster: empty,
@@ -220,6 +222,14 @@ export interface RosterEntry extends PeerInfo {
   quality?: number;
 }
 
+/** What a participant may do, as the server enforces it now. */
+export interface GrantsView {
+  role: string;
+  publish: { floor: boolean; booths: string[]; captions: boolean };
+  subscribe: boolean;
+  moderate: boolean;
+}
+
 export interface ProducerInfo {
   producerId: string;
   peerId: string;
@@ -298,6 +308,7 @@ export interface ResponseData {
   muteParticipant: Record<string, never>;
   askToUnmute: Record<string, never>;
   stopVideo: Record<string, never>;
+  allowVideo: Record<string, never>;
   getRoster: { participants: RosterEntry[]; lobby: RosterEntry[]; quorum: QuorumView };
   admitFromLobby: Record<string, never>;
   denyFromLobby: Record<string, never>;
@@ -316,7 +327,10 @@ export interface ServerEvents {
   consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
   roomClosed: { reason: CloseReason };
   /** This connection waits in the lobby until the secretariat admits or denies it. */
-  lobbyWaiting: Record<string, never>;
+  lobbyWaiting: {
+    /** The next resume token (the one this connection used is spent), so a drop while waiting can be mended. */
+    resumeToken?: string;
+  };
   lobbyAdmitted: Record<string, never>;
   /** To moderators: who waits in the lobby now. */
   lobbyChanged: { waiting: RosterEntry[] };
@@ -332,8 +346,12 @@ export interface ServerEvents {
   speakingTime: { state: 'warning' | 'expired'; participantId: string };
   /** The secretariat muted this participant's microphone (or stopped their video). */
   moderated: { action: 'muted' | 'video-stopped' };
-  /** The secretariat asks this participant to unmute. */
+  /** The secretariat asks this participant to unmute (and lifts its mute: the microphone may be resumed again). */
   unmuteRequested: Record<string, never>;
+  /** The secretariat lifted a `stopVideo`: this participant may publish video again. */
+  videoAllowed: Record<string, never>;
+  /** This participant's grants changed live (a registry change, e.g. a demotion takes `moderate` away). */
+  grantsChanged: GrantsView;
   /** To moderators: entities present by type. */
   quorum: QuorumView;
   /** This participant was removed (revoked accreditation, secretariat, lobby denial); the connection closes. */

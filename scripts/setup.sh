@@ -18,8 +18,8 @@ log() { printf '[setup] %s\n' "$*"; }
 die() { printf '[setup] ERROR: %s\n' "$*" >&2; exit 1; }
 # Never a silent exit: any failing command names the step, the line and the command.
 on_error() {
-  local rc=$? line=$1 cmd=$2
-  printf '[setup] ERROR: step "%s" failed (exit %s) at scripts/setup.sh line %s: %s\n' "$step" "$rc" "$line" "$cmd" >&2
+  local rc=$? line=$1 cmd=$2 file="${BASH_SOURCE[1]:-scripts/setup.sh}"
+  printf '[setup] ERROR: step "%s" failed (exit %s) at %s line %s: %s\n' "$step" "$rc" "${file#"$root"/}" "$line" "$cmd" >&2
   exit "$rc"
 }
 trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
@@ -107,7 +107,7 @@ fi
 # ---- npm dependencies --------------------------------------------------------------------------
 step="npm dependencies"
 stamp="node_modules/.plenum-install-stamp"
-want_stamp="$(cat package-lock.json "$0" | sha256sum | cut -d' ' -f1)"
+want_stamp="$(cat package-lock.json "$root/scripts/setup.sh" | sha256sum | cut -d' ' -f1)"
 if [ ! -f "$stamp" ] || [ "$(cat "$stamp")" != "$want_stamp" ]; then
   log "npm ci"
   # With MEDIASOUP_WORKER_BIN set, mediasoup's postinstall neither downloads nor builds a worker.

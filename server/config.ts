@@ -17,6 +17,11 @@ const envSchema = z.object({
   PLENUM_PORT: port.default(3000),
   PLENUM_LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   PLENUM_DEV_MODE: bool.default(false),
+  PLENUM_DEMO: bool.default(false),
+  PLENUM_ADMIN_EMAIL: z.string().email().max(254).default('admin@plenum.local'),
+  PLENUM_METRICS_TOKEN: z.string().min(32, 'PLENUM_METRICS_TOKEN must be at least 32 characters').optional(),
+  PLENUM_METRICS_HOST: z.string().default('127.0.0.1'),
+  PLENUM_METRICS_PORT: port.optional(),
   PLENUM_JOIN_TOKEN_SECRET: z.string().min(32, 'PLENUM_JOIN_TOKEN_SECRET must be at least 32 characters').optional(),
   PLENUM_JOIN_TOKEN_TTL_SECONDS: positiveInt.default(300),
   PLENUM_RESUME_TOKEN_TTL_SECONDS: positiveInt.default(3600),
@@ -53,6 +58,9 @@ const envSchema = z.object({
   PLENUM_ROOM_LEASE_TTL_MS: positiveInt.default(5000),
   PLENUM_CASCADE_AFTER_LISTENERS: z.coerce.number().int().min(0).max(10_000_000).default(300),
   PLENUM_CASCADE_SRTP: bool.default(true),
+  PLENUM_CLUSTER_SECRET: z.string().min(32, 'PLENUM_CLUSTER_SECRET must be at least 32 characters').optional(),
+  PLENUM_CLUSTER_SECRET_PREVIOUS: z.string().min(32, 'PLENUM_CLUSTER_SECRET_PREVIOUS must be at least 32 characters').optional(),
+  PLENUM_CLUSTER_MESSAGE_WINDOW_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
   PLENUM_IDENTITY_ISSUER: z.string().optional(),
@@ -69,8 +77,11 @@ const envSchema = z.object({
   PLENUM_IDENTITY_NAME_CLAIM: z.string().default('name'),
   PLENUM_IDENTITY_PERSON_ID_CLAIM: z.string().optional(),
   PLENUM_IDENTITY_JWKS_CACHE_SECONDS: positiveInt.default(600),
+  PLENUM_IDENTITY_REQUIRE_EMAIL_VERIFIED: bool.default(true),
   PLENUM_EMBEDDED_SIGN_IN: bool.optional(),
   PLENUM_SIGN_IN_FAILURES_PER_MINUTE: positiveInt.default(10),
+  PLENUM_SIGN_IN_FAILURES_PER_MINUTE_PER_ADDRESS: positiveInt.default(30),
+  PLENUM_SIGN_IN_MAX_CONCURRENT_HASHES: positiveInt.default(2),
   PLENUM_EMBEDDED_IDP_SECRET: z.string().min(32, 'PLENUM_EMBEDDED_IDP_SECRET must be at least 32 characters').optional(),
   // Registry: the CRM.
   PLENUM_REGISTRY: z.enum(['embedded', 'rest']).default('embedded'),
@@ -89,6 +100,7 @@ const envSchema = z.object({
   PLENUM_REGISTRY_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(60),
   PLENUM_REGISTRY_NEGATIVE_CACHE_TTL_SECONDS: z.coerce.number().int().min(0).default(10),
   PLENUM_REGISTRY_MAX_CONCURRENCY: positiveInt.default(16),
+  PLENUM_REGISTRY_CACHE_MAX_ENTRIES: positiveInt.default(10_000),
   PLENUM_REGISTRY_OUTAGE_POLICY: z.enum(['fail-closed', 'grace']).default('fail-closed'),
   PLENUM_REGISTRY_GRACE_MINUTES: positiveInt.default(30),
   PLENUM_REVALIDATE_INTERVAL_SECONDS: z.coerce.number().int().min(0).default(120),
@@ -100,6 +112,12 @@ export interface Config {
   port: number;
   logLevel: z.infer<typeof envSchema>['PLENUM_LOG_LEVEL'];
   devMode: boolean;
+  /** Seed the demo event (public access code) on a first start, and accept its sign-ins. */
+  demo: boolean;
+  /** The secretariat administrator a first start creates when the demo is off. */
+  adminEmail: string;
+  /** /metrics: a bearer token, and/or its own listener instead of the main port. */
+  metrics: { token?: string; listen?: { host: string; port: number } };
   joinToken: { secret: string; secretIsEphemeral: boolean; ttlSeconds: number; resumeTtlSeconds: number };
   media: {
     numWorkers: number;
@@ -134,6 +152,11 @@ export interface Config {
     cascadeAfterListeners: number;
     /** Encrypt the pipes between nodes (SRTP). */
     cascadeSrtp: boolean;
+    /** Signs messages between nodes and seals their SRTP keys; `previous` is still accepted during a rotation. */
+    secret: { current: string; previous?: string };
+    secretIsEphemeral: boolean;
+    /** A message between nodes older or newer than this is dropped, and a nonce is remembered this long. */
+    messageWindowMs: number;
   };
   identity: {
     /** An external identity provider, when configured. */
@@ -145,10 +168,13 @@ export interface Config {
       emailClaim: string;
       nameClaim: string;
       personIdClaim?: string;
+      requireEmailVerified: boolean;
     };
     embeddedSignIn: boolean;
     embeddedSecret: string;
     signInFailuresPerMinute: number;
+    signInFailuresPerMinutePerAddress: number;
+    signInMaxConcurrentHashes: number;
   };
   registry: {
     kind: 'embedded' | 'rest';
@@ -164,7 +190,7 @@ export interface Config {
       backoffMs: number;
     };
     webhookSecret?: string;
-    cache: { positiveTtlMs: number; negativeTtlMs: number; maxConcurrency: number };
+    cache: { positiveTtlMs: number; negativeTtlMs: number; maxConcurrency: number; maxEntries: number };
     outage: { kind: 'fail-closed' } | { kind: 'grace'; graceMs: number };
     revalidateIntervalMs: number;
   };
@@ -201,6 +227,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       emailClaim: e.PLENUM_IDENTITY_EMAIL_CLAIM,
       nameClaim: e.PLENUM_IDENTITY_NAME_CLAIM,
       personIdClaim: e.PLENUM_IDENTITY_PERSON_ID_CLAIM,
+      requireEmailVerified: e.PLENUM_IDENTITY_REQUIRE_EMAIL_VERIFIED,
     };
   }
   const embeddedSignIn = e.PLENUM_EMBEDDED_SIGN_IN ?? e.PLENUM_REGISTRY === 'embedded';
@@ -234,6 +261,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     // Tokens issued by one node must verify on the others.
     throw new ConfigError('invalid configuration: a cluster (PLENUM_REDIS_URL or PLENUM_REDIS_SENTINELS) needs PLENUM_JOIN_TOKEN_SECRET, shared by all nodes');
   }
+  if ((e.PLENUM_REDIS_URL || e.PLENUM_REDIS_SENTINELS) && !e.PLENUM_CLUSTER_SECRET) {
+    // Without it, anyone who can publish to Redis could speak for a node.
+    throw new ConfigError(
+      'invalid configuration: a cluster (PLENUM_REDIS_URL or PLENUM_REDIS_SENTINELS) needs PLENUM_CLUSTER_SECRET (at least 32 characters, the same on all nodes): it signs the messages between nodes and seals their SRTP keys',
+    );
+  }
+  if (e.PLENUM_CLUSTER_SECRET_PREVIOUS && !e.PLENUM_CLUSTER_SECRET) throw new ConfigError('invalid configuration: PLENUM_CLUSTER_SECRET_PREVIOUS needs PLENUM_CLUSTER_SECRET');
   if (e.PLENUM_WEBHOOK_URL && !e.PLENUM_WEBHOOK_SECRET) throw new ConfigError('invalid configuration: PLENUM_WEBHOOK_URL needs PLENUM_WEBHOOK_SECRET');
   if (!external && !embeddedSignIn) {
     throw new ConfigError('invalid configuration: no way to sign in: configure an identity provider (PLENUM_IDENTITY_JWKS_URL or PLENUM_IDENTITY_HS256_SECRET) or the embedded sign-in');
@@ -243,6 +277,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     port: e.PLENUM_PORT,
     logLevel: e.PLENUM_LOG_LEVEL,
     devMode: e.PLENUM_DEV_MODE,
+    demo: e.PLENUM_DEMO,
+    adminEmail: e.PLENUM_ADMIN_EMAIL.toLowerCase(),
+    metrics: {
+      token: e.PLENUM_METRICS_TOKEN,
+      listen: e.PLENUM_METRICS_PORT === undefined ? undefined : { host: e.PLENUM_METRICS_HOST, port: e.PLENUM_METRICS_PORT },
+    },
     joinToken: {
       // Without a configured secret, tokens die with the process; fine for one node, not for a cluster.
       secret: e.PLENUM_JOIN_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
@@ -297,6 +337,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       roomLeaseTtlMs: e.PLENUM_ROOM_LEASE_TTL_MS,
       cascadeAfterListeners: e.PLENUM_CASCADE_AFTER_LISTENERS,
       cascadeSrtp: e.PLENUM_CASCADE_SRTP,
+      // One node without Redis talks only to itself: a secret of its own is enough.
+      secret: { current: e.PLENUM_CLUSTER_SECRET ?? randomBytes(32).toString('base64url'), previous: e.PLENUM_CLUSTER_SECRET_PREVIOUS },
+      secretIsEphemeral: e.PLENUM_CLUSTER_SECRET === undefined,
+      messageWindowMs: e.PLENUM_CLUSTER_MESSAGE_WINDOW_MS,
     },
     adminApiKey: e.PLENUM_ADMIN_API_KEY,
     identity: {
@@ -304,6 +348,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embeddedSignIn,
       embeddedSecret: e.PLENUM_EMBEDDED_IDP_SECRET ?? randomBytes(32).toString('base64url'),
       signInFailuresPerMinute: e.PLENUM_SIGN_IN_FAILURES_PER_MINUTE,
+      signInFailuresPerMinutePerAddress: e.PLENUM_SIGN_IN_FAILURES_PER_MINUTE_PER_ADDRESS,
+      signInMaxConcurrentHashes: e.PLENUM_SIGN_IN_MAX_CONCURRENT_HASHES,
     },
     registry: {
       kind: e.PLENUM_REGISTRY,
@@ -313,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
         positiveTtlMs: e.PLENUM_REGISTRY_CACHE_TTL_SECONDS * 1000,
         negativeTtlMs: e.PLENUM_REGISTRY_NEGATIVE_CACHE_TTL_SECONDS * 1000,
         maxConcurrency: e.PLENUM_REGISTRY_MAX_CONCURRENCY,
+        maxEntries: e.PLENUM_REGISTRY_CACHE_MAX_ENTRIES,
       },
       outage: e.PLENUM_REGISTRY_OUTAGE_POLICY === 'grace' ? { kind: 'grace', graceMs: e.PLENUM_REGISTRY_GRACE_MINUTES * 60_000 } : { kind: 'fail-closed' },
       revalidateIntervalMs: e.PLENUM_REVALIDATE_INTERVAL_SECONDS * 1000,

@@ -2,17 +2,21 @@ import { createServer, type Server as HttpServer } from 'node:http';
 import { join, resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WorkerPool } from '../media/index.js';
-import { CloseReason, ErrorCode, ProtocolError } from '../protocol/errors.js';
+import { CloseReason } from '../protocol/errors.js';
 import { isRequestMethod } from '../protocol/signaling.js';
 import { createAccreditation, type Accreditation } from './accreditation/accreditation-setup.js';
 import { RevocationMonitor } from './accreditation/revocation-monitor.js';
-import { DEV_MODE_STATUS, JoinTokenService, type JoinClaims } from './auth/join-token.js';
+import { ConnectionAdmission } from './auth/connection-admission.js';
+import { JoinTokenService } from './auth/join-token.js';
 import { ClusterMembership } from './cluster/cluster-membership.js';
 import type { Coordinator } from './cluster/coordinator.js';
 import { LocalCoordinator } from './cluster/local-coordinator.js';
 import { RedisCoordinator } from './cluster/redis-coordinator.js';
 import { RoomOwnership } from './cluster/room-ownership.js';
+import { Counter } from 'prom-client';
+import { BusEnvelopes } from './cluster/bus-envelope.js';
 import { LocalBus, type ClusterBus } from './cluster/cluster-bus.js';
+import { ClusterKeys } from './cluster/cluster-keys.js';
 import { RedisBus } from './cluster/redis-bus.js';
 import { CascadeEdge } from './cascade/cascade-edge.js';
 import { CascadeOrigin } from './cascade/cascade-origin.js';
@@ -27,8 +31,10 @@ import { conductRoutes } from './http/conduct-routes.js';
 import { clusterRoutes } from './http/cluster-routes.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/http-app.js';
+import { isLoopbackHost, MetricsListener } from './http/metrics-endpoint.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
+import { RemovalRecord } from './rooms/removal-record.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { SignalingServer } from './signaling/signaling-server.js';
 
@@ -38,6 +44,8 @@ import { SignalingServer } from './signaling/signaling-server.js';
  */
 export class MeetingServer {
   private draining = false;
+  /** /metrics on its own listener, when PLENUM_METRICS_PORT is set. */
+  metricsListener?: MetricsListener;
 
   private constructor(
     readonly config: Config,
@@ -52,7 +60,7 @@ export class MeetingServer {
     readonly membership: ClusterMembership,
     readonly ownership: RoomOwnership,
     readonly cascade: CascadeOrigin,
-    private readonly bus: ClusterBus,
+    readonly bus: ClusterBus,
     private readonly log: Logger,
   ) {}
 
@@ -71,7 +79,7 @@ export class MeetingServer {
       },
       log.child({ component: 'media' }),
     );
-    const accreditation = createAccreditation(config);
+    const accreditation = createAccreditation(config, log.child({ component: 'accreditation' }));
     const dataDir = resolve(config.dataDir);
     await pool.start();
     try {
@@ -83,7 +91,10 @@ export class MeetingServer {
         : new LocalCoordinator(c.nodeId, c.staleAfterMs);
       // A cluster keeps the speakers list with the room's lease, so the node taking the room over has it.
       const floorStore: FloorStore = c.redis ? new ClusterFloorStore(coordinator, (roomId) => ownership.leaseOf(roomId)) : new FileFloorStore(join(dataDir, 'floor'));
-      const bus: ClusterBus = coordinator instanceof RedisCoordinator ? new RedisBus(c.nodeId, coordinator.redis, log.child({ component: 'bus' })) : new LocalBus(c.nodeId);
+      const clusterKeys = new ClusterKeys(c.secret);
+      const envelopes = new BusEnvelopes(c.nodeId, clusterKeys, c.messageWindowMs);
+      const busLog = log.child({ component: 'bus' });
+      const bus: ClusterBus = coordinator instanceof RedisCoordinator ? new RedisBus(c.nodeId, envelopes, coordinator.redis, busLog) : new LocalBus(c.nodeId, envelopes, busLog);
       const ownership = new RoomOwnership(coordinator, c.roomLeaseTtlMs, log.child({ component: 'ownership' }), {
         afterListeners: c.cascadeAfterListeners,
         localListeners: (roomId) => [...(ref.rooms?.get(roomId)?.participants.values() ?? [])].filter((p) => listensOnly(p.grants)).length,
@@ -119,9 +130,9 @@ export class MeetingServer {
       );
       ref.rooms = rooms;
       const addressing = { listenIp: m.listenIp, announcedAddress: m.announcedAddress, srtp: c.cascadeSrtp };
-      const cascade = new CascadeOrigin(rooms, bus, coordinator, addressing, log.child({ component: 'cascade' }), c.staleAfterMs);
+      const cascade = new CascadeOrigin(rooms, bus, coordinator, addressing, clusterKeys, log.child({ component: 'cascade' }), c.staleAfterMs);
       rooms.upstreams = (room, owner) =>
-        CascadeEdge.open(room, owner, { bus, coordinator, addressing, log: log.child({ component: 'cascade' }), ownerCheckMs: Math.max(100, Math.floor(c.roomLeaseTtlMs / 3)) });
+        CascadeEdge.open(room, owner, { bus, coordinator, addressing, keys: clusterKeys, log: log.child({ component: 'cascade' }), ownerCheckMs: Math.max(100, Math.floor(c.roomLeaseTtlMs / 3)) });
       const conduct = new ConductService(
         rooms,
         accreditation.service.sessions,
@@ -132,9 +143,14 @@ export class MeetingServer {
       );
       const metrics = new Metrics(pool, rooms);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
+      metrics.watchAccreditation({ hashes: () => accreditation.hasher.load, registryCacheEntries: () => accreditation.service.registry.size });
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds, config.joinToken.resumeTtlSeconds);
       // The public URL defaults to where the server listens, known once it does.
-      const membership = new ClusterMembership(coordinator, pool, () => c.publicUrl ?? ref.server?.url ?? '', c.heartbeatIntervalMs, log.child({ component: 'cluster' }));
+      const busDrops = new Counter({ name: 'plenum_cluster_bus_dropped_total', help: 'Messages between nodes dropped: unsigned, bad MAC, stale, replayed or malformed', labelNames: ['reason'], registers: [metrics.registry] });
+      bus.on('dropped', (reason) => busDrops.inc({ reason }));
+      // Other nodes' pipes may reach this one only at its announced media address, in its port range.
+      const pipe = { address: m.announcedAddress, minPort: m.rtcMinPort, maxPort: m.rtcMaxPort };
+      const membership = new ClusterMembership(coordinator, pool, () => c.publicUrl ?? ref.server?.url ?? '', c.heartbeatIntervalMs, log.child({ component: 'cluster' }), pipe);
       ref.membership = membership;
       const transcripts = new TranscriptStore(join(dataDir, 'transcripts'));
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
@@ -151,6 +167,7 @@ export class MeetingServer {
             adminApiKey: config.adminApiKey,
             webhookSecret: config.registry.webhookSecret,
             signInFailuresPerMinute: config.identity.signInFailuresPerMinute,
+            signInFailuresPerMinutePerAddress: config.identity.signInFailuresPerMinutePerAddress,
             log: log.child({ component: 'accreditation' }),
           }),
           conductRoutes({ accreditation, conduct, rooms, transcripts, adminApiKey: config.adminApiKey }),
@@ -158,13 +175,18 @@ export class MeetingServer {
         ],
         tokens,
         metrics,
+        metricsAccess: { token: config.metrics.token, separateListener: config.metrics.listen !== undefined, mainHostIsLoopback: isLoopbackHost(config.host) },
         // Ready: started, not draining, a live worker, and (in a cluster) the coordinator answering.
         isReady: () => ref.server !== undefined && !ref.server.draining && pool.workers.length > 0 && membership.healthy,
         log: log.child({ component: 'http' }),
       });
       const httpServer = createServer(app);
-      const signaling = new SignalingServer(httpServer, tokens, membership, ownership, resumeCheck(accreditation, config), {
+      // A removal outlives every resume token issued before it.
+      const removals = new RemovalRecord(coordinator, config.joinToken.resumeTtlSeconds * 1000 + 60_000);
+      const admission = new ConnectionAdmission(accreditation.service, removals, config.registry.outage);
+      const signaling = new SignalingServer(httpServer, tokens, membership, ownership, admission, {
         rooms,
+        removals,
         limits: config.signaling,
         log: log.child({ component: 'signaling' }),
         observe: (method, outcome) => metrics.countRequest(method, outcome, isRequestMethod(method)),
@@ -183,6 +205,10 @@ export class MeetingServer {
       });
       const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, cascade, bus, log);
       ref.server = server;
+      if (config.metrics.listen) {
+        server.metricsListener = await MetricsListener.listen(metrics, { ...config.metrics.listen, token: config.metrics.token });
+        log.info({ url: server.metricsListener.url }, 'metrics listening');
+      }
       membership.start();
       ownership.start();
       log.info(
@@ -227,35 +253,8 @@ export class MeetingServer {
     this.cascade.close();
     await this.bus.close();
     await this.membership.stop();
+    await this.metricsListener?.close();
     await this.accreditation.close();
     this.log.info('shut down');
   }
-}
-
-/**
- * Before a resume token lets someone back in (after a worker or node failure), their accreditation is read
- * again from the registry: a revoked person does not slip back during the reconnect. When the registry
- * cannot answer, the outage policy decides, as it does for joins.
- */
-function resumeCheck(accreditation: Accreditation, config: Config): (claims: JoinClaims) => Promise<void> {
-  return async ({ grants }) => {
-    if (grants.accreditation.status === DEV_MODE_STATUS) return;
-    const decision = await accreditation.service.revalidate({ eventId: grants.event, personId: grants.person }, grants.room);
-    if (decision === undefined) {
-      if (config.registry.outage.kind === 'grace') return;
-      throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the registry cannot confirm your accreditation now; try again shortly');
-    }
-    await accreditation.service.audit.append({
-      eventId: grants.event,
-      sessionId: grants.room,
-      personId: grants.person,
-      name: grants.name,
-      entity: grants.entity.name,
-      role: grants.role,
-      decision: decision.decision === 'deny' ? 'deny' : 'allow',
-      reasons: ['RESUME', ...decision.reasons],
-      source: 'revalidation',
-    });
-    if (decision.decision === 'deny') throw new ProtocolError(ErrorCode.NOT_ACCREDITED, `not admitted: ${decision.reasons.join(', ')}`);
-  };
 }

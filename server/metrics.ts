@@ -10,9 +10,7 @@ export class Metrics {
 
   constructor(pool: WorkerPool, rooms: RoomRegistry) {
     collectDefaultMetrics({ register: this.registry, prefix: 'plenum_process_' });
-    const gauge = (name: string, help: string, read: () => number): void => {
-      new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
-    };
+    const gauge = (name: string, help: string, read: () => number): void => this.gauge(name, help, read);
     const sumLoad = (key: 'routers' | 'transports' | 'producers' | 'consumers'): number =>
       pool.workers.reduce((n, w) => n + w.load[key], 0);
     gauge('plenum_media_workers', 'Live mediasoup workers', () => pool.workers.length);
@@ -30,6 +28,17 @@ export class Metrics {
       registers: [this.registry],
     });
     this.workerDeaths = new Counter({ name: 'plenum_media_worker_deaths_total', help: 'mediasoup workers that died', registers: [this.registry] });
+  }
+
+  /** Access-code hashing (sign-in, CSV import) and the registry cache, read at scrape time. */
+  watchAccreditation(read: { hashes: () => { active: number; waiting: number }; registryCacheEntries: () => number }): void {
+    this.gauge('plenum_sign_in_hashes_active', 'Access-code hashes running (sign-ins, imports)', () => read.hashes().active);
+    this.gauge('plenum_sign_in_hashes_waiting', 'Access-code hashes waiting for a slot', () => read.hashes().waiting);
+    this.gauge('plenum_registry_cache_entries', 'Registry answers cached (bounded by PLENUM_REGISTRY_CACHE_MAX_ENTRIES)', read.registryCacheEntries);
+  }
+
+  private gauge(name: string, help: string, read: () => number): void {
+    new Gauge({ name, help, registers: [this.registry], collect() { this.set(read()); } });
   }
 
   /** Unknown methods are folded into one label value, so a client cannot grow the label set. */

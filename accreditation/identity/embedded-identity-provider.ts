@@ -22,16 +22,22 @@ export class EmbeddedIdentityProvider {
       clockSkewSeconds: 5,
       emailClaim: 'email',
       nameClaim: 'name',
+      personIdClaim: 'pid',
+      eventClaim: 'event',
+      requireEvent: true,
     });
   }
 
-  /** The token names the person by e-mail only: person ids are per event, and the registry maps e-mail to each. */
-  issue(person: { email: string; name: string }): string {
-    return jwt.sign({ email: person.email, name: person.name }, this.secret, {
+  /**
+   * The token names the registration it was issued for (event and person): an access code proves who one is
+   * in one event, so the token is good for that event only (joins, the admin API).
+   */
+  issue(person: { eventId: string; personId: string; email: string; name: string }): string {
+    return jwt.sign({ email: person.email, name: person.name, event: person.eventId, pid: person.personId }, this.secret, {
       algorithm: 'HS256',
       issuer: EMBEDDED_ISSUER,
       audience: EMBEDDED_AUDIENCE,
-      subject: `embedded:${person.email}`,
+      subject: `embedded:${person.eventId}:${person.personId}`,
       expiresIn: this.ttlSeconds,
     });
   }

@@ -6,6 +6,8 @@ export interface Identity {
   name?: string;
   /** The CRM person id, when the identity provider carries it in a claim. */
   personId?: string;
+  /** The one event this identity may act for (embedded sign-in tokens name it); absent: any event. */
+  eventId?: string;
 }
 
 export interface IdentityVerifier {

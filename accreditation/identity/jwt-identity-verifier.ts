@@ -17,6 +17,11 @@ export interface JwtVerifierOptions {
   emailClaim: string;
   nameClaim: string;
   personIdClaim?: string;
+  /** A claim naming the one event the token is good for; with `requireEvent`, a token without it is refused. */
+  eventClaim?: string;
+  requireEvent?: boolean;
+  /** Refuse a token whose `email_verified` claim is present and not true (the e-mail is the registry key). */
+  requireEmailVerified?: boolean;
 }
 
 const KEY_TYPE: Record<AsymmetricAlgorithm, { type: string; curve?: string }> = {
@@ -84,12 +89,19 @@ export class JwtIdentityVerifier implements IdentityVerifier {
       const v = claim ? payload[claim] : undefined;
       return typeof v === 'string' && v.length > 0 && v.length <= 320 ? v : undefined;
     };
+    // Absent means the provider does not say; present and not true means an unproven address.
+    if (o.requireEmailVerified && 'email_verified' in payload && payload.email_verified !== true && payload.email_verified !== 'true') {
+      throw new IdentityError('the identity provider has not verified this e-mail address');
+    }
+    const eventId = str(o.eventClaim);
+    if (o.requireEvent && !eventId) throw new IdentityError('the identity token names no event');
     return {
       issuer: o.issuer,
       subject: payload.sub,
       email: str(o.emailClaim)?.toLowerCase(),
       name: str(o.nameClaim),
       personId: str(o.personIdClaim),
+      eventId,
     };
   }
 }

@@ -1,3 +1,4 @@
+import { LRUCache } from 'lru-cache';
 import type { Registration } from '../model.js';
 import { queryKey, RegistryUnavailableError, type Registry, type RegistryQuery } from './registry.js';
 
@@ -15,6 +16,8 @@ export interface CachingOptions {
   negativeTtlMs: number;
   /** Upper bound on concurrent calls to the underlying registry. */
   maxConcurrency: number;
+  /** Most answers kept (and as many last-approved answers for grace); the least recently used go first. */
+  maxEntries?: number;
   outage: OutagePolicy;
   now?: () => number;
 }
@@ -27,11 +30,12 @@ interface Entry {
 /**
  * Puts a cache in front of any registry: positive and negative TTLs, one call per person however many
  * lookups arrive at once, a bound on concurrent calls, and the outage policy. Also the last approved answer
- * per person is kept for the grace policy.
+ * per person is kept for the grace policy. Both are bounded (LRU), so lookups of ever new keys cannot
+ * grow memory without limit.
  */
 export class CachingRegistry {
-  private readonly entries = new Map<string, Entry>();
-  private readonly lastApproved = new Map<string, Entry>();
+  private readonly entries: LRUCache<string, Entry>;
+  private readonly lastApproved: LRUCache<string, Entry>;
   private readonly inFlight = new Map<string, Promise<Registration | null>>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
@@ -44,6 +48,13 @@ export class CachingRegistry {
     private readonly options: CachingOptions,
   ) {
     this.now = options.now ?? Date.now;
+    this.entries = new LRUCache({ max: options.maxEntries ?? 10_000 });
+    this.lastApproved = new LRUCache({ max: options.maxEntries ?? 10_000 });
+  }
+
+  /** Cached answers held now (at most `maxEntries`). */
+  get size(): number {
+    return this.entries.size;
   }
 
   /** `fresh` skips the cache (revalidation, webhooks) but still coalesces and still honours the outage policy. */
@@ -70,7 +81,7 @@ export class CachingRegistry {
   /** Forgets what is cached for one person of an event (after a webhook or an admin change). */
   invalidate(eventId: string, match: { personId?: string; email?: string }): void {
     for (const map of [this.entries, this.lastApproved]) {
-      for (const [key, entry] of map) {
+      for (const [key, entry] of [...map.entries()]) {
         const r = entry.registration;
         const sameEvent = key.startsWith(`${eventId}\u0000`);
         const samePerson =

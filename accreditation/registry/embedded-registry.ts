@@ -1,19 +1,30 @@
 import { EventEmitter } from 'node:events';
-import { randomBytes, scryptSync, timingSafeEqual } from 'node:crypto';
+import { randomBytes, scryptSync } from 'node:crypto';
 import { join } from 'node:path';
 import { z } from 'zod';
+import { AccessCodeHasher } from '../access-code-hasher.js';
+import { AdministratorFile } from '../administrator.js';
 import { parseCsv } from '../csv.js';
+import { PERSON_ID_PATTERN } from '../ids.js';
 import { JsonFile } from '../json-file.js';
 import { registration, type Registration, type RegistrationInput, type RegistrationStatus } from '../model.js';
 import type { Registry, RegistryQuery } from './registry.js';
 
-const fileSchema = z.object({
+const codeEntry = z.object({ eventId: z.string(), personId: z.string(), hash: z.string() });
+const fileV2 = z.object({
+  version: z.literal(2),
+  registrations: z.array(registration),
+  /** scrypt hashes of embedded sign-in access codes, by event and person. */
+  accessCodes: z.array(codeEntry),
+});
+/** Before: codes by e-mail across all events (one event's secretariat could set another event's person's code). */
+const fileV1 = z.object({
   version: z.literal(1),
   registrations: z.array(registration),
-  /** scrypt hashes of embedded sign-in access codes, by e-mail. */
   accessCodes: z.record(z.string(), z.string()),
 });
-type RegistryFile = z.infer<typeof fileSchema>;
+const fileSchema = z.union([fileV2, fileV1]);
+type RegistryFile = z.infer<typeof fileV2>;
 
 export const CSV_COLUMNS = [
   'event_id',
@@ -36,31 +47,86 @@ export class CsvImportError extends Error {
   }
 }
 
+/** Rows whose e-mail belongs to another registration (of another event, or another person); nothing was imported. */
+export class CsvEmailInUseError extends CsvImportError {}
+
+/** The e-mail is another registration's: of another event (allowed with the admin API key), or of another person of this one. */
+export class EmailInUseError extends Error {
+  constructor(
+    readonly email: string,
+    readonly otherEvent: boolean,
+  ) {
+    super(otherEvent ? `the e-mail ${email} belongs to a registration of another event` : `the e-mail ${email} belongs to another person of this event`);
+    this.name = 'EmailInUseError';
+  }
+}
+
+export interface RegistrySeed {
+  registrations: RegistrationInput[];
+  /** Plain codes, hashed on the first start. */
+  accessCodes: Array<{ eventId: string; personId: string; code: string }>;
+  /** The administrator whose code lives in administrator.json. */
+  administrator?: { eventId: string; personId: string; code: string };
+}
+
+export interface EmbeddedRegistryOptions {
+  hasher?: AccessCodeHasher;
+  /** Events whose people may not sign in here (the demo event, when the demo is off). */
+  signInDisabledEvents?: readonly string[];
+}
+
+export interface WriteOptions {
+  /** The admin API key may give an e-mail a registration in a second event; a secretariat may not. */
+  allowEmailOfOtherEvent?: boolean;
+}
+
 type EmbeddedRegistryEvents = { changed: [Registration] };
+
+const codeKey = (eventId: string, personId: string): string => `${eventId}\u0000${personId}`;
 
 /**
  * The default registry: registrations kept in the data directory (registry.json), managed through the
- * admin API and CSV imports. Emits `changed` on every write, which drives live revocation.
+ * admin API and CSV imports. Emits `changed` on every write, which drives live revocation. Access codes
+ * belong to one registration (event and person), never to an e-mail across events.
  */
 export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> implements Registry {
   readonly kind = 'embedded';
+  readonly hasher: AccessCodeHasher;
+  /** True when this start created the data file (first start). */
+  readonly seeded: boolean;
+  /** What loading an older file did to its e-mail-keyed access codes. */
+  readonly migration: { migrated: number; dropped: string[] } | undefined;
   private readonly file: JsonFile<typeof fileSchema>;
+  private readonly administratorFile: AdministratorFile;
+  private readonly administrator: { eventId: string; personId: string } | undefined;
+  private readonly signInDisabled: Set<string>;
   private data: RegistryFile;
+  private codes = new Map<string, string>();
 
-  constructor(dataDir: string, seed?: () => { registrations: RegistrationInput[]; accessCodes: Record<string, string> }) {
+  constructor(dataDir: string, seed?: () => RegistrySeed, options: EmbeddedRegistryOptions = {}) {
     super();
+    this.hasher = options.hasher ?? new AccessCodeHasher(2);
+    this.signInDisabled = new Set(options.signInDisabledEvents ?? []);
     this.file = new JsonFile(join(dataDir, 'registry.json'), fileSchema);
+    this.administratorFile = new AdministratorFile(dataDir);
     if (this.file.exists()) {
-      this.data = this.file.load();
+      const loaded = this.file.load();
+      this.seeded = false;
+      if (loaded.version === 1) {
+        const { file, migration } = migrateV1(loaded);
+        this.data = file;
+        this.migration = migration;
+        this.file.save(this.data);
+      } else this.data = loaded;
     } else {
-      this.data = { version: 1, registrations: [], accessCodes: {} };
-      if (seed) {
-        const s = seed();
-        for (const r of s.registrations) this.data.registrations.push(registration.parse(r));
-        for (const [email, code] of Object.entries(s.accessCodes)) this.data.accessCodes[email.toLowerCase()] = hashCode(code);
-      }
+      this.seeded = true;
+      this.data = { version: 2, registrations: [], accessCodes: [] };
+      if (seed) this.applySeed(seed());
       this.file.save(this.data);
     }
+    for (const c of this.data.accessCodes) this.codes.set(codeKey(c.eventId, c.personId), c.hash);
+    const admin = this.administratorFile.loadSync();
+    this.administrator = admin ? { eventId: admin.eventId, personId: admin.personId } : undefined;
   }
 
   async lookup(query: RegistryQuery): Promise<Registration | null> {
@@ -71,11 +137,19 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     return this.data.registrations.filter((r) => !eventId || r.eventId === eventId);
   }
 
-  /** Adds or replaces the registration with the same event and person id. */
-  upsert(input: RegistrationInput, accessCode?: string): Registration {
+  hasEvent(eventId: string): boolean {
+    return this.data.registrations.some((r) => r.eventId === eventId);
+  }
+
+  /** Adds or replaces the registration with the same event and person id; hashes the code off the event loop. */
+  async upsert(input: RegistrationInput, accessCode?: string, options: WriteOptions = {}): Promise<Registration> {
     const reg = registration.parse(input);
-    this.put(reg, accessCode);
-    this.file.save(this.data);
+    this.checkEmail(reg, options);
+    const hash = accessCode ? await this.hasher.hash(accessCode) : undefined;
+    // Checked again: another write may have taken the e-mail while the code was hashed.
+    this.checkEmail(reg, options);
+    this.put(reg, hash);
+    this.save();
     this.emit('changed', reg);
     return reg;
   }
@@ -83,22 +157,49 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   setStatus(eventId: string, personId: string, status: RegistrationStatus): Registration | null {
     const current = this.find({ eventId, personId });
     if (!current) return null;
-    return this.upsert({ ...current, status });
+    const reg = { ...current, status };
+    this.put(reg, undefined);
+    this.save();
+    this.emit('changed', reg);
+    return reg;
   }
 
-  /** Checks an embedded sign-in; constant-time, and the same answer for an unknown e-mail as for a bad code. */
-  checkAccessCode(email: string, code: string): boolean {
-    const stored = this.data.accessCodes[email.toLowerCase()];
-    const [salt, hash] = (stored ?? `${DUMMY_SALT}:${DUMMY_HASH}`).split(':') as [string, string];
-    const candidate = scryptSync(code, Buffer.from(salt, 'hex'), 32);
-    return timingSafeEqual(candidate, Buffer.from(hash, 'hex')) && stored !== undefined;
+  /**
+   * Checks an embedded sign-in. With `eventId`, only that event's registration of the e-mail; without, each
+   * registration of the e-mail (one per event) in turn. The same work, and the same answer (null), for an
+   * unknown e-mail as for a wrong code.
+   */
+  async checkAccessCode(email: string, code: string, eventId?: string): Promise<Registration | null> {
+    const address = email.toLowerCase();
+    const candidates = this.data.registrations.filter(
+      (r) => r.email === address && (!eventId || r.eventId === eventId) && !this.signInDisabled.has(r.eventId) && this.hasCode(r),
+    );
+    if (candidates.length === 0) {
+      await this.hasher.verify(code, undefined);
+      return null;
+    }
+    for (const r of candidates) {
+      if (await this.hasher.verify(code, await this.storedHash(r.eventId, r.personId))) return r;
+    }
+    return null;
   }
 
   /**
    * Imports a CSV (columns: CSV_COLUMNS). All rows are validated first; one bad row imports nothing.
    * With `eventId`, every row must belong to that event (a secretariat imports only into its own).
    */
-  importCsv(text: string, eventId?: string): { imported: number } {
+  async importCsv(text: string, eventId?: string, options: WriteOptions = {}): Promise<{ imported: number }> {
+    const parsed = this.parseCsvRows(text, eventId);
+    this.checkRows(parsed, options);
+    const hashes = await Promise.all(parsed.map(({ code }) => (code ? this.hasher.hash(code) : undefined)));
+    this.checkRows(parsed, options);
+    parsed.forEach(({ reg }, i) => this.put(reg, hashes[i]));
+    this.save();
+    for (const { reg } of parsed) this.emit('changed', reg);
+    return { imported: parsed.length };
+  }
+
+  private parseCsvRows(text: string, eventId: string | undefined): Array<{ line: number; reg: Registration; code?: string }> {
     let rows: string[][];
     try {
       rows = parseCsv(text);
@@ -110,7 +211,7 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     const missing = CSV_COLUMNS.filter((c) => c !== 'access_code' && c !== 'sessions' && c !== 'languages' && c !== 'country_code' && !columns.includes(c));
     if (missing.length > 0) throw new CsvImportError([{ line: 1, message: `missing column(s): ${missing.join(', ')}` }]);
     const errors: Array<{ line: number; message: string }> = [];
-    const parsed: Array<{ reg: Registration; code?: string }> = [];
+    const parsed: Array<{ line: number; reg: Registration; code?: string }> = [];
     body.forEach((cells, i) => {
       const get = (c: (typeof CSV_COLUMNS)[number]): string => (cells[columns.indexOf(c)] ?? '').trim();
       const input = {
@@ -124,17 +225,47 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
         status: get('status'),
         sessions: get('sessions') ? get('sessions').split(';').map((s) => s.trim()) : undefined,
       };
+      const code = get('access_code') || undefined;
       const result = registration.safeParse(input);
       if (result.success && eventId && result.data.eventId !== eventId) {
         errors.push({ line: i + 2, message: `event_id is ${result.data.eventId}; this import is for ${eventId}` });
-      } else if (result.success) parsed.push({ reg: result.data, code: get('access_code') || undefined });
+      } else if (result.success && !PERSON_ID_PATTERN.test(result.data.personId)) {
+        errors.push({ line: i + 2, message: 'person_id: letters, digits and . _ : @ + -; at most 128' });
+      } else if (result.success && code !== undefined && (code.length < 8 || code.length > 128)) {
+        errors.push({ line: i + 2, message: 'access_code: 8 to 128 characters' });
+      } else if (result.success) parsed.push({ line: i + 2, reg: result.data, code });
       else errors.push({ line: i + 2, message: result.error.issues.map((x) => `${x.path.join('.')}: ${x.message}`).join('; ') });
     });
     if (errors.length > 0) throw new CsvImportError(errors);
-    for (const { reg, code } of parsed) this.put(reg, code);
-    this.file.save(this.data);
-    for (const { reg } of parsed) this.emit('changed', reg);
-    return { imported: parsed.length };
+    return parsed;
+  }
+
+  /** E-mails must not collide with other registrations, nor with each other within the file. */
+  private checkRows(rows: Array<{ line: number; reg: Registration }>, options: WriteOptions): void {
+    const errors: Array<{ line: number; message: string }> = [];
+    const seen = new Map<string, Registration>();
+    for (const { line, reg } of rows) {
+      const earlier = seen.get(`${reg.eventId}\u0000${reg.email}`);
+      if (earlier && earlier.personId !== reg.personId) errors.push({ line, message: `email: ${reg.email} is another person's in this file` });
+      seen.set(`${reg.eventId}\u0000${reg.email}`, reg);
+      try {
+        this.checkEmail(reg, options, rows.map((r) => r.reg));
+      } catch (error) {
+        if (!(error instanceof EmailInUseError)) throw error;
+        errors.push({ line, message: `email: ${error.message}` });
+      }
+    }
+    if (errors.length > 0) throw new CsvEmailInUseError(errors);
+  }
+
+  /** Throws EmailInUseError when another registration (not replaced by this write) holds the e-mail. */
+  private checkEmail(reg: Registration, options: WriteOptions, replacing: Registration[] = [reg]): void {
+    const replaced = (r: Registration): boolean => replacing.some((x) => x.eventId === r.eventId && x.personId === r.personId);
+    for (const other of this.data.registrations) {
+      if (other.email !== reg.email || replaced(other)) continue;
+      if (other.eventId === reg.eventId) throw new EmailInUseError(reg.email, false);
+      if (!options.allowEmailOfOtherEvent) throw new EmailInUseError(reg.email, true);
+    }
   }
 
   private find(query: RegistryQuery): Registration | undefined {
@@ -144,18 +275,72 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     );
   }
 
-  private put(reg: Registration, accessCode: string | undefined): void {
+  private isAdministrator(eventId: string, personId: string): boolean {
+    return this.administrator?.eventId === eventId && this.administrator.personId === personId;
+  }
+
+  private hasCode(r: Registration): boolean {
+    return this.isAdministrator(r.eventId, r.personId) || this.codes.has(codeKey(r.eventId, r.personId));
+  }
+
+  /** The administrator's hash is read from its file each time, so a reset applies to a running server. */
+  private async storedHash(eventId: string, personId: string): Promise<string | undefined> {
+    if (this.isAdministrator(eventId, personId)) return (await this.administratorFile.read())?.hash;
+    return this.codes.get(codeKey(eventId, personId));
+  }
+
+  private put(reg: Registration, hash: string | undefined): void {
     const i = this.data.registrations.findIndex((r) => r.eventId === reg.eventId && r.personId === reg.personId);
     if (i >= 0) this.data.registrations[i] = reg;
     else this.data.registrations.push(reg);
-    if (accessCode) this.data.accessCodes[reg.email] = hashCode(accessCode);
+    if (!hash) return;
+    if (this.isAdministrator(reg.eventId, reg.personId)) this.administratorFile.save({ version: 1, eventId: reg.eventId, personId: reg.personId, hash });
+    else this.codes.set(codeKey(reg.eventId, reg.personId), hash);
+  }
+
+  private save(): void {
+    this.data.accessCodes = [...this.codes].map(([key, hash]) => {
+      const [eventId, personId] = key.split('\u0000') as [string, string];
+      return { eventId, personId, hash };
+    });
+    this.file.save(this.data);
+  }
+
+  private applySeed(s: RegistrySeed): void {
+    for (const r of s.registrations) this.data.registrations.push(registration.parse(r));
+    // Seeds run once, before the server listens; one hash per distinct code (the demo shares one public code).
+    const hashes = new Map<string, string>();
+    const hashOnce = (code: string): string => {
+      let h = hashes.get(code);
+      if (!h) hashes.set(code, (h = hashAccessCodeSync(code)));
+      return h;
+    };
+    for (const c of s.accessCodes) this.data.accessCodes.push({ eventId: c.eventId, personId: c.personId, hash: hashOnce(c.code) });
+    if (s.administrator) {
+      const { eventId, personId, code } = s.administrator;
+      this.administratorFile.save({ version: 1, eventId, personId, hash: hashAccessCodeSync(code) });
+    }
   }
 }
 
-function hashCode(code: string): string {
+/**
+ * Version 1 kept codes by e-mail across events. A code moves to the one registration with that e-mail;
+ * an e-mail with registrations in several events is ambiguous (it may be the hijack this format allowed),
+ * so its code is dropped and the secretariat sets new ones.
+ */
+function migrateV1(v1: z.infer<typeof fileV1>): { file: RegistryFile; migration: { migrated: number; dropped: string[] } } {
+  const accessCodes: RegistryFile['accessCodes'] = [];
+  const dropped: string[] = [];
+  for (const [email, hash] of Object.entries(v1.accessCodes)) {
+    const owners = v1.registrations.filter((r) => r.email === email.toLowerCase());
+    if (owners.length === 1) accessCodes.push({ eventId: owners[0]!.eventId, personId: owners[0]!.personId, hash });
+    else dropped.push(email);
+  }
+  return { file: { version: 2, registrations: v1.registrations, accessCodes }, migration: { migrated: accessCodes.length, dropped } };
+}
+
+/** Synchronous scrypt: only for seeding on a first start and for the reset command, never while serving. */
+export function hashAccessCodeSync(code: string): string {
   const salt = randomBytes(16);
   return `${salt.toString('hex')}:${scryptSync(code, salt, 32).toString('hex')}`;
 }
-
-const DUMMY_SALT = '00'.repeat(16);
-const DUMMY_HASH = '00'.repeat(32);

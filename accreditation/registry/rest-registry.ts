@@ -74,12 +74,23 @@ export class RestRegistry implements Registry {
     }
     const record = readPath(body, this.options.mapping.recordPath);
     if (record === undefined || record === null || (Array.isArray(record) && record.length === 0)) return null;
-    try {
-      return mapRecord(Array.isArray(record) ? record[0] : record, query.eventId, this.options.mapping);
-    } catch (error) {
-      if (error instanceof MappingError) throw new RetryableError(error);
-      throw error;
+    let unmappable: MappingError | undefined;
+    for (const r of Array.isArray(record) ? record : [record]) {
+      let mapped: Registration;
+      try {
+        mapped = mapRecord(r, query.eventId, this.options.mapping);
+      } catch (error) {
+        if (!(error instanceof MappingError)) throw error;
+        unmappable ??= error;
+        continue;
+      }
+      if (matchesQuery(mapped, query)) return mapped;
     }
+    if (unmappable) throw new RetryableError(unmappable);
+    // The answer must be about the person asked about: a CRM that ignores the filter (a search returning
+    // everyone, a stale proxy) must not admit one person as another. A mismatch is a registry fault, not a
+    // "not registered": it refuses joins under fail-closed but never revokes anyone present.
+    throw new RegistryUnavailableError(`the registry answered with a record for another person than the one asked about (by ${query.personId ? 'person id' : 'e-mail'})`);
   }
 
   private async authHeader(): Promise<Record<string, string>> {
@@ -115,6 +126,11 @@ export class RestRegistry implements Registry {
     this.accessToken = { value: json.access_token, expiresAt: Date.now() + ttl * 1000 };
     return json.access_token;
   }
+}
+
+function matchesQuery(r: Registration, q: RegistryQuery): boolean {
+  if (q.personId !== undefined) return r.personId === q.personId;
+  return q.email !== undefined && r.email === q.email.toLowerCase();
 }
 
 class RetryableError extends Error {

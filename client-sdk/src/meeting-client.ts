@@ -6,6 +6,7 @@ import type {
   MediaSource,
   BoothState,
   ChannelInfo,
+  GrantsView,
   FloorState,
   QuorumView,
   PeerInfo,
@@ -91,7 +92,12 @@ export type MeetingClientEvents = {
   speakingTime: ServerEvents['speakingTime'];
   /** The secretariat muted this participant or stopped their video. */
   moderated: ServerEvents['moderated'];
+  /** The secretariat asks this participant to unmute; the microphone may be resumed again (it was refused until now). */
   unmuteRequested: Record<string, never>;
+  /** The secretariat lifted a stopped video: this participant may publish video again. */
+  videoAllowed: Record<string, never>;
+  /** This participant's grants changed while present (e.g. a demotion took `moderate` away). */
+  grantsChanged: GrantsView;
   /** Moderators: entities present by type. */
   quorum: QuorumView;
   /** The connection was lost for a reason a retry can mend; the client reconnects by itself. */
@@ -287,6 +293,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     await this.request('stopVideo', { participantId });
   }
 
+  /** Moderators: lets a participant whose video was stopped publish video again. */
+  async allowVideo(participantId: string): Promise<void> {
+    await this.request('allowVideo', { participantId });
+  }
+
   /** The node serving this client now (the room's origin, or an edge of it); redirects and failover change it. */
   get serverUrl(): string {
     return this.url;
@@ -385,7 +396,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
         // This node is gone: try the next node of the cluster; it serves the room once the lease moves.
         if (code === 'CONNECT_FAILED' && this.nodes.length > 1) this.url = this.nodes[(this.nodes.indexOf(this.url) + 1) % this.nodes.length]!;
         // Refusals a retry cannot change end the session; anything else is retried.
-        if (['UNAUTHENTICATED', 'NOT_ACCREDITED', 'FORBIDDEN'].includes(code)) {
+        if (['UNAUTHENTICATED', 'NOT_ACCREDITED', 'FORBIDDEN', 'REMOVED', 'ALREADY_LEFT'].includes(code)) {
           this.recovering = false;
           return this.shutdown(code, (error as Error).message);
         }
@@ -600,6 +611,12 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     on('speakingTime', (notice) => this.emit('speakingTime', notice));
     on('moderated', (notice) => this.emit('moderated', notice));
     on('unmuteRequested', () => this.emit('unmuteRequested', {}));
+    on('videoAllowed', () => this.emit('videoAllowed', {}));
+    on('grantsChanged', (grants) => this.emit('grantsChanged', grants));
+    // Each token opens one connection: keep the newest, the one a reconnect will need.
+    on('lobbyWaiting', ({ resumeToken }) => {
+      if (resumeToken) this.resumeToken = resumeToken;
+    });
     on('quorum', (view) => this.emit('quorum', view));
     on('roomClosed', ({ reason }) => (RECOVERABLE.has(reason) ? void this.recover(reason) : this.shutdown(reason)));
     on('removed', ({ reason, message }) => this.shutdown(reason, message));

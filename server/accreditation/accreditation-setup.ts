@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { AccreditationService } from '../../accreditation/accreditation-service.js';
 import { FileAuditLog } from '../../accreditation/audit-log.js';
-import { demoRegistry, demoSessions } from '../../accreditation/demo-seed.js';
+import { AccessCodeHasher } from '../../accreditation/access-code-hasher.js';
+import { ADMIN_EVENT_ID, ADMIN_EVENT_TITLE, ADMIN_PERSON_ID, administratorRegistration, newAccessCode } from '../../accreditation/administrator.js';
+import { DEMO_EVENT_ID, demoRegistry, demoSessions } from '../../accreditation/demo-seed.js';
 import { EmbeddedIdentityProvider } from '../../accreditation/identity/embedded-identity-provider.js';
 import { JwksKeySource } from '../../accreditation/identity/jwks-key-source.js';
 import { JwtIdentityVerifier, MultiIssuerVerifier } from '../../accreditation/identity/jwt-identity-verifier.js';
@@ -13,6 +15,7 @@ import type { Registry } from '../../accreditation/registry/registry.js';
 import { RestRegistry } from '../../accreditation/registry/rest-registry.js';
 import { SessionDirectory } from '../../accreditation/session-directory.js';
 import type { Config } from '../config.js';
+import type { Logger } from '../logger.js';
 
 export interface Accreditation {
   service: AccreditationService;
@@ -20,24 +23,46 @@ export interface Accreditation {
   embedded?: EmbeddedRegistry;
   /** Present when the embedded sign-in is on. */
   signIn?: EmbeddedIdentityProvider;
+  /** Hashes access codes (sign-in, imports) off the event loop, a bounded number at a time. */
+  hasher: AccessCodeHasher;
   close(): Promise<void>;
 }
 
 /** Builds the accreditation module from configuration: the one place that knows which implementations run. */
-export function createAccreditation(config: Config): Accreditation {
+export function createAccreditation(config: Config, log?: Logger): Accreditation {
   const dataDir = resolve(config.dataDir);
-  const sessions = new SessionDirectory(dataDir, demoSessions);
+  const embeddedMode = config.registry.kind === 'embedded';
+  // A first start seeds the demo event only when asked to (its access code is public); otherwise, with the
+  // embedded registry, one event with one secretariat administrator whose random code is printed once.
+  const sessions = new SessionDirectory(
+    dataDir,
+    config.demo ? demoSessions : () => ({ events: embeddedMode ? [{ eventId: ADMIN_EVENT_ID, title: ADMIN_EVENT_TITLE }] : [], sessions: [] }),
+  );
+  const hasher = new AccessCodeHasher(config.identity.signInMaxConcurrentHashes);
   let registry: Registry;
   let embedded: EmbeddedRegistry | undefined;
-  if (config.registry.kind === 'embedded') {
-    embedded = new EmbeddedRegistry(dataDir, demoRegistry);
+  if (embeddedMode) {
+    const adminCode = newAccessCode();
+    embedded = new EmbeddedRegistry(
+      dataDir,
+      config.demo
+        ? demoRegistry
+        : () => ({
+            registrations: [administratorRegistration(config.adminEmail)],
+            accessCodes: [],
+            administrator: { eventId: ADMIN_EVENT_ID, personId: ADMIN_PERSON_ID, code: adminCode },
+          }),
+      { hasher, signInDisabledEvents: config.demo ? [] : [DEMO_EVENT_ID] },
+    );
     registry = embedded;
+    reportStart(embedded, config, adminCode, log);
   } else {
     const rest = config.registry.rest!;
     const mapping = fieldMapping.parse(rest.mappingFile ? JSON.parse(readFileSync(rest.mappingFile, 'utf8')) : {});
     registry = new RestRegistry({ baseUrl: rest.url, auth: rest.auth, mapping, timeoutMs: rest.timeoutMs, retries: rest.retries, backoffMs: rest.backoffMs });
   }
   const cached = new CachingRegistry(registry, { ...config.registry.cache, outage: config.registry.outage });
+  const knownEvent = (eventId: string): boolean => sessions.event(eventId) !== undefined || (embedded?.hasEvent(eventId) ?? false);
 
   const verifiers: JwtIdentityVerifier[] = [];
   const ext = config.identity.external;
@@ -58,6 +83,7 @@ export function createAccreditation(config: Config): Accreditation {
         emailClaim: ext.emailClaim,
         nameClaim: ext.nameClaim,
         personIdClaim: ext.personIdClaim,
+        requireEmailVerified: ext.requireEmailVerified,
       }),
     );
   }
@@ -65,6 +91,23 @@ export function createAccreditation(config: Config): Accreditation {
   if (signIn) verifiers.push(signIn.verifier);
 
   const audit = new FileAuditLog(join(dataDir, 'audit.jsonl'));
-  const service = new AccreditationService(new MultiIssuerVerifier(verifiers), cached, sessions, audit);
-  return { service, embedded, signIn, close: () => audit.close() };
+  const service = new AccreditationService(new MultiIssuerVerifier(verifiers), cached, sessions, audit, knownEvent);
+  return { service, embedded, signIn, hasher, close: () => audit.close() };
+}
+
+/** The first start's administrator code, once; and what an upgrade did to old data. */
+function reportStart(embedded: EmbeddedRegistry, config: Config, adminCode: string, log: Logger | undefined): void {
+  if (embedded.seeded && !config.demo) {
+    // The only time this code is shown: it is stored hashed. `npm run admin:reset-code` makes a new one.
+    log?.warn(
+      { administrator: { eventId: ADMIN_EVENT_ID, email: config.adminEmail, accessCode: adminCode } },
+      `FIRST START: secretariat administrator created. Sign in as ${config.adminEmail} with access code ${adminCode} (shown once; reset with npm run admin:reset-code)`,
+    );
+  }
+  if (embedded.migration) {
+    log?.warn({ migrated: embedded.migration.migrated, dropped: embedded.migration.dropped }, 'registry.json upgraded: access codes now belong to one registration (event and person); codes of e-mails registered in several events were dropped');
+  }
+  if (!config.demo && embedded.hasEvent(DEMO_EVENT_ID)) {
+    log?.warn({ eventId: DEMO_EVENT_ID }, 'the demo event is in the registry but PLENUM_DEMO is not true: its public access code is refused');
+  }
 }

@@ -1,6 +1,7 @@
 import type { AccreditationService } from '../../accreditation/accreditation-service.js';
 import type { AuditSource } from '../../accreditation/audit-log.js';
 import { CloseReason } from '../../protocol/errors.js';
+import { grantsFromDecision } from '../auth/grants-from-decision.js';
 import { DEV_MODE_STATUS, type JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
@@ -18,9 +19,12 @@ const REASON_TEXT: Record<string, string> = {
   SESSION_NOT_FOUND: 'the session no longer exists',
 };
 
+type GrantChange = Pick<JoinGrants, 'role' | 'publish' | 'subscribe' | 'moderate'>;
+
 /**
- * Live revocation: re-checks admitted people (and lobby waiters) when the registry says something changed
- * (admin change, CRM webhook) and periodically, and removes whoever is no longer accredited, telling them why.
+ * Live revalidation: re-checks admitted people (and lobby waiters) when the registry says something changed
+ * (admin change, CRM webhook) and periodically. Whoever is no longer accredited is removed and told why;
+ * whoever is still admitted gets the grants the new answer gives (a demotion takes `moderate` away at once).
  */
 export class RevocationMonitor {
   private timer: NodeJS.Timeout | undefined;
@@ -59,20 +63,32 @@ export class RevocationMonitor {
 
   private async recheck(predicate: (g: JoinGrants) => boolean, source: AuditSource): Promise<number> {
     const match = (g: JoinGrants): boolean => g.accreditation.status !== DEV_MODE_STATUS && predicate(g);
-    const targets: Array<{ grants: JoinGrants; remove: (message: string) => void }> = [];
+    const targets: Array<{ grants: JoinGrants; remove: (message: string) => void; change: (next: GrantChange) => void }> = [];
     for (const room of this.rooms.all) {
       for (const p of room.participants.values()) {
-        if (match(p.grants)) targets.push({ grants: p.grants, remove: (m) => room.remove(p, CloseReason.ACCREDITATION_REVOKED, m) });
+        if (match(p.grants)) {
+          targets.push({ grants: p.grants, remove: (m) => room.remove(p, CloseReason.ACCREDITATION_REVOKED, m), change: (next) => room.changeGrants(p, next) });
+        }
       }
       for (const w of room.lobby.values()) {
-        if (match(w.grants)) targets.push({ grants: w.grants, remove: (m) => w.remove(CloseReason.ACCREDITATION_REVOKED, m) });
+        // A waiter has no media yet: the new grants apply once admitted.
+        if (match(w.grants)) targets.push({ grants: w.grants, remove: (m) => w.remove(CloseReason.ACCREDITATION_REVOKED, m), change: (next) => Object.assign(w.grants, next) });
       }
     }
     let removed = 0;
     await Promise.all(
-      targets.map(async ({ grants, remove }) => {
-        const decision = await this.service.revalidate({ eventId: grants.event, personId: grants.person }, grants.room);
-        if (!decision || decision.decision !== 'deny') return;
+      targets.map(async ({ grants, remove, change }) => {
+        const decision = await this.service.reassess({ eventId: grants.event, personId: grants.person }, grants.room);
+        if (!decision) return;
+        if (decision.decision !== 'deny' && decision.registration && decision.session) {
+          const next = grantsFromDecision(decision.registration, decision.session, decision, decision.source);
+          // Booths are only added here: those the secretariat assigned live are unknown to the registry
+          // (a booth taken away in the registry applies from the next join or resume).
+          const booths = [...new Set([...next.publish.booths, ...grants.publish.booths])];
+          change({ role: next.role, publish: { ...next.publish, booths }, subscribe: next.subscribe, moderate: next.moderate });
+          return;
+        }
+        if (decision.decision !== 'deny') return;
         const message = `Removed: ${decision.reasons.map((r) => REASON_TEXT[r] ?? r).join('; ')}.`;
         remove(message);
         removed += 1;

@@ -39,6 +39,13 @@ export interface JoinClaims {
   expiresAt: number;
   grants: JoinGrants;
   kind: TokenKind;
+  /** When the token was issued (seconds). */
+  issuedAt: number;
+  /**
+   * When the registry last gave a definite answer for this person (ms): the start of the grace window a
+   * resume may use while the registry is down. Absent when no definite answer stands behind the token.
+   */
+  confirmedAt?: number;
 }
 
 /**
@@ -52,8 +59,8 @@ export class JoinTokenService {
     private readonly resumeTtlSeconds = 600,
   ) {}
 
-  issue(subject: string, grants: JoinGrants, kind: TokenKind = 'join'): string {
-    return jwt.sign({ grants }, this.secret, {
+  issue(subject: string, grants: JoinGrants, kind: TokenKind = 'join', extra: { confirmedAt?: number } = {}): string {
+    return jwt.sign({ grants, ...(extra.confirmedAt !== undefined ? { confirmedAt: extra.confirmedAt } : {}) }, this.secret, {
       algorithm: 'HS256',
       expiresIn: kind === 'join' ? this.ttlSeconds : this.resumeTtlSeconds,
       issuer: ISSUER,
@@ -80,6 +87,8 @@ export class JoinTokenService {
       throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the join token carries no valid grants');
     }
     const kind: TokenKind = payload.aud === AUDIENCE.resume ? 'resume' : 'join';
-    return { subject: payload.sub, jti: payload.jti, expiresAt: payload.exp, grants: grants.data, kind };
+    const issuedAt = typeof payload.iat === 'number' ? payload.iat : Math.floor(Date.now() / 1000);
+    const confirmedAt = typeof payload.confirmedAt === 'number' && Number.isFinite(payload.confirmedAt) ? payload.confirmedAt : undefined;
+    return { subject: payload.sub, jti: payload.jti, expiresAt: payload.exp, grants: grants.data, kind, issuedAt, confirmedAt };
   }
 }

@@ -1,23 +1,25 @@
 import type { types } from 'mediasoup';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { ChannelInfo, ProducerInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { ChannelInfo, ProducerInfo } from '../../protocol/signaling.js';
 import type { ClusterBus } from '../cluster/cluster-bus.js';
+import type { ClusterKeys } from '../cluster/cluster-keys.js';
 import type { Coordinator, RoomLease } from '../cluster/coordinator.js';
 import type { Logger } from '../logger.js';
 import type { Room, RoomUpstream, RoomView } from '../rooms/room.js';
-import { cascadeRequests, eventSchemas, roomTopic, roomTopicMessage, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomSnapshot, type RoomTopicMessage } from './cascade-protocol.js';
+import { cascadeRequests, roomTopic, roomTopicMessage, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomSnapshot, type RoomTopicMessage } from './cascade-protocol.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
+import { openEndpoint, sealEndpoint } from './srtp-seal.js';
 
 export interface EdgeDeps {
   bus: ClusterBus;
   coordinator: Coordinator;
   addressing: PipeAddressing;
+  /** Seals this side's SRTP parameters and opens the origin's. */
+  keys: ClusterKeys;
   log: Logger;
   /** How often the edge checks that its origin still holds the room. */
   ownerCheckMs: number;
 }
-
-const CLOSE_REASONS = new Set<string>(Object.values(CloseReason));
 
 /**
  * The edge side of the cascade: a room here that relays a room owned by another node to listeners. One
@@ -90,7 +92,15 @@ export class CascadeEdge implements RoomUpstream {
   private async start(): Promise<void> {
     // Subscribe before the snapshot is taken, so that nothing said in between is missed.
     this.unsubscribe = await this.deps.bus.subscribe(roomTopic(this.room.id), (m) => this.onTopic(m));
-    const { origin, snapshot } = await this.call('cascade.attach', { roomId: this.room.id, edge: pipeEndpoint(this.transport, this.deps.addressing) });
+    const context = { roomId: this.room.id, originNode: this.owner.nodeId, edgeNode: this.deps.bus.nodeId };
+    const edge = sealEndpoint(pipeEndpoint(this.transport, this.deps.addressing), this.deps.keys, { ...context, side: 'edge' });
+    const answer = await this.call('cascade.attach', { roomId: this.room.id, edge });
+    const registered = (await this.deps.coordinator.liveNodes()).find((n) => n.nodeId === this.owner.nodeId)?.pipe;
+    if (!registered || answer.origin.ip !== registered.address || answer.origin.port < registered.minPort || answer.origin.port > registered.maxPort) {
+      throw new Error(`the origin answered a pipe address (${answer.origin.ip}:${answer.origin.port}) that is not where it registered its pipes`);
+    }
+    const origin = openEndpoint(answer.origin, this.deps.keys, { ...context, side: 'origin' });
+    const snapshot = answer.snapshot;
     await this.transport.connect({ ip: origin.ip, port: origin.port, srtpParameters: origin.srtpParameters });
     this.applySnapshot(snapshot, false);
     for (const m of this.early ?? []) this.apply(m);
@@ -103,10 +113,11 @@ export class CascadeEdge implements RoomUpstream {
   private async pipeIn(producerId: string): Promise<types.Producer | undefined> {
     const answer = await this.call('cascade.pipe', { roomId: this.room.id, producerId });
     if (this.closed) throw new ProtocolError(ErrorCode.INVALID_STATE, 'the room has closed');
+    if (answer.info.producerId !== producerId || answer.info.kind !== answer.kind) throw new Error(`the origin answered another producer than ${producerId}`);
     const producer = await this.transport.produce({
       id: producerId,
       kind: answer.kind,
-      rtpParameters: answer.rtpParameters as unknown as types.RtpParameters,
+      rtpParameters: answer.rtpParameters as types.RtpParameters,
       paused: answer.paused,
       appData: { source: answer.info.source, channel: answer.info.channel, endpointId: answer.info.peerId },
     });
@@ -128,48 +139,43 @@ export class CascadeEdge implements RoomUpstream {
     else this.apply(parsed.data);
   }
 
+  /** A checked message from the origin: `roomTopicMessage` has validated each event's data against its schema. */
   private apply(m: RoomTopicMessage): void {
     if (this.closed) return;
     if (m.type === 'closed') {
-      this.room.close(CLOSE_REASONS.has(m.reason) ? (m.reason as CloseReason) : CloseReason.SERVER_SHUTDOWN);
+      this.room.close(m.reason);
       return;
     }
     if (m.type === 'paused') {
       const info = this.producerInfos.get(m.producerId);
-      if (info) info.paused = m.paused;
+      if (!info) return;
+      info.paused = m.paused;
       void this.piped.get(m.producerId)?.then((p) => p && this.setPaused(p, m.paused)).catch(() => undefined);
       return;
     }
-    const schema = eventSchemas[m.event as keyof typeof eventSchemas];
-    const checked = schema ? schema.safeParse(m.data) : { success: true as const, data: m.data };
-    if (!checked.success) {
-      this.deps.log.warn({ room: this.room.id, event: m.event }, 'malformed relayed event; dropped');
-      return;
-    }
-    const data = checked.data as never;
     switch (m.event) {
       case 'peerJoined':
-        this.mirror.peers = [...this.mirror.peers.filter((p) => p.id !== (data as ServerEvents['peerJoined']).id), data];
+        this.mirror.peers = [...this.mirror.peers.filter((p) => p.id !== m.data.id), m.data];
         break;
       case 'peerLeft':
-        this.mirror.peers = this.mirror.peers.filter((p) => p.id !== (data as ServerEvents['peerLeft']).peerId);
+        this.mirror.peers = this.mirror.peers.filter((p) => p.id !== m.data.peerId);
         break;
       case 'newProducer':
-        this.producerInfos.set((data as ProducerInfo).producerId, { ...(data as ProducerInfo) });
+        this.producerInfos.set(m.data.producerId, { ...m.data });
         break;
       case 'producerClosed':
-        this.dropProducer((data as ServerEvents['producerClosed']).producerId);
+        this.dropProducer(m.data.producerId);
         break;
       case 'channelsChanged':
-        this.mirror.channels = (data as ServerEvents['channelsChanged']).channels;
+        this.mirror.channels = m.data.channels;
         break;
       case 'floorState':
-        this.mirror.floor = data;
+        this.mirror.floor = m.data;
         break;
-      default:
+      case 'caption':
         break;
     }
-    this.room.broadcast(m.event, data);
+    this.room.broadcast(m.event, m.data as never);
   }
 
   /** Replaces the mirror; after a resync, tells listeners what changed while the topic was silent. */

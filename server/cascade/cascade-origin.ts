@@ -1,13 +1,15 @@
 import type { types } from 'mediasoup';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { ClusterBus } from '../cluster/cluster-bus.js';
-import type { Coordinator } from '../cluster/coordinator.js';
+import type { ClusterKeys } from '../cluster/cluster-keys.js';
+import { forClient, type Coordinator } from '../cluster/coordinator.js';
 import type { Logger } from '../logger.js';
 import { producerInfo } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomTopicMessage } from './cascade-protocol.js';
+import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RelayedEvent, type RoomTopicMessage } from './cascade-protocol.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
+import { openEndpoint, sealEndpoint } from './srtp-seal.js';
 
 /** One edge node's pipe from a room here: a PipeTransport and one pipe consumer per producer sent. */
 interface EdgePipe {
@@ -15,7 +17,6 @@ interface EdgePipe {
   consumers: Map<string, types.Consumer>;
 }
 
-type RelayedEvent = (typeof relayedEvents)[number];
 const RELAYED = new Set<string>(relayedEvents);
 
 /**
@@ -33,6 +34,7 @@ export class CascadeOrigin {
     private readonly bus: ClusterBus,
     private readonly coordinator: Coordinator,
     private readonly addressing: PipeAddressing,
+    private readonly keys: ClusterKeys,
     private readonly log: Logger,
     sweepIntervalMs: number,
   ) {
@@ -77,8 +79,21 @@ export class CascadeOrigin {
     return room;
   }
 
-  private async attach({ roomId, edge }: CascadeParams<'cascade.attach'>, from: string): Promise<CascadeResult<'cascade.attach'>> {
+  /**
+   * `from` is the sender named in the signed envelope. The pipe goes only to where that node registered
+   * its pipes: a message naming another address (a third party to flood with media) is refused.
+   */
+  private async attach({ roomId, edge: wire }: CascadeParams<'cascade.attach'>, from: string): Promise<CascadeResult<'cascade.attach'>> {
     const room = this.originRoom(roomId);
+    if (from === this.bus.nodeId) throw new ProtocolError(ErrorCode.FORBIDDEN, 'a node does not attach to itself');
+    const registered = (await forClient(() => this.coordinator.liveNodes())).find((n) => n.nodeId === from)?.pipe;
+    if (!registered) throw new ProtocolError(ErrorCode.FORBIDDEN, `node ${from} is not a live node of this cluster`);
+    if (wire.ip !== registered.address || wire.port < registered.minPort || wire.port > registered.maxPort) {
+      this.log.warn({ room: roomId, edge: from, ip: wire.ip, port: wire.port }, 'attach refused: the address is not the edge node\'s');
+      throw new ProtocolError(ErrorCode.FORBIDDEN, `${wire.ip}:${wire.port} is not where node ${from} receives pipes`);
+    }
+    const context = { roomId, originNode: this.bus.nodeId, edgeNode: from };
+    const edge = openEndpoint(wire, this.keys, { ...context, side: 'edge' });
     const transport = await createPipeTransport(room.media.router, this.addressing, { edge: from });
     try {
       await transport.connect({ ip: edge.ip, port: edge.port, srtpParameters: edge.srtpParameters });
@@ -97,7 +112,7 @@ export class CascadeOrigin {
       if (edges.size === 0 && this.pipes.get(roomId) === edges) this.pipes.delete(roomId);
     });
     this.log.info({ room: roomId, edge: from, edges: edges.size }, 'edge attached');
-    return { origin: pipeEndpoint(transport, this.addressing), snapshot: room.view() };
+    return { origin: sealEndpoint(pipeEndpoint(transport, this.addressing), this.keys, { ...context, side: 'origin' }), snapshot: room.view() };
   }
 
   private async pipe({ roomId, producerId }: CascadeParams<'cascade.pipe'>, from: string): Promise<CascadeResult<'cascade.pipe'>> {
@@ -115,7 +130,7 @@ export class CascadeOrigin {
     }
     return {
       kind: consumer.kind,
-      rtpParameters: consumer.rtpParameters as unknown as Record<string, unknown>,
+      rtpParameters: consumer.rtpParameters as CascadeResult<'cascade.pipe'>['rtpParameters'],
       paused: consumer.producerPaused,
       info: producerInfo(producer, producer.appData.endpointId as string),
     };
@@ -132,7 +147,7 @@ export class CascadeOrigin {
       this.bus.publish(roomTopic(room.id), message).catch((error: Error) => this.log.debug({ err: error.message, room: room.id }, 'room event not relayed'));
     };
     room.on('relay', (event, data) => {
-      if (RELAYED.has(event)) publish({ type: 'event', event: event as RelayedEvent, data: data as Record<string, unknown> });
+      if (RELAYED.has(event)) publish({ type: 'event', event: event as RelayedEvent, data } as RoomTopicMessage);
     });
     room.on('producerstate', (producerId, paused) => publish({ type: 'paused', producerId, paused }));
     // The pipes close with the router, before this: say it whether or not edges remain.

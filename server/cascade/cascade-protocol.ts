@@ -1,66 +1,104 @@
 // What origin and edge nodes say to each other over the cluster bus. Nodes trust each other no more than
-// they trust clients: every message is parsed here before it is used.
+// they trust clients: every message is parsed here before it is used, with strict schemas (an unknown key
+// refuses the message) and bounded sizes.
 import { z } from 'zod';
-import type { ChannelInfo, FloorState, PeerInfo, ProducerInfo } from '../../protocol/signaling.js';
+import { CloseReason } from '../../protocol/errors.js';
+import { rtpParameters, type ChannelInfo, type FloorState, type PeerInfo, type ProducerInfo, type ServerEvents } from '../../protocol/signaling.js';
 
 const id = z.string().min(1).max(128);
-const entity = z.object({ name: z.string().max(256), type: z.string().max(64), countryCode: z.string().max(8).optional() });
-const peer = z.object({ id, name: z.string().max(256), role: z.string().max(64), entity }) satisfies z.ZodType<PeerInfo>;
-const producer = z.object({
-  producerId: id,
-  peerId: id,
-  kind: z.enum(['audio', 'video']),
-  source: z.enum(['mic', 'camera', 'screen']),
-  channel: z.string().max(64),
-  paused: z.boolean(),
-}) satisfies z.ZodType<ProducerInfo>;
-const channel = z.object({ language: z.string().max(64), live: z.boolean(), interpreter: z.string().max(256).optional() }) satisfies z.ZodType<ChannelInfo>;
-const speaker = z.object({ id, name: z.string().max(256), entity: z.string().max(256), kind: z.enum(['speaker', 'point_of_order']), requestedAt: z.number() });
-const floor = z.object({
-  controlled: z.boolean(),
-  speaker: speaker.extend({ since: z.number(), limitMs: z.number(), warningMs: z.number() }).nullable(),
-  queue: z.array(speaker).max(10_000),
-}) satisfies z.ZodType<FloorState>;
+const language = z.string().min(1).max(64);
+const entity = z.object({ name: z.string().max(256), type: z.string().max(64), countryCode: z.string().max(8).optional() }).strict();
+const peer = z.object({ id, name: z.string().max(256), role: z.string().max(64), entity }).strict() satisfies z.ZodType<PeerInfo>;
+const producer = z
+  .object({
+    producerId: id,
+    peerId: id,
+    kind: z.enum(['audio', 'video']),
+    source: z.enum(['mic', 'camera', 'screen']),
+    channel: language,
+    paused: z.boolean(),
+  })
+  .strict() satisfies z.ZodType<ProducerInfo>;
+const channel = z.object({ language, live: z.boolean(), interpreter: z.string().max(256).optional() }).strict() satisfies z.ZodType<ChannelInfo>;
+const speakerFields = { id, name: z.string().max(256), entity: z.string().max(256), kind: z.enum(['speaker', 'point_of_order']), requestedAt: z.number() };
+const speaker = z.object(speakerFields).strict();
+const floor = z
+  .object({
+    controlled: z.boolean(),
+    speaker: z.object({ ...speakerFields, since: z.number(), limitMs: z.number(), warningMs: z.number() }).strict().nullable(),
+    queue: z.array(speaker).max(10_000),
+  })
+  .strict() satisfies z.ZodType<FloorState>;
+const caption = z.object({ language, text: z.string().max(2000), final: z.boolean(), at: z.number() }).strict() satisfies z.ZodType<ServerEvents['caption']>;
 
 /** What an edge needs to seat its listeners: who is in the room, what they send, the channels and the floor. */
-export const roomSnapshot = z.object({
-  peers: z.array(peer).max(100_000),
-  producers: z.array(producer).max(100_000),
-  channels: z.array(channel).max(64),
-  floor,
-});
+export const roomSnapshot = z
+  .object({
+    peers: z.array(peer).max(100_000),
+    producers: z.array(producer).max(100_000),
+    channels: z.array(channel).max(64),
+    floor,
+  })
+  .strict();
 export type RoomSnapshot = z.infer<typeof roomSnapshot>;
 
-const srtpParameters = z.object({ cryptoSuite: z.enum(['AEAD_AES_256_GCM', 'AEAD_AES_128_GCM', 'AES_CM_128_HMAC_SHA1_80', 'AES_CM_128_HMAC_SHA1_32']), keyBase64: z.string().max(256) });
-const endpoint = z.object({ ip: z.string().max(64), port: z.number().int().min(1).max(65535), srtpParameters: srtpParameters.optional() });
-export type PipeEndpoint = z.infer<typeof endpoint>;
+/**
+ * One side of a pipe as it travels between nodes: the address, and the SRTP parameters sealed with the
+ * cluster key (`srtp`, see srtp-seal.ts). Parameters in clear are refused by the strict schema.
+ */
+const wireEndpoint = z
+  .object({
+    ip: z.string().min(1).max(64),
+    port: z.number().int().min(1).max(65535),
+    srtp: z.string().max(512).optional(),
+  })
+  .strict();
+export type WireEndpoint = z.infer<typeof wireEndpoint>;
 
 /** Requests an edge sends to a room's origin node, each with the schema of its parameters and of its answer. */
 export const cascadeRequests = {
   /** Opens the pipe from the origin's router to the edge's: each side gives its address. */
-  'cascade.attach': { params: z.object({ roomId: id, edge: endpoint }), result: z.object({ origin: endpoint, snapshot: roomSnapshot }) },
+  'cascade.attach': { params: z.object({ roomId: id, edge: wireEndpoint }).strict(), result: z.object({ origin: wireEndpoint, snapshot: roomSnapshot }).strict() },
   /** Sends one producer through the pipe; the edge then produces it under the same id. */
   'cascade.pipe': {
-    params: z.object({ roomId: id, producerId: id }),
-    result: z.object({ kind: z.enum(['audio', 'video']), rtpParameters: z.record(z.string(), z.unknown()), paused: z.boolean(), info: producer }),
+    params: z.object({ roomId: id, producerId: id }).strict(),
+    result: z.object({ kind: z.enum(['audio', 'video']), rtpParameters, paused: z.boolean(), info: producer }).strict(),
   },
-  'cascade.snapshot': { params: z.object({ roomId: id }), result: roomSnapshot },
-  'cascade.detach': { params: z.object({ roomId: id }), result: z.null() },
+  'cascade.snapshot': { params: z.object({ roomId: id }).strict(), result: roomSnapshot },
+  'cascade.detach': { params: z.object({ roomId: id }).strict(), result: z.null() },
 } as const;
 export type CascadeMethod = keyof typeof cascadeRequests;
 export type CascadeParams<M extends CascadeMethod> = z.infer<(typeof cascadeRequests)[M]['params']>;
 export type CascadeResult<M extends CascadeMethod> = z.infer<(typeof cascadeRequests)[M]['result']>;
 
-/** Room events the origin relays to its edges (what it broadcasts to everyone in the room). */
-export const relayedEvents = ['peerJoined', 'peerLeft', 'newProducer', 'producerClosed', 'channelsChanged', 'caption', 'floorState'] as const;
+/** Room events the origin relays to its edges (what it broadcasts to everyone in the room), each with its schema. */
+const eventSchemas = {
+  peerJoined: peer,
+  peerLeft: z.object({ peerId: id }).strict(),
+  newProducer: producer,
+  producerClosed: z.object({ producerId: id }).strict(),
+  channelsChanged: z.object({ channels: z.array(channel).max(64) }).strict(),
+  caption,
+  floorState: floor,
+};
+export type RelayedEvent = keyof typeof eventSchemas;
+export const relayedEvents = Object.keys(eventSchemas) as RelayedEvent[];
 
-/** What the origin publishes on a room's topic. */
-export const roomTopicMessage = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('event'), event: z.enum(relayedEvents), data: z.record(z.string(), z.unknown()) }),
-  z.object({ type: z.literal('paused'), producerId: id, paused: z.boolean() }),
-  z.object({ type: z.literal('closed'), reason: z.string().max(64) }),
+const relayed = <E extends RelayedEvent>(event: E) => z.object({ type: z.literal('event'), event: z.literal(event), data: eventSchemas[event] }).strict();
+const closeReasons = Object.values(CloseReason) as [CloseReason, ...CloseReason[]];
+
+/** What the origin publishes on a room's topic: a relayed event (its data checked against that event's schema), a producer paused or resumed, the room's end. */
+export const roomTopicMessage = z.union([
+  relayed('peerJoined'),
+  relayed('peerLeft'),
+  relayed('newProducer'),
+  relayed('producerClosed'),
+  relayed('channelsChanged'),
+  relayed('caption'),
+  relayed('floorState'),
+  z.object({ type: z.literal('paused'), producerId: id, paused: z.boolean() }).strict(),
+  z.object({ type: z.literal('closed'), reason: z.enum(closeReasons) }).strict(),
 ]);
 export type RoomTopicMessage = z.infer<typeof roomTopicMessage>;
 
 export const roomTopic = (roomId: string): string => `room:${roomId}`;
-export const eventSchemas = { peerJoined: peer, peerLeft: z.object({ peerId: id }), newProducer: producer, producerClosed: z.object({ producerId: id }), channelsChanged: z.object({ channels: z.array(channel) }), floorState: floor };

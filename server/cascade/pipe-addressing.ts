@@ -1,11 +1,17 @@
 import type { types } from 'mediasoup';
-import type { PipeEndpoint } from './cascade-protocol.js';
 
 /** Where this node's pipe transports listen and what address they give peers; SRTP unless turned off. */
 export interface PipeAddressing {
   listenIp: string;
   announcedAddress?: string;
   srtp: boolean;
+}
+
+/** One side of a pipe, in this process (its SRTP parameters in clear: never sent as they are). */
+export interface PipeEndpoint {
+  ip: string;
+  port: number;
+  srtpParameters?: types.SrtpParameters;
 }
 
 export function createPipeTransport(router: types.Router, addressing: PipeAddressing, appData: Record<string, unknown>): Promise<types.PipeTransport> {
@@ -23,6 +29,6 @@ export function pipeEndpoint(transport: types.PipeTransport, addressing: PipeAdd
   return {
     ip: addressing.announcedAddress ?? transport.tuple.localIp,
     port: transport.tuple.localPort,
-    srtpParameters: transport.srtpParameters as PipeEndpoint['srtpParameters'],
+    srtpParameters: transport.srtpParameters,
   };
 }

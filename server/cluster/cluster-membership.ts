@@ -21,6 +21,8 @@ export class ClusterMembership implements JtiStore {
     private readonly url: () => string,
     private readonly intervalMs: number,
     private readonly log: Logger,
+    /** Where other nodes' pipes must reach this one; an origin refuses to pipe anywhere else. */
+    private readonly pipe?: NodeStats['pipe'],
   ) {}
 
   start(): void {
@@ -64,6 +66,7 @@ export class ClusterMembership implements JtiStore {
         consumers: this.pool.workers.reduce((n, w) => n + w.load.consumers, 0),
         cpu: Math.round(cpu * 1000) / 1000,
         draining: this.draining,
+        pipe: this.pipe,
       });
       this.lastOk = Date.now();
       return true;

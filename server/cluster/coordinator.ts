@@ -11,6 +11,8 @@ export interface NodeStats {
   cpu: number;
   /** A draining node takes no new rooms. */
   draining: boolean;
+  /** Where this node's pipe transports are reached (address and port range): an origin pipes only there. */
+  pipe?: { address: string; minPort: number; maxPort: number };
   updatedAt: number;
 }
 
@@ -52,6 +54,11 @@ export interface Coordinator {
   readRoomState(roomId: string, key: string): Promise<string | null>;
   /** True the first time a join token id is used anywhere in the cluster. */
   claimJti(jti: string, expiresAtSeconds: number): Promise<boolean>;
+  /** Records that the secretariat removed a person from a room, for `ttlMs` (at least a resume token's life). */
+  recordRemoval(roomId: string, personId: string, ttlMs: number): Promise<void>;
+  isRemoved(roomId: string, personId: string): Promise<boolean>;
+  /** The secretariat let the person back (admitted from the lobby). */
+  clearRemoval(roomId: string, personId: string): Promise<void>;
   close(): Promise<void>;
 }
 

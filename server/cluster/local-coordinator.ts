@@ -7,6 +7,8 @@ export class LocalCoordinator implements Coordinator {
   private readonly fences = new Map<string, number>();
   private readonly state = new Map<string, string>();
   private readonly jtis = new Map<string, number>();
+  /** Removals: room + person -> until when (ms). */
+  private readonly removals = new Map<string, number>();
   private tokens = 0;
 
   constructor(
@@ -71,6 +73,20 @@ export class LocalCoordinator implements Coordinator {
     if (this.jtis.has(jti)) return false;
     this.jtis.set(jti, expiresAtSeconds);
     return true;
+  }
+
+  async recordRemoval(roomId: string, personId: string, ttlMs: number): Promise<void> {
+    const now = this.now();
+    if (this.removals.size > 10_000) for (const [k, until] of this.removals) if (until < now) this.removals.delete(k);
+    this.removals.set(`${roomId}\u0000${personId}`, now + ttlMs);
+  }
+
+  async isRemoved(roomId: string, personId: string): Promise<boolean> {
+    return (this.removals.get(`${roomId}\u0000${personId}`) ?? 0) > this.now();
+  }
+
+  async clearRemoval(roomId: string, personId: string): Promise<void> {
+    this.removals.delete(`${roomId}\u0000${personId}`);
   }
 
   async close(): Promise<void> {}

@@ -141,6 +141,23 @@ export class RedisCoordinator implements Coordinator {
     return (await this.run(() => this.redis.set(this.key('jti', jti), this.nodeId, 'PX', ttl, 'NX'))) === 'OK';
   }
 
+  async recordRemoval(roomId: string, personId: string, ttlMs: number): Promise<void> {
+    await this.run(() => this.redis.set(this.removalKey(roomId, personId), '1', 'PX', Math.max(1000, ttlMs)));
+  }
+
+  async isRemoved(roomId: string, personId: string): Promise<boolean> {
+    return (await this.run(() => this.redis.exists(this.removalKey(roomId, personId)))) === 1;
+  }
+
+  async clearRemoval(roomId: string, personId: string): Promise<void> {
+    await this.run(() => this.redis.del(this.removalKey(roomId, personId)));
+  }
+
+  // Ids are free text: the person id is length-prefixed so no (room, person) pair can collide with another.
+  private removalKey(roomId: string, personId: string): string {
+    return this.key('removed', roomId, `${personId.length}.${personId}`);
+  }
+
   async close(): Promise<void> {
     this.redis.disconnect();
   }

@@ -26,6 +26,10 @@ const LOCAL: RoomLocation = { kind: 'local' };
  */
 export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
   private readonly leases = new Map<string, RoomLease>();
+  /** Admitted connections per room that keep its lease here (a room object may not exist yet). */
+  private readonly holds = new Map<string, number>();
+  /** Rooms with a room object on this node (created and not yet closed). */
+  private readonly serving = new Set<string>();
   private timer: NodeJS.Timeout | undefined;
 
   constructor(
@@ -46,12 +50,36 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     clearInterval(this.timer);
   }
 
-  /** Where a client asking for this room should be served. Takes the lease when the room comes here. */
+  /**
+   * Where a client asking for this room should be served. Takes no lease: that waits until the connection
+   * is admitted (`take`), so a refused connection leaves nothing behind.
+   */
   locate(roomId: string, listener = false): Promise<RoomLocation> {
-    return forClient(() => this.find(roomId, listener));
+    return forClient(() => this.find(roomId, listener, false));
   }
 
-  private async find(roomId: string, listener: boolean): Promise<RoomLocation> {
+  /**
+   * For an admitted connection: takes (or keeps) the room's lease and holds it for that connection until
+   * `unhold`. Answers a redirect instead when another node took the room meanwhile (nothing to undo then).
+   */
+  async take(roomId: string): Promise<RoomLocation> {
+    const location = await forClient(() => this.find(roomId, false, true));
+    if (location.kind === 'local') this.holds.set(roomId, (this.holds.get(roomId) ?? 0) + 1);
+    return location;
+  }
+
+  /** A connection that held the room through `take` is gone (refused after all, left, closed). */
+  unhold(roomId: string): void {
+    const n = (this.holds.get(roomId) ?? 0) - 1;
+    if (n > 0) {
+      this.holds.set(roomId, n);
+      return;
+    }
+    this.holds.delete(roomId);
+    if (!this.serving.has(roomId)) void this.drop(roomId);
+  }
+
+  private async find(roomId: string, listener: boolean, take: boolean): Promise<RoomLocation> {
     for (let attempt = 0; attempt < 3; attempt++) {
       const held = this.leases.get(roomId);
       const owner = await this.coordinator.roomOwner(roomId);
@@ -74,6 +102,8 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
         const target = pickNode(nodes);
         if (target && target.nodeId !== this.coordinator.nodeId) return { kind: 'redirect', url: target.url };
       }
+      // Only an admitted connection (or a room being created) takes the lease.
+      if (!take) return LOCAL;
       const lease = await this.coordinator.acquireRoom(roomId, this.ttlMs);
       if (lease) this.leases.set(roomId, lease);
     }
@@ -82,11 +112,13 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
 
   /** The lease of a room created here (taken by `locate`, or now). Throws when another node holds it. */
   async ensure(roomId: string): Promise<RoomLease> {
+    this.serving.add(roomId);
     const held = this.leases.get(roomId);
     if (held) return held;
-    const located = await this.locate(roomId);
-    if (located.kind !== 'local') throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, 'this room is served by another node');
-    return this.leases.get(roomId)!;
+    const located = await forClient(() => this.find(roomId, false, true));
+    const lease = this.leases.get(roomId);
+    if (located.kind !== 'local' || !lease) throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, 'this room is served by another node');
+    return lease;
   }
 
   /** This node's lease on a room, while it holds one. */
@@ -94,7 +126,14 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     return this.leases.get(roomId);
   }
 
+  /** The room object closed (or was never built): the lease goes unless admitted connections still hold it. */
   async release(roomId: string): Promise<void> {
+    this.serving.delete(roomId);
+    if ((this.holds.get(roomId) ?? 0) > 0) return;
+    await this.drop(roomId);
+  }
+
+  private async drop(roomId: string): Promise<void> {
     const lease = this.leases.get(roomId);
     this.leases.delete(roomId);
     if (lease) await this.coordinator.releaseRoom(lease).catch(() => undefined);

@@ -1,7 +1,11 @@
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
 import { auditToCsv } from '../../accreditation/audit-log.js';
-import { CsvImportError } from '../../accreditation/registry/embedded-registry.js';
+import { HasherBusyError } from '../../accreditation/access-code-hasher.js';
+import { AccreditationService } from '../../accreditation/accreditation-service.js';
+import * as ids from '../../accreditation/ids.js';
+import { CsvEmailInUseError, CsvImportError, EmailInUseError } from '../../accreditation/registry/embedded-registry.js';
+import { SessionOfOtherEventError } from '../../accreditation/session-directory.js';
 import { registration, registrationStatus, sessionRulesObject, DenyReason } from '../../accreditation/model.js';
 import { verifyWebhook } from '../../accreditation/webhook-signature.js';
 import { IdentityError } from '../../accreditation/identity/identity.js';
@@ -11,8 +15,10 @@ import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { RevocationMonitor } from '../accreditation/revocation-monitor.js';
 import type { JoinTokenService } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
-import { RateLimiter } from '../signaling/rate-limiter.js';
+import { setAttachment } from './attachment.js';
 import { parseOr400, route, sendError } from './http-errors.js';
+import { validateIdParams } from './id-params.js';
+import { addressKey, AttemptLimiter } from './sign-in-limiter.js';
 import { bearer, secretariatOnly } from './secretariat-auth.js';
 
 export interface AccreditationRoutesDeps {
@@ -22,22 +28,23 @@ export interface AccreditationRoutesDeps {
   adminApiKey?: string;
   webhookSecret?: string;
   signInFailuresPerMinute: number;
+  signInFailuresPerMinutePerAddress: number;
   log: Logger;
 }
 
-const signInBody = z.object({ email: z.string().email().max(254), accessCode: z.string().min(1).max(128) }).strict();
-const joinBody = z.object({ identityToken: z.string().min(1).max(16_384), sessionId: z.string().min(1).max(64) }).strict();
+const signInBody = z.object({ email: z.string().email().max(254), accessCode: z.string().min(1).max(128), eventId: ids.eventId.optional() }).strict();
+const joinBody = z.object({ identityToken: z.string().min(1).max(16_384), sessionId: ids.sessionId }).strict();
 const auditQuery = z
   .object({
-    sessionId: z.string().max(64).optional(),
-    personId: z.string().max(128).optional(),
+    sessionId: ids.sessionId.optional(),
+    personId: ids.personId.optional(),
     decision: z.enum(['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove']).optional(),
     since: z.coerce.date().optional(),
     limit: z.coerce.number().int().positive().max(100_000).optional(),
     format: z.enum(['json', 'csv']).default('json'),
   })
   .strict();
-const webhookBody = z.object({ eventId: z.string().min(1).max(128), personId: z.string().min(1).max(128) });
+const webhookBody = z.object({ eventId: ids.eventId, personId: ids.personId });
 const revokeBody = z.object({ status: registrationStatus.exclude(['approved', 'pending']).default('revoked') }).strict();
 
 /** Sign-in, join decisions, the secretariat's admin API (registry, sessions, audit) and the CRM webhook. */
@@ -70,29 +77,42 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
 
   router.use(express.json({ limit: '16kb' }));
 
-  // Brute force on access codes: only failures count, per client address and e-mail.
-  const signInLimiters = new Map<string, RateLimiter>();
+  // Brute force and CPU exhaustion on access codes. Both limits are checked before any hashing: per client
+  // address (every attempt holds a token until it succeeds, so random e-mails are limited too), and per
+  // address and e-mail (10 failures a minute by default). The hashing itself runs off the event loop.
+  const byAddress = new AttemptLimiter(deps.signInFailuresPerMinutePerAddress);
+  const byAddressAndEmail = new AttemptLimiter(deps.signInFailuresPerMinute);
   router.post(
     '/api/auth/sign-in',
     route(async (req, res) => {
       if (!signIn || !embedded) throw new ProtocolError(ErrorCode.ROUTE_NOT_FOUND, 'the embedded sign-in is off');
       const body = parseOr400(signInBody, req.body);
       const email = body.email.toLowerCase();
-      const key = `${req.ip ?? 'unknown'}|${email}`;
-      if (signInLimiters.get(key)?.available() === false) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many failed sign-in attempts; wait a minute');
-      const person = embedded.list().find((r) => r.email === email);
-      if (!embedded.checkAccessCode(email, body.accessCode) || !person) {
-        let limiter = signInLimiters.get(key);
-        if (!limiter) {
-          // Bounded memory: the oldest entries go first (Map keeps insertion order).
-          if (signInLimiters.size >= 10_000) signInLimiters.delete(signInLimiters.keys().next().value!);
-          limiter = new RateLimiter(deps.signInFailuresPerMinute / 60, deps.signInFailuresPerMinute);
-          signInLimiters.set(key, limiter);
+      const address = addressKey(req.ip);
+      const key = `${address}|${email}`;
+      if (!byAddress.take(address)) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many sign-in attempts from this address; wait a minute');
+      let person;
+      try {
+        if (!byAddressAndEmail.available(key)) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many failed sign-in attempts; wait a minute');
+        person = await embedded.checkAccessCode(email, body.accessCode, body.eventId);
+      } catch (error) {
+        byAddress.giveBack(address); // no hash was spent on it
+        if (error instanceof HasherBusyError) {
+          res.setHeader('Retry-After', '5');
+          throw new ProtocolError(ErrorCode.UNAVAILABLE, 'too many sign-ins at once; try again in a few seconds');
         }
-        limiter.tryTake();
+        throw error;
+      }
+      if (!person) {
+        byAddressAndEmail.take(key);
         throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'unknown e-mail or wrong access code');
       }
-      res.json({ identityToken: signIn.issue({ email, name: person.name }), name: person.name });
+      byAddress.giveBack(address);
+      res.json({
+        identityToken: signIn.issue({ eventId: person.eventId, personId: person.personId, email, name: person.name }),
+        name: person.name,
+        eventId: person.eventId,
+      });
     }),
   );
 
@@ -136,10 +156,10 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
     }),
   );
 
-  const requireIdentity = async (req: Request): Promise<void> => {
+  const requireIdentity = async (req: Request) => {
     const token = bearer(req);
     if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token is required (Authorization: Bearer)');
-    await service.identity.verify(token).catch(() => {
+    return service.identity.verify(token).catch(() => {
       throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
     });
   };
@@ -147,8 +167,9 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   router.get(
     '/api/events',
     route(async (req, res) => {
-      await requireIdentity(req);
-      res.json({ events: service.sessions.events() });
+      const identity = await requireIdentity(req);
+      // An identity bound to one event (embedded sign-in) sees that event only.
+      res.json({ events: service.sessions.events().filter((e) => AccreditationService.mayActFor(identity, e.eventId)) });
     }),
   );
 
@@ -158,6 +179,7 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       const token = bearer(req);
       if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token is required (Authorization: Bearer)');
       const eventId = String(req.params.eventId);
+      if (!ids.EVENT_ID_PATTERN.test(eventId)) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'eventId: not a valid id');
       const event = service.sessions.event(eventId);
       if (!event) throw new ProtocolError(ErrorCode.NOT_FOUND, `no event ${eventId}`);
       const accessible = await service.accessibleSessions(token, eventId).catch((error: unknown) => {
@@ -188,6 +210,19 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   // ---- secretariat admin API ------------------------------------------------------------------------
   const admin = express.Router({ mergeParams: true });
   admin.use(secretariatOnly(service, deps.adminApiKey));
+  validateIdParams(admin);
+  // Only automation (the admin API key) may give an e-mail a registration in a second event.
+  const writeOptions = (res: { locals: Record<string, unknown> }) => ({ allowEmailOfOtherEvent: res.locals.actor === 'admin-api-key' });
+  const writeErrors = (res: Parameters<typeof sendError>[0], error: unknown): void => {
+    if (error instanceof CsvEmailInUseError) return sendError(res, ErrorCode.EMAIL_IN_USE, error.message, { lines: error.lines.slice(0, 100) });
+    if (error instanceof CsvImportError) return sendError(res, ErrorCode.CSV_INVALID, error.message, { lines: error.lines.slice(0, 100) });
+    if (error instanceof EmailInUseError) return sendError(res, ErrorCode.EMAIL_IN_USE, error.message);
+    if (error instanceof HasherBusyError) {
+      res.setHeader('Retry-After', '5');
+      return sendError(res, ErrorCode.UNAVAILABLE, error.message);
+    }
+    throw error;
+  };
 
   const requireEmbedded = () => {
     if (!embedded) throw new ProtocolError(ErrorCode.NOT_SUPPORTED, 'registrations are held by the CRM; change them there');
@@ -202,12 +237,16 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   );
   admin.put(
     '/registrations/:personId',
-    route((req, res) => {
+    route(async (req, res) => {
       const reg = requireEmbedded();
       const body = parseOr400(registration.omit({ eventId: true, personId: true }).extend({ accessCode: z.string().min(8).max(128).optional() }).strict(), req.body);
       const { accessCode, ...rest } = body;
-      const saved = reg.upsert({ ...rest, eventId: String(req.params.eventId), personId: String(req.params.personId) }, accessCode);
-      res.json({ registration: saved });
+      try {
+        const saved = await reg.upsert({ ...rest, eventId: String(req.params.eventId), personId: String(req.params.personId) }, accessCode, writeOptions(res));
+        res.json({ registration: saved });
+      } catch (error) {
+        writeErrors(res, error);
+      }
     }),
   );
   admin.post(
@@ -222,14 +261,13 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   admin.post(
     '/registrations/import',
     express.text({ type: ['text/csv', 'text/plain'], limit: '5mb' }),
-    route((req, res) => {
+    route(async (req, res) => {
       const reg = requireEmbedded();
       if (typeof req.body !== 'string') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'send the CSV as text/csv');
       try {
-        res.json(reg.importCsv(req.body, String(req.params.eventId)));
+        res.json(await reg.importCsv(req.body, String(req.params.eventId), writeOptions(res)));
       } catch (error) {
-        if (error instanceof CsvImportError) return sendError(res, ErrorCode.CSV_INVALID, error.message, { lines: error.lines.slice(0, 100) });
-        throw error;
+        writeErrors(res, error);
       }
     }),
   );
@@ -239,8 +277,7 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       const q = parseOr400(auditQuery, req.query);
       const records = await service.audit.query({ ...q, eventId: String(req.params.eventId) });
       if (q.format === 'csv') {
-        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-        res.setHeader('Content-Disposition', `attachment; filename="audit-${String(req.params.eventId)}.csv"`);
+        setAttachment(res, 'text/csv; charset=utf-8', ['audit', String(req.params.eventId)], 'csv');
         res.send(auditToCsv(records));
       } else res.json({ records });
     }),
@@ -255,8 +292,13 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
     '/sessions/:sessionId',
     route((req, res) => {
       const input = parseOr400(sessionRulesObject.omit({ sessionId: true, eventId: true }), req.body);
-      const saved = service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) });
-      res.json({ session: saved });
+      try {
+        res.json({ session: service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) }) });
+      } catch (error) {
+        // A session id belongs to one event: another event's secretariat may not take it over.
+        if (error instanceof SessionOfOtherEventError) throw new ProtocolError(ErrorCode.ID_IN_USE, error.message);
+        throw error;
+      }
     }),
   );
   router.use('/api/admin/events/:eventId', admin);

@@ -5,7 +5,9 @@ import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { ConductService } from '../conduct/conduct-service.js';
 import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
+import { setAttachment } from './attachment.js';
 import { parseOr400, route } from './http-errors.js';
+import { validateIdParams } from './id-params.js';
 import { secretariatOnly } from './secretariat-auth.js';
 
 export interface ConductRoutesDeps {
@@ -29,6 +31,7 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
   const admin = express.Router({ mergeParams: true });
   admin.use(express.json({ limit: '16kb' }));
   admin.use(secretariatOnly(deps.accreditation.service, deps.adminApiKey));
+  validateIdParams(admin);
 
   /** The session, if it belongs to the event of the URL. */
   const sessionOf = (eventId: unknown, sessionId: unknown) => {
@@ -80,8 +83,7 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       const { format: f } = parseOr400(format, req.query);
       if (f === 'csv') {
-        res.setHeader('Content-Type', 'text/csv; charset=utf-8');
-        res.setHeader('Content-Disposition', `attachment; filename="attendance-${s.sessionId}.csv"`);
+        setAttachment(res, 'text/csv; charset=utf-8', ['attendance', s.sessionId], 'csv');
         res.send(await conduct.attendance.csv(s.sessionId));
       } else res.json({ attendance: await conduct.attendance.intervals(s.sessionId) });
     }),
@@ -99,8 +101,7 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
     route(async (req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       const { language } = parseOr400(channelLanguage, { language: req.params.language });
-      res.setHeader('Content-Type', 'text/plain; charset=utf-8');
-      res.setHeader('Content-Disposition', `attachment; filename="transcript-${s.sessionId}-${language}.txt"`);
+      setAttachment(res, 'text/plain; charset=utf-8', ['transcript', s.sessionId, language], 'txt');
       res.send(await deps.transcripts.read(s.sessionId, language));
     }),
   );

@@ -7,12 +7,15 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { demoDir, openApiDir, sdkBundleDir } from '../project-paths.js';
 import { sendError } from './http-errors.js';
+import { mainPortMetrics, type MetricsAccess } from './metrics-endpoint.js';
+import { securityHeaders } from './security-headers.js';
 
 export interface HttpAppDeps {
   devMode: boolean;
   embeddedSignIn: boolean;
   tokens: JoinTokenService;
   metrics: Metrics;
+  metricsAccess: MetricsAccess;
   isReady: () => boolean;
   log: Logger;
   /** Feature routers (accreditation, ...), mounted before the generic JSON parser. */
@@ -29,11 +32,7 @@ const devTokenBody = z
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
-  app.use((_req, res, next) => {
-    res.setHeader('X-Content-Type-Options', 'nosniff');
-    res.setHeader('Referrer-Policy', 'no-referrer');
-    next();
-  });
+  app.use(securityHeaders);
   for (const router of deps.routers) app.use(router);
   app.use(express.json({ limit: '16kb' }));
 
@@ -44,10 +43,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
     const ready = deps.isReady();
     res.status(ready ? 200 : 503).json({ status: ready ? 'ready' : 'not-ready' });
   });
-  app.get('/metrics', async (_req, res) => {
-    res.setHeader('Content-Type', deps.metrics.registry.contentType);
-    res.send(await deps.metrics.registry.metrics());
-  });
+  app.get('/metrics', mainPortMetrics(deps.metrics, deps.metricsAccess));
 
   app.get('/api/config', (_req, res) => {
     res.json({ devMode: deps.devMode, embeddedSignIn: deps.embeddedSignIn });

@@ -1,9 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
-import type { AccreditationService } from '../../accreditation/accreditation-service.js';
+import { AccreditationService } from '../../accreditation/accreditation-service.js';
 import { conductingRoles } from '../../accreditation/model.js';
+import { RegistryUnavailableError } from '../../accreditation/registry/registry.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import { sendError } from './http-errors.js';
+import { validId } from './id-params.js';
 
 export function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
@@ -18,11 +20,14 @@ export function sameSecret(a: string, b: string): boolean {
 /**
  * Admits a request to `/…/events/:eventId/…` from the event's secretariat (an identity token of a person
  * approved as secretariat or chair for that event) or from automation holding the admin API key. The actor
- * is left in `res.locals.actor`.
+ * is left in `res.locals.actor`. Everything that can be checked without the registry is checked first
+ * (the id's format, an identity bound to another event, an event this server does not know), so a signed-in
+ * person cannot make the server look up, and cache, answers for ids of their choosing.
  */
 export function secretariatOnly(service: AccreditationService, adminApiKey: string | undefined): RequestHandler {
   const authorise = async (req: Request, locals: Record<string, unknown>): Promise<void> => {
-    const eventId = String(req.params.eventId);
+    const eventId = req.params.eventId;
+    if (!validId('eventId', eventId)) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'eventId: not a valid id');
     const key = req.header('x-api-key');
     if (key && adminApiKey && sameSecret(key, adminApiKey)) {
       locals.actor = 'admin-api-key';
@@ -33,7 +38,13 @@ export function secretariatOnly(service: AccreditationService, adminApiKey: stri
     const identity = await service.identity.verify(token).catch(() => {
       throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
     });
-    const { registration: reg } = await service.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
+    if (!AccreditationService.mayActFor(identity, eventId) || !service.knownEvent(eventId)) {
+      throw new ProtocolError(ErrorCode.FORBIDDEN, 'only the secretariat of this event may do this');
+    }
+    const { registration: reg } = await service.registry.lookup({ eventId, email: identity.email, personId: identity.personId }).catch((error: unknown) => {
+      if (error instanceof RegistryUnavailableError) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the registration registry cannot be reached; try again shortly');
+      throw error;
+    });
     if (!reg || reg.status !== 'approved' || !conductingRoles.includes(reg.role)) {
       throw new ProtocolError(ErrorCode.FORBIDDEN, 'only the secretariat of this event may do this');
     }

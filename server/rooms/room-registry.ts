@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
-import { RoomMedia, type EndpointLimits, type WorkerPool } from '../../media/index.js';
+import type { types } from 'mediasoup';
+import { RoomMedia, routerMediaCodecs, type EndpointLimits, type WorkerPool } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Logger } from '../logger.js';
 import type { RoomLease } from '../cluster/coordinator.js';
@@ -15,6 +16,8 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
   private readonly creating = new Map<string, Promise<Room>>();
   private readonly edgeOwners = new WeakMap<Room, RoomLease>();
   private closed = false;
+  /** Every router has the same capabilities (same codecs): learnt once, answered to clients before they join. */
+  private capabilities: Promise<types.RtpCapabilities> | undefined;
   upstreams: UpstreamFactory | undefined;
 
   constructor(
@@ -65,6 +68,28 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
     return this.createOnce(roomId, () => this.createEdge(roomId, owner));
   }
 
+  /**
+   * The routers' RTP capabilities, without creating a room: a connection asks before it joins, and only a
+   * join may create a room. Read from a live room, or once from a short-lived router.
+   */
+  async rtpCapabilities(): Promise<types.RtpCapabilities> {
+    for (const room of this.rooms.values()) if (!room.closed) return room.media.rtpCapabilities;
+    this.capabilities ??= (async () => {
+      const worker = this.pool.leastLoaded();
+      if (!worker) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
+      const router = await worker.createRouter(routerMediaCodecs);
+      try {
+        return router.rtpCapabilities;
+      } finally {
+        router.close();
+      }
+    })().catch((error: unknown) => {
+      this.capabilities = undefined;
+      throw error;
+    });
+    return this.capabilities;
+  }
+
   private createOnce(roomId: string, create: () => Promise<Room>): Promise<Room> {
     const pending = this.creating.get(roomId);
     if (pending) return pending;
@@ -80,7 +105,14 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
 
   private async create(roomId: string): Promise<Room> {
     // Only the lease holder serves a room: two nodes never both do.
-    const room = await this.build(roomId, async () => this.ownership?.ensure(roomId));
+    let room: Room;
+    try {
+      room = await this.build(roomId, async () => this.ownership?.ensure(roomId));
+    } catch (error) {
+      // Never built: the lease goes with it, unless admitted connections hold it.
+      void this.ownership?.release(roomId);
+      throw error;
+    }
     room.once('close', () => void this.ownership?.release(roomId));
     this.emit('roomcreated', room);
     return room;

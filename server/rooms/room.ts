@@ -70,6 +70,12 @@ export class Room extends EventEmitter<RoomEvents> {
   private isClosed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private upstream: RoomUpstream | undefined;
+  /**
+   * What moderators switched off, by person: kept by the room, so a reconnect (resume) does not lift it.
+   * `mic`: their floor microphone stays paused until a moderator asks them to unmute; `video`: no video
+   * until a moderator allows it again.
+   */
+  private readonly blocks = new Map<string, { mic: boolean; video: boolean }>();
 
   constructor(
     readonly id: string,
@@ -81,7 +87,11 @@ export class Room extends EventEmitter<RoomEvents> {
     this.interpretation = new Interpretation(options.languages, options.handoverTakeAfterMs, this);
     this.floor = new FloorControl(options.floor, options.floorSnapshot);
     this.floor.on('changed', (state) => this.broadcast('floorState', state));
-    this.floor.on('given', (entry) => void this.setFloorAudio(entry.id, true));
+    this.floor.on('given', (entry) => {
+      // Giving the floor is the moderator's own decision to have them heard: it lifts their mute.
+      this.setBlock(entry.id, 'mic', false);
+      void this.setFloorAudio(entry.id, true);
+    });
     this.floor.on('taken', (entry) => void this.setFloorAudio(entry.id, false));
     media.once('close', (reason) => this.close(reason === 'worker-died' ? CloseReason.MEDIA_WORKER_DIED : CloseReason.SERVER_SHUTDOWN));
     this.scheduleIdleClose();
@@ -185,7 +195,43 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Whether this participant's floor microphone may reach the room now. */
   mayBeHeardOnFloor(p: Participant): boolean {
+    if (this.isBlocked(p.id, 'mic')) return false;
     return !this.floor.options.controlled || p.grants.moderate || this.floor.speakerId === p.id;
+  }
+
+  isBlocked(participantId: string, what: 'mic' | 'video'): boolean {
+    return this.blocks.get(participantId)?.[what] ?? false;
+  }
+
+  /** A moderator switches someone's microphone or video off (true) or lets them switch it on again (false). */
+  setBlock(participantId: string, what: 'mic' | 'video', on: boolean): void {
+    const block = this.blocks.get(participantId) ?? { mic: false, video: false };
+    block[what] = on;
+    if (block.mic || block.video) this.blocks.set(participantId, block);
+    else this.blocks.delete(participantId);
+  }
+
+  /**
+   * A participant's grants changed while present (a registry change): applied to the grants their
+   * connection reads on every message, and whatever they may no longer publish is closed.
+   */
+  changeGrants(p: Participant, next: Pick<JoinGrants, 'role' | 'publish' | 'subscribe' | 'moderate'>): boolean {
+    const g = p.grants;
+    const before = JSON.stringify([g.role, g.publish, g.subscribe, g.moderate]);
+    g.role = next.role;
+    g.publish = { ...next.publish, booths: [...next.publish.booths] };
+    g.subscribe = next.subscribe;
+    g.moderate = next.moderate;
+    if (JSON.stringify([g.role, g.publish, g.subscribe, g.moderate]) === before) return false;
+    for (const producer of [...p.endpoint.producers.values()]) {
+      const channel = producer.appData.channel as string;
+      if (channel === 'floor' ? !g.publish.floor : !g.publish.booths.includes(channel)) producer.close();
+    }
+    // A moderator heard on a moderated floor without holding it is not, once demoted.
+    if (!this.mayBeHeardOnFloor(p)) void this.setFloorAudio(p.id, false);
+    p.notify('grantsChanged', { role: g.role, publish: { ...g.publish, booths: [...g.publish.booths] }, subscribe: g.subscribe, moderate: g.moderate });
+    this.log.info({ participant: p.id, moderate: g.moderate, role: g.role }, 'grants changed');
+    return true;
   }
 
   /** Opens or closes a participant's floor microphone on the server: their client cannot override it. */

@@ -6,11 +6,20 @@ import type { JoinClaims, JoinTokenService } from '../auth/join-token.js';
 import type { JtiStore } from '../auth/jti-store.js';
 import type { RoomOwnership } from '../cluster/room-ownership.js';
 import { listensOnly } from '../cascade/edge-policy.js';
-import { ClientConnection, type ConnectionDeps } from './client-connection.js';
+import { ClientConnection, type AdmittedConnection, type ConnectionDeps } from './client-connection.js';
+
+/** Decides who a verified token lets in, with which grants (a resume re-runs the accreditation decision). */
+export interface ConnectionAdmission {
+  admit(claims: JoinClaims): Promise<{ grants: JoinClaims['grants']; confirmedAt?: number }>;
+}
 
 /**
- * socket.io on the HTTP server. A connection is accepted only with a valid join token used for the first
- * time (socket.io auth middleware); a refused one receives a connect_error whose `data` carries the code.
+ * socket.io on the HTTP server. A connection is accepted only with a valid join or resume token used for
+ * the first time (socket.io auth middleware); a refused one receives a connect_error whose `data` carries
+ * the code. The handshake runs in this order, so that a refusal leaves nothing behind: verify the token →
+ * locate the room (redirect before the token is spent; no lease taken) → admission (a resume re-decides
+ * the grants) → take the room's lease for this connection → spend the token. A failure after the lease
+ * was taken gives it back; an admitted connection holds it until it leaves or closes.
  */
 export class SignalingServer {
   readonly io: IoServer;
@@ -21,8 +30,8 @@ export class SignalingServer {
     tokens: JoinTokenService,
     jtis: JtiStore,
     ownership: RoomOwnership,
-    /** Re-checks a person's accreditation before a resume token lets them back in; throws ProtocolError to refuse. */
-    checkResume: (claims: JoinClaims) => Promise<void>,
+    /** Decides the grants of a connection; throws ProtocolError to refuse (a removed person, a revoked one). */
+    admission: ConnectionAdmission,
     deps: ConnectionDeps,
   ) {
     const limits = deps.limits;
@@ -40,26 +49,50 @@ export class SignalingServer {
         err.data = error instanceof ProtocolError ? error.toBody() : { code: ErrorCode.UNAUTHENTICATED, message: 'unauthenticated' };
         next(err);
       };
+      const redirect = (url: string): void => {
+        const err = new Error('this room is served by another node') as Error & { data?: unknown };
+        err.data = { code: ErrorCode.ROOM_ELSEWHERE, message: err.message, url };
+        next(err);
+      };
       try {
         const claims = tokens.verify(socket.handshake.auth?.token);
+        const roomId = claims.grants.room;
         const admit = async (): Promise<void> => {
           // The room's node serves it; any other node sends the client there, before the token is spent.
           // A listener of a large room may be served here as an edge of the room's origin.
-          const location = await ownership.locate(claims.grants.room, listensOnly(claims.grants));
-          if (location.kind === 'redirect') {
-            const err = new Error('this room is served by another node') as Error & { data?: unknown };
-            err.data = { code: ErrorCode.ROOM_ELSEWHERE, message: err.message, url: location.url };
-            return next(err);
+          const location = await ownership.locate(roomId, listensOnly(claims.grants));
+          if (location.kind === 'redirect') return redirect(location.url);
+          const { grants, confirmedAt } = await admission.admit(claims);
+          let release = (): void => undefined;
+          if (location.kind === 'local') {
+            // Only now, for a connection that passed every check, is the room's lease taken (or kept) here.
+            const taken = await ownership.take(roomId);
+            if (taken.kind === 'redirect') return redirect(taken.url);
+            if (taken.kind !== 'local') throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the room is moving between nodes; retry shortly');
+            let held = true;
+            release = () => {
+              if (!held) return;
+              held = false;
+              ownership.unhold(roomId);
+            };
           }
-          socket.data.edgeOf = location.kind === 'edge' ? location.owner : undefined;
-          if (claims.kind === 'resume') {
-            // A reconnect: no new accreditation round, but nobody whose accreditation ended gets back in.
-            await checkResume(claims);
-          } else if (!(await jtis.claim(claims.jti, claims.expiresAt))) {
-            // Single use: a join token that already opened a connection opens no other (replay, sharing).
-            throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'this join token has already been used; request a new one');
+          try {
+            // Single use, join and resume tokens alike: a token that opened a connection opens no other.
+            if (!(await jtis.claim(claims.jti, claims.expiresAt))) {
+              throw new ProtocolError(
+                ErrorCode.UNAUTHENTICATED,
+                claims.kind === 'resume' ? 'this resume token has already been used' : 'this join token has already been used; request a new one',
+              );
+            }
+          } catch (error) {
+            release();
+            throw error;
           }
-          socket.data.claims = claims;
+          // socket.io drops a socket whose transport closed during the handshake without a `connection` event.
+          if (socket.conn.readyState !== 'open') return release();
+          socket.conn.once('close', release);
+          const admitted: AdmittedConnection = { claims, grants, confirmedAt, edgeOf: location.kind === 'edge' ? location.owner : undefined, release };
+          socket.data.admitted = admitted;
           next();
         };
         admit().catch(refuse);
@@ -68,7 +101,7 @@ export class SignalingServer {
       }
     });
     this.io.on('connection', (socket) => {
-      const connection = new ClientConnection(socket, socket.data.claims, deps, socket.data.edgeOf);
+      const connection = new ClientConnection(socket, socket.data.admitted as AdmittedConnection, deps);
       this.connections.add(connection);
       socket.once('disconnect', () => this.connections.delete(connection));
     });

@@ -4,7 +4,7 @@
 // (2 s) side by side. Media resumption itself is shown by the Chromium test (cluster-node-failover).
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { testLog } from '../helpers/media.js';
-import { RedisProcess } from '../helpers/redis-process.js';
+import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { call, connectFollowing, type connectSignaling, devToken } from '../helpers/signaling-client.js';
 
@@ -27,6 +27,7 @@ async function run(leaseMs: number, runs: number) {
     PLENUM_REDIS_URL: redis.url,
     PLENUM_DEV_MODE: 'true',
     PLENUM_JOIN_TOKEN_SECRET: SECRET,
+    PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
     PLENUM_ROOM_LEASE_TTL_MS: String(leaseMs),
     // A dead node must drop out of placement no later than its leases expire (see README).
     PLENUM_NODE_STALE_AFTER_MS: String(leaseMs),

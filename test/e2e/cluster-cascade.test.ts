@@ -5,7 +5,7 @@ import { signInAndJoinPage, waitForPeak } from '../helpers/audio-pages.js';
 import { launchChromium } from '../helpers/browser.js';
 import { countReconnects, receivingFrom, reconnected, serverUrl } from '../helpers/demo-pages.js';
 import { testLog } from '../helpers/media.js';
-import { RedisProcess } from '../helpers/redis-process.js';
+import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
 // Two server processes, a real redis-server and Chromium. A delegate speaks (a 440 Hz tone, and the fake
@@ -28,6 +28,7 @@ beforeAll(async () => {
         PLENUM_REDIS_URL: redis.url,
         PLENUM_DEV_MODE: 'false',
         PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
+        PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
         PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
         PLENUM_CASCADE_AFTER_LISTENERS: '0',
         PLENUM_ROOM_LEASE_TTL_MS: '2000',

@@ -4,7 +4,7 @@ import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { launchChromium } from '../helpers/browser.js';
 import { devJoinPage, publishedTracks, receivingFrom, reconnected, selfId } from '../helpers/demo-pages.js';
 import { testLog } from '../helpers/media.js';
-import { RedisProcess } from '../helpers/redis-process.js';
+import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
 // Two server processes and a real redis-server. The node serving a room is killed with SIGKILL; once its
@@ -22,6 +22,7 @@ beforeAll(async () => {
     PLENUM_REDIS_URL: redis.url,
     PLENUM_DEV_MODE: 'true',
     PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
+    PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
     PLENUM_ROOM_LEASE_TTL_MS: '2000',
     PLENUM_HEARTBEAT_INTERVAL_MS: '300',
     PLENUM_NODE_STALE_AFTER_MS: '1500',

@@ -4,7 +4,7 @@
 import { createServer } from 'node:http';
 
 const state = {
-  mode: 'ok', // ok | error500 | malformed | hang | unmappable
+  mode: 'ok', // ok | error500 | malformed | hang | unmappable | wrong-person (answers with someone else's record)
   delayMs: 0,
   registrants: [],
   calls: 0,
@@ -70,7 +70,8 @@ const server = createServer(async (req, res) => {
     const eventId = decodeURIComponent(m[1]);
     const email = url.searchParams.get('email')?.toLowerCase();
     const id = m[2] ? decodeURIComponent(m[2]) : undefined;
-    const found = state.registrants.filter((r) => r.event_id === eventId && (id ? String(r.registrant_id) === id : r.email.toLowerCase() === email));
+    const asked = (r) => (id ? String(r.registrant_id) === id : r.email.toLowerCase() === email);
+    const found = state.registrants.filter((r) => r.event_id === eventId && (state.mode === 'wrong-person' ? !asked(r) : asked(r))).slice(0, state.mode === 'wrong-person' ? 1 : undefined);
     if (id && found.length === 0) return send(res, 404, { error: 'not found' });
     const out = state.mode === 'unmappable' ? found.map((r) => ({ ...r, state: 'mystery' })) : found;
     return send(res, 200, id ? { registrants: out } : { registrants: out });

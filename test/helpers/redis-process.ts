@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { waitFor } from './wait.js';
 
+/** The PLENUM_CLUSTER_SECRET of test nodes that share a Redis: it signs what they say to each other. */
+export const CLUSTER_SECRET = 'a-cluster-secret-shared-by-the-test-nodes-0123456789';
+
 export async function freePort(): Promise<number> {
   return new Promise((resolve, reject) => {
     const server = createServer();

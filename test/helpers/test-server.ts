@@ -5,9 +5,13 @@ import { loadConfig } from '../../server/config.js';
 import { createLogger } from '../../server/logger.js';
 import { MeetingServer } from '../../server/meeting-server.js';
 
-/** A test server's environment: loopback, free ports, one worker, a fresh data directory. */
+/**
+ * A test server's environment: loopback, free ports, one worker, a fresh data directory, and the demo event
+ * (PLENUM_DEMO=true), whose people most tests sign in as. Pass PLENUM_DEMO: 'false' for a production start.
+ */
 export function loopbackEnv(): Record<string, string> {
   return {
+    PLENUM_DEMO: 'true',
     PLENUM_HOST: '127.0.0.1',
     PLENUM_PORT: '0',
     PLENUM_MEDIA_WORKERS: '1',

@@ -224,14 +224,18 @@ describe('accreditation: admin API and live revocation', () => {
     expect(audit).toMatchObject([{ source: 'registry-change', reasons: ['REGISTRATION_REVOKED'] }]);
   });
 
-  it('a resume token brings an accredited person back (more than once), but not once their accreditation is revoked', async () => {
+  it('a resume token brings an accredited person back (each answer carries the next one), but not once their accreditation is revoked', async () => {
     const answer = await requestJoinAs(server.url, 'haruto.sato@demo.jp', 'demo-member-states');
-    const first = track(await connectSignaling(server.url, answer.body.joinToken));
-    const caps = (await call<{ rtpCapabilities: object }>(first, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };
-    const joined = (await call<{ resumeToken: string }>(first, 'join', { rtpCapabilities: caps.data.rtpCapabilities })) as { ok: true; data: { resumeToken: string } };
-    const resume = joined.data.resumeToken;
-    first.close();
-    for (let i = 0; i < 2; i++) track(await connectSignaling(server.url, resume)).close();
+    const joinWith = async (token: unknown): Promise<string> => {
+      const socket = track(await connectSignaling(server.url, token));
+      const caps = (await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {})) as { ok: true; data: { rtpCapabilities: object } };
+      const joined = (await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities })) as { ok: true; data: { resumeToken: string } };
+      socket.close();
+      return joined.data.resumeToken;
+    };
+    // Each resume token opens one connection; the join answer carries the next.
+    let resume = await joinWith(answer.body.joinToken);
+    for (let i = 0; i < 2; i++) resume = await joinWith(resume);
 
     await post(`${server.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/p-jp-1/revoke`, {}, { 'x-api-key': ADMIN_KEY });
     const refused = (await connectSignaling(server.url, resume).catch((e: unknown) => e)) as Error & { data?: { code: string; message: string } };

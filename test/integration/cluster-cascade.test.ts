@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { post, requestJoinAs, tryProduce } from '../helpers/accreditation-client.js';
-import { RedisProcess } from '../helpers/redis-process.js';
+import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { RtpInjector, RtpSink } from '../helpers/rtp.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
@@ -58,6 +58,7 @@ beforeAll(async () => {
         PLENUM_NODE_ID: id,
         PLENUM_REDIS_URL: redis.url,
         PLENUM_JOIN_TOKEN_SECRET: SECRET,
+        PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
         PLENUM_HEARTBEAT_INTERVAL_MS: '200',
         PLENUM_ROOM_LEASE_TTL_MS: '1500',
         PLENUM_CASCADE_AFTER_LISTENERS: '0',

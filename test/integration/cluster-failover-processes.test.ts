@@ -3,7 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { testLog } from '../helpers/media.js';
-import { RedisProcess } from '../helpers/redis-process.js';
+import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
 import { waitFor } from '../helpers/wait.js';
@@ -19,6 +19,7 @@ const env = (id: string, redisUrl: string) => ({
   PLENUM_REDIS_URL: redisUrl,
   PLENUM_DEV_MODE: 'false',
   PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
+  PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
   PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
   PLENUM_ROOM_LEASE_TTL_MS: '2000',
   PLENUM_HEARTBEAT_INTERVAL_MS: '300',

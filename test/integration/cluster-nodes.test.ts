@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
-import { RedisProcess } from '../helpers/redis-process.js';
+import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { connectFollowing, connectSignaling } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -20,6 +20,7 @@ beforeAll(async () => {
     PLENUM_NODE_ID: id,
     PLENUM_REDIS_URL: redis.url,
     PLENUM_JOIN_TOKEN_SECRET: SECRET,
+    PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
     PLENUM_HEARTBEAT_INTERVAL_MS: '200',
     PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
   });

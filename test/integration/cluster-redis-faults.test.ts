@@ -3,7 +3,7 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import type { Room } from '../../server/rooms/room.js';
-import { RedisProcess, SentinelProcess } from '../helpers/redis-process.js';
+import { CLUSTER_SECRET, RedisProcess, SentinelProcess } from '../helpers/redis-process.js';
 import { RtpInjector, RtpSink } from '../helpers/rtp.js';
 import { call, connectFollowing, connectSignaling, devToken } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
@@ -22,6 +22,7 @@ const clusterEnv = (id: string) => ({
   PLENUM_DEV_MODE: 'true',
   PLENUM_NODE_ID: id,
   PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
+  PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
   PLENUM_HEARTBEAT_INTERVAL_MS: '200',
   PLENUM_ROOM_LEASE_TTL_MS: '10000',
 });

@@ -1,0 +1,53 @@
+import type { Booth } from '../../interpretation/booth.js';
+import { applyChannelSelection } from '../../interpretation/channel-selection.js';
+import { forbidden, type HandlerSet, type JoinedContext } from './context.js';
+import { participantIn } from './targets.js';
+
+export type InterpretationMethod =
+  | 'selectChannel'
+  | 'boothGoLive'
+  | 'boothGoOff'
+  | 'boothCough'
+  | 'boothHandover'
+  | 'boothChat'
+  | 'publishCaption'
+  | 'assignInterpreter';
+
+/** A booth action by one of its interpreters (the booth must be among the caller's grants). */
+async function boothAction(ctx: JoinedContext, language: string, action: (booth: Booth, participantId: string) => Promise<void>): Promise<Record<string, never>> {
+  if (!ctx.grants.publish.booths.includes(language)) forbidden(`work in the ${language} booth`);
+  await ctx.room.interpretation.act(language, (booth) => action(booth, ctx.participant.id));
+  return {};
+}
+
+/** Listening to a language, the booth console, captions, and (moderators) assigning interpreters. */
+export const interpretationHandlers: HandlerSet<InterpretationMethod> = {
+  selectChannel: async ({ participant, room }, { channel }) => {
+    room.interpretation.requireChannel(channel);
+    participant.selectedChannel = channel;
+    await applyChannelSelection(participant.endpoint.consumers.values(), channel);
+    return { channel, live: room.channelLive(channel) };
+  },
+
+  boothGoLive: async (ctx, { language }) => boothAction(ctx, language, (booth, id) => booth.goLive(id)),
+  boothGoOff: async (ctx, { language }) => boothAction(ctx, language, (booth, id) => booth.goOff(id)),
+  boothCough: async (ctx, { language, active }) => boothAction(ctx, language, (booth, id) => booth.cough(id, active)),
+  boothHandover: async (ctx, { language, action }) => boothAction(ctx, language, (booth, id) => booth.handoverAction(id, action)),
+  boothChat: async ({ participant, room }, { language, text }) => {
+    room.interpretation.chat(participant, language, text);
+    return {};
+  },
+
+  publishCaption: async ({ participant, room, deps }, { language, text, final }) => {
+    room.interpretation.requireChannel(language);
+    const at = Date.now();
+    room.broadcast('caption', { language, text, final, at });
+    if (final && text.trim()) await deps.transcripts.append(room.id, language, { at, by: participant.grants.name, text });
+    return {};
+  },
+
+  assignInterpreter: async ({ room }, { participantId, language }) => {
+    room.interpretation.assign(participantIn(room, participantId), language);
+    return {};
+  },
+};

@@ -1,0 +1,133 @@
+import type { types } from 'mediasoup';
+import { ErrorCode, ProtocolError } from '../../../protocol/errors.js';
+import type { MediaSource } from '../../../protocol/signaling.js';
+import type { JoinGrants } from '../../auth/join-token.js';
+import { forbidden, type HandlerSet } from './context.js';
+
+export type MediaMethod =
+  | 'createWebRtcTransport'
+  | 'connectWebRtcTransport'
+  | 'restartIce'
+  | 'produce'
+  | 'closeProducer'
+  | 'pauseProducer'
+  | 'resumeProducer'
+  | 'consume'
+  | 'pauseConsumer'
+  | 'closeConsumer'
+  | 'resumeConsumer'
+  | 'setConsumerPreferredLayers';
+
+const SOURCE_KIND = { mic: 'audio', camera: 'video', screen: 'video' } as const;
+
+/** The floor needs the floor grant; a language channel needs that booth among the grants, and audio. */
+export function requireChannel(grants: JoinGrants, channel: string, kind: 'audio' | 'video'): void {
+  if (channel === 'floor') {
+    if (!grants.publish.floor) forbidden('publish into the floor');
+    return;
+  }
+  if (!grants.publish.booths.includes(channel)) {
+    const own = grants.publish.booths;
+    forbidden(`publish into the ${channel} channel${own.length ? ` (your booth: ${own.join(', ')})` : ''}`);
+  }
+  if (kind !== 'audio') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'language channels carry audio only');
+}
+
+const mutedByModerator = (what: string): ProtocolError =>
+  new ProtocolError(ErrorCode.MUTED_BY_MODERATOR, `the secretariat switched your ${what} off; it stays off until they allow it again`);
+
+/** Transports, producers and consumers of the caller's own media endpoint. */
+export const mediaHandlers: HandlerSet<MediaMethod> = {
+  createWebRtcTransport: async ({ participant, grants }, { direction }) => {
+    if (direction === 'send' && !grants.publish.floor && grants.publish.booths.length === 0) forbidden('publish');
+    if (direction === 'recv' && !grants.subscribe) forbidden('receive media');
+    const t = await participant.endpoint.createWebRtcTransport(direction);
+    return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
+  },
+
+  connectWebRtcTransport: async ({ participant }, { transportId, dtlsParameters }) => {
+    await participant.endpoint.connectTransport(transportId, dtlsParameters as types.DtlsParameters);
+    return {};
+  },
+
+  restartIce: async ({ participant }, { transportId }) => ({ iceParameters: await participant.endpoint.transport(transportId).restartIce() }),
+
+  produce: async ({ participant, room, grants }, { transportId, kind, rtpParameters, source, channel }) => {
+    if (SOURCE_KIND[source] !== kind) throw new ProtocolError(ErrorCode.BAD_REQUEST, `a ${source} source carries ${SOURCE_KIND[source]}`);
+    requireChannel(grants, channel, kind);
+    if (kind === 'video' && room.isBlocked(participant.id, 'video')) throw mutedByModerator('video');
+    room.interpretation.requireChannel(channel);
+    const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source, channel });
+    try {
+      // Booth producers start paused unless their interpreter is live; a floor microphone starts paused unless
+      // it may be heard (moderated floor, a moderator's mute): before anyone can consume them.
+      await room.interpretation.onProducer(participant, producer);
+      if (channel === 'floor' && kind === 'audio' && !room.mayBeHeardOnFloor(participant)) await producer.pause();
+    } catch (error) {
+      producer.close();
+      throw error;
+    }
+    room.announceProducer(participant, producer);
+    return { producerId: producer.id };
+  },
+
+  closeProducer: async ({ participant }, { producerId }) => {
+    participant.endpoint.producer(producerId).close();
+    return {};
+  },
+
+  pauseProducer: async ({ participant }, { producerId }) => {
+    await participant.endpoint.producer(producerId).pause();
+    return {};
+  },
+
+  resumeProducer: async ({ participant, room, grants }, { producerId }) => {
+    const producer = participant.endpoint.producer(producerId);
+    const channel = producer.appData.channel as string;
+    // Grants may have changed since the producer was created.
+    requireChannel(grants, channel, producer.kind);
+    // A booth microphone is resumed by going live, never directly: one live microphone per booth.
+    if (channel !== 'floor') throw new ProtocolError(ErrorCode.INVALID_STATE, 'booth microphones open by going live (boothGoLive)');
+    if (producer.kind === 'audio' && room.isBlocked(participant.id, 'mic')) throw mutedByModerator('microphone');
+    if (producer.kind === 'video' && room.isBlocked(participant.id, 'video')) throw mutedByModerator('video');
+    if (producer.kind === 'audio' && !room.mayBeHeardOnFloor(participant)) throw new ProtocolError(ErrorCode.FORBIDDEN, 'you do not hold the floor; request it');
+    await producer.resume();
+    return {};
+  },
+
+  consume: async ({ participant, room }, { producerId }) => {
+    const producer = await room.findProducer(producerId);
+    if (!producer) throw new ProtocolError(ErrorCode.NOT_FOUND, `no producer ${producerId} in this room`);
+    const consumer = await participant.endpoint.consume(producer, participant.rtpCapabilities);
+    return {
+      consumerId: consumer.id,
+      producerId,
+      peerId: producer.appData.endpointId as string,
+      kind: consumer.kind,
+      source: producer.appData.source as MediaSource,
+      channel: producer.appData.channel as string,
+      rtpParameters: consumer.rtpParameters,
+      producerPaused: consumer.producerPaused,
+    };
+  },
+
+  pauseConsumer: async ({ participant }, { consumerId }) => {
+    await participant.endpoint.consumer(consumerId).pause();
+    return {};
+  },
+
+  closeConsumer: async ({ participant }, { consumerId }) => {
+    participant.endpoint.consumer(consumerId).close();
+    return {};
+  },
+
+  resumeConsumer: async ({ participant }, { consumerId }) => {
+    await participant.endpoint.consumer(consumerId).resume();
+    return {};
+  },
+
+  setConsumerPreferredLayers: async ({ participant }, { consumerId, spatialLayer, temporalLayer }) => {
+    await participant.endpoint.consumer(consumerId).setPreferredLayers({ spatialLayer, temporalLayer });
+    return {};
+  },
+};
