@@ -1,10 +1,14 @@
+import { join as joinPath } from 'node:path';
+import jwt from 'jsonwebtoken';
 import { io, type Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { opusRtpParameters, requestJoinAs } from '../helpers/accreditation-client.js';
+import { CrmProcess, registrant } from '../helpers/crm-process.js';
 import { grants } from '../helpers/grants.js';
+import { IDP_AUDIENCE, IDP_ISSUER, idToken, JwksServer, rsaKey } from '../helpers/jwks-server.js';
 import { call, connectSignaling } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
@@ -297,5 +301,64 @@ describe('2.11 moderator mute and stop-video hold on an open floor', () => {
     expect(code(await call(sofia, 'allowVideo', { participantId: 'p-sm-1' }))).toBe('ok');
     await allowed;
     expect(code(await call(socket, 'produce', { transportId, kind: 'video', source: 'camera', rtpParameters: vp8RtpParameters(8005) }))).toBe('ok');
+  });
+});
+
+describe('2.4 the grace policy applies to resumes with its time window', () => {
+  let crm: CrmProcess;
+  let jwks: JwksServer;
+  let crmServer: MeetingServer;
+  const key = rsaKey('k-grace');
+
+  beforeAll(async () => {
+    crm = await CrmProcess.start();
+    await crm.control({ reset: true, mode: 'ok', delayMs: 0, requireToken: false, registrants: Array.from({ length: 5 }, (_, i) => registrant(i)) });
+    jwks = await JwksServer.start([key]);
+    crmServer = await startTestServer({
+      PLENUM_DEV_MODE: 'false',
+      PLENUM_REGISTRY: 'rest',
+      PLENUM_REGISTRY_URL: crm.url,
+      PLENUM_REGISTRY_FIELD_MAPPING: joinPath(import.meta.dirname, '../../docs/registry-mappings/indico.json'),
+      PLENUM_REGISTRY_TIMEOUT_MS: '300',
+      PLENUM_REGISTRY_RETRIES: '0',
+      PLENUM_REGISTRY_OUTAGE_POLICY: 'grace',
+      PLENUM_REGISTRY_GRACE_MINUTES: '30',
+      PLENUM_REGISTRY_CACHE_TTL_SECONDS: '0',
+      PLENUM_REVALIDATE_INTERVAL_SECONDS: '0',
+      PLENUM_IDENTITY_ISSUER: IDP_ISSUER,
+      PLENUM_IDENTITY_AUDIENCE: IDP_AUDIENCE,
+      PLENUM_IDENTITY_JWKS_URL: jwks.url,
+    });
+    crmServer.accreditation.service.sessions.upsert({ sessionId: 'crm-plenary', eventId: 'crm-event', title: 'Plenary', open: true, lobby: false });
+  });
+  afterAll(async () => {
+    await crmServer?.close();
+    await jwks?.close();
+    crm?.stop();
+  });
+
+  it('2.4 during a registry outage a resume is admitted within the grace window of the last definite answer, and refused past it', async () => {
+    const res = await fetch(`${crmServer.url}/api/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identityToken: idToken(key, { email: 'delegate3@example.org' }), sessionId: 'crm-plenary' }),
+    });
+    expect(res.status).toBe(200);
+    const socket = track(await connectSignaling(crmServer.url, ((await res.json()) as { joinToken: string }).joinToken));
+    const caps = (await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {})) as Ok<{ rtpCapabilities: object }>;
+    const joined = (await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities })) as Ok<{ resumeToken: string }>;
+    socket.close();
+    // The same person and grants, but last confirmed by the registry 31 minutes ago (signed with the server's secret).
+    const payload = jwt.decode(joined.data.resumeToken) as jwt.JwtPayload & { grants: Parameters<MeetingServer['tokens']['issue']>[1] };
+    const stale = crmServer.tokens.issue(payload.sub!, payload.grants, 'resume', { confirmedAt: Date.now() - 31 * 60_000 });
+
+    await crm.control({ mode: 'error500' });
+    try {
+      const outside = (await connectSignaling(crmServer.url, stale).catch((e: unknown) => e)) as ConnectError;
+      expect(outside.data).toMatchObject({ code: ErrorCode.UNAVAILABLE });
+      track(await connectSignaling(crmServer.url, joined.data.resumeToken));
+    } finally {
+      await crm.control({ mode: 'ok' });
+    }
   });
 });
