@@ -80,7 +80,7 @@ const envSchema = z.object({
   PLENUM_IDENTITY_REQUIRE_EMAIL_VERIFIED: bool.default(true),
   PLENUM_EMBEDDED_SIGN_IN: bool.optional(),
   PLENUM_SIGN_IN_FAILURES_PER_MINUTE: positiveInt.default(10),
-  PLENUM_SIGN_IN_FAILURES_PER_MINUTE_PER_ADDRESS: positiveInt.default(30),
+  PLENUM_SIGN_IN_ATTEMPTS_PER_MINUTE: positiveInt.default(30),
   PLENUM_SIGN_IN_MAX_CONCURRENT_HASHES: positiveInt.default(2),
   PLENUM_EMBEDDED_IDP_SECRET: z.string().min(32, 'PLENUM_EMBEDDED_IDP_SECRET must be at least 32 characters').optional(),
   // Registry: the CRM.
@@ -173,7 +173,7 @@ export interface Config {
     embeddedSignIn: boolean;
     embeddedSecret: string;
     signInFailuresPerMinute: number;
-    signInFailuresPerMinutePerAddress: number;
+    signInAttemptsPerMinutePerAddress: number;
     signInMaxConcurrentHashes: number;
   };
   registry: {
@@ -348,7 +348,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       embeddedSignIn,
       embeddedSecret: e.PLENUM_EMBEDDED_IDP_SECRET ?? randomBytes(32).toString('base64url'),
       signInFailuresPerMinute: e.PLENUM_SIGN_IN_FAILURES_PER_MINUTE,
-      signInFailuresPerMinutePerAddress: e.PLENUM_SIGN_IN_FAILURES_PER_MINUTE_PER_ADDRESS,
+      signInAttemptsPerMinutePerAddress: e.PLENUM_SIGN_IN_ATTEMPTS_PER_MINUTE,
       signInMaxConcurrentHashes: e.PLENUM_SIGN_IN_MAX_CONCURRENT_HASHES,
     },
     registry: {

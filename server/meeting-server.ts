@@ -167,7 +167,7 @@ export class MeetingServer {
             adminApiKey: config.adminApiKey,
             webhookSecret: config.registry.webhookSecret,
             signInFailuresPerMinute: config.identity.signInFailuresPerMinute,
-            signInFailuresPerMinutePerAddress: config.identity.signInFailuresPerMinutePerAddress,
+            signInAttemptsPerMinutePerAddress: config.identity.signInAttemptsPerMinutePerAddress,
             log: log.child({ component: 'accreditation' }),
           }),
           conductRoutes({ accreditation, conduct, rooms, transcripts, adminApiKey: config.adminApiKey }),

@@ -28,7 +28,7 @@ export interface AccreditationRoutesDeps {
   adminApiKey?: string;
   webhookSecret?: string;
   signInFailuresPerMinute: number;
-  signInFailuresPerMinutePerAddress: number;
+  signInAttemptsPerMinutePerAddress: number;
   log: Logger;
 }
 
@@ -80,7 +80,7 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   // Brute force and CPU exhaustion on access codes. Both limits are checked before any hashing: per client
   // address (every attempt holds a token until it succeeds, so random e-mails are limited too), and per
   // address and e-mail (10 failures a minute by default). The hashing itself runs off the event loop.
-  const byAddress = new AttemptLimiter(deps.signInFailuresPerMinutePerAddress);
+  const byAddress = new AttemptLimiter(deps.signInAttemptsPerMinutePerAddress);
   const byAddressAndEmail = new AttemptLimiter(deps.signInFailuresPerMinute);
   router.post(
     '/api/auth/sign-in',
