@@ -22,6 +22,7 @@ const envSchema = z.object({
   PLENUM_METRICS_TOKEN: z.string().min(32, 'PLENUM_METRICS_TOKEN must be at least 32 characters').optional(),
   PLENUM_METRICS_HOST: z.string().default('127.0.0.1'),
   PLENUM_METRICS_PORT: port.optional(),
+  PLENUM_TRUST_PROXY: z.string().trim().optional(),
   PLENUM_JOIN_TOKEN_SECRET: z.string().min(32, 'PLENUM_JOIN_TOKEN_SECRET must be at least 32 characters').optional(),
   PLENUM_JOIN_TOKEN_TTL_SECONDS: positiveInt.default(300),
   PLENUM_RESUME_TOKEN_TTL_SECONDS: positiveInt.default(3600),
@@ -40,6 +41,8 @@ const envSchema = z.object({
   PLENUM_SIGNALING_MAX_MESSAGE_BYTES: positiveInt.default(32 * 1024),
   PLENUM_SIGNALING_RATE_PER_SECOND: positiveInt.default(50),
   PLENUM_SIGNALING_RATE_BURST: positiveInt.default(200),
+  PLENUM_SIGNALING_MAX_PENDING_PER_ADDRESS: z.coerce.number().int().min(0).default(64),
+  PLENUM_TRANSCRIPT_MAX_BYTES: positiveInt.default(16 * 1024 * 1024),
   PLENUM_ROOM_IDLE_CLOSE_MS: positiveInt.default(30_000),
   PLENUM_HANDOVER_TAKE_AFTER_MS: positiveInt.default(10_000),
   PLENUM_WEBHOOK_URL: z.string().url().optional(),
@@ -118,6 +121,8 @@ export interface Config {
   adminEmail: string;
   /** /metrics: a bearer token, and/or its own listener instead of the main port. */
   metrics: { token?: string; listen?: { host: string; port: number } };
+  /** Which reverse proxies' X-Forwarded-For is believed (hop count, or addresses/subnets); false: none. */
+  trustProxy: false | number | string[];
   joinToken: { secret: string; secretIsEphemeral: boolean; ttlSeconds: number; resumeTtlSeconds: number };
   media: {
     numWorkers: number;
@@ -133,13 +138,15 @@ export interface Config {
     maxConsumers: number;
     maxConsumersPerRouter: number;
   };
-  signaling: { maxMessageBytes: number; ratePerSecond: number; rateBurst: number };
+  signaling: { maxMessageBytes: number; ratePerSecond: number; rateBurst: number; maxPendingPerAddress: number };
   roomIdleCloseMs: number;
   handoverTakeAfterMs: number;
   /** Outgoing meeting events (session opened/closed, joins, the floor), when configured. */
   webhook?: { url: string; secret: string; attempts: number; backoffMs: number; timeoutMs: number };
   shutdownGraceMs: number;
   dataDir: string;
+  /** Most bytes one transcript (a session's language) may hold. */
+  transcriptMaxBytes: number;
   adminApiKey?: string;
   cluster: {
     nodeId: string;
@@ -283,6 +290,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       token: e.PLENUM_METRICS_TOKEN,
       listen: e.PLENUM_METRICS_PORT === undefined ? undefined : { host: e.PLENUM_METRICS_HOST, port: e.PLENUM_METRICS_PORT },
     },
+    trustProxy: trustProxy(e.PLENUM_TRUST_PROXY),
     joinToken: {
       // Without a configured secret, tokens die with the process; fine for one node, not for a cluster.
       secret: e.PLENUM_JOIN_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
@@ -308,6 +316,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxMessageBytes: e.PLENUM_SIGNALING_MAX_MESSAGE_BYTES,
       ratePerSecond: e.PLENUM_SIGNALING_RATE_PER_SECOND,
       rateBurst: e.PLENUM_SIGNALING_RATE_BURST,
+      maxPendingPerAddress: e.PLENUM_SIGNALING_MAX_PENDING_PER_ADDRESS,
     },
     roomIdleCloseMs: e.PLENUM_ROOM_IDLE_CLOSE_MS,
     handoverTakeAfterMs: e.PLENUM_HANDOVER_TAKE_AFTER_MS,
@@ -316,6 +325,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
+    transcriptMaxBytes: e.PLENUM_TRANSCRIPT_MAX_BYTES,
     cluster: {
       nodeId: e.PLENUM_NODE_ID ?? `${hostname()}-${process.pid}`,
       publicUrl: e.PLENUM_PUBLIC_URL,
@@ -374,4 +384,19 @@ function defaultAnnouncedAddress(listenIp: string): string {
     for (const a of addresses ?? []) if (a.family === 'IPv4' && !a.internal) return a.address;
   }
   return '127.0.0.1';
+}
+
+/**
+ * PLENUM_TRUST_PROXY: behind a reverse proxy every client has the proxy's address, so per-address limits
+ * (sign-in) would be shared by everyone. A hop count or the proxies' addresses make the client's address
+ * come from X-Forwarded-For; `true` (believe any sender's header) is refused, since clients could then
+ * choose their own address.
+ */
+function trustProxy(value: string | undefined): false | number | string[] {
+  if (value === undefined || value === '' || value === 'false' || value === '0') return false;
+  if (/^\d+$/.test(value)) return Number(value);
+  if (value === 'true') {
+    throw new ConfigError('invalid configuration: PLENUM_TRUST_PROXY=true would let any client choose its address; give the number of proxies in front (e.g. 1) or their addresses (e.g. loopback, 10.0.0.0/8)');
+  }
+  return value.split(',').map((a) => a.trim()).filter((a) => a !== '');
 }

@@ -152,13 +152,14 @@ export class MeetingServer {
       const pipe = { address: m.announcedAddress, minPort: m.rtcMinPort, maxPort: m.rtcMaxPort };
       const membership = new ClusterMembership(coordinator, pool, () => c.publicUrl ?? ref.server?.url ?? '', c.heartbeatIntervalMs, log.child({ component: 'cluster' }), pipe);
       ref.membership = membership;
-      const transcripts = new TranscriptStore(join(dataDir, 'transcripts'));
+      const transcripts = new TranscriptStore(join(dataDir, 'transcripts'), config.transcriptMaxBytes);
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
       accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
       revocation.start(config.registry.revalidateIntervalMs);
       const app = createHttpApp({
         devMode: config.devMode,
         embeddedSignIn: accreditation.signIn !== undefined,
+        trustProxy: config.trustProxy,
         routers: [
           accreditationRoutes({
             accreditation,

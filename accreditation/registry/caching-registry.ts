@@ -37,6 +37,8 @@ export class CachingRegistry {
   private readonly entries: LRUCache<string, Entry>;
   private readonly lastApproved: LRUCache<string, Entry>;
   private readonly inFlight = new Map<string, Promise<Registration | null>>();
+  /** People to forget, by event, applied in one pass before the next read (an import changes thousands at once). */
+  private readonly pendingInvalidations = new Map<string, { personIds: Set<string>; emails: Set<string> }>();
   private readonly waiting: Array<() => void> = [];
   private active = 0;
   private readonly now: () => number;
@@ -54,11 +56,13 @@ export class CachingRegistry {
 
   /** Cached answers held now (at most `maxEntries`). */
   get size(): number {
+    this.applyInvalidations();
     return this.entries.size;
   }
 
   /** `fresh` skips the cache (revalidation, webhooks) but still coalesces and still honours the outage policy. */
   async lookup(query: RegistryQuery, { fresh = false }: { fresh?: boolean } = {}): Promise<LookupResult> {
+    this.applyInvalidations();
     const key = queryKey(query);
     const cached = this.entries.get(key);
     if (!fresh && cached) {
@@ -78,18 +82,37 @@ export class CachingRegistry {
     }
   }
 
-  /** Forgets what is cached for one person of an event (after a webhook or an admin change). */
+  /**
+   * Forgets what is cached for one person of an event (after a webhook or an admin change). Recorded here
+   * and applied, for everyone recorded, in one pass over the cache before the next read: a scan per person
+   * would make a CSV import of n people cost n times the cache size, all on the event loop.
+   */
   invalidate(eventId: string, match: { personId?: string; email?: string }): void {
+    let pending = this.pendingInvalidations.get(eventId);
+    if (!pending) this.pendingInvalidations.set(eventId, (pending = { personIds: new Set(), emails: new Set() }));
+    if (match.personId !== undefined) pending.personIds.add(match.personId);
+    if (match.email !== undefined) pending.emails.add(match.email.toLowerCase());
+  }
+
+  private applyInvalidations(): void {
+    if (this.pendingInvalidations.size === 0) return;
     for (const map of [this.entries, this.lastApproved]) {
-      for (const [key, entry] of [...map.entries()]) {
+      const doomed: string[] = [];
+      for (const [key, entry] of map.entries()) {
+        const separator = key.indexOf('\u0000');
+        const pending = this.pendingInvalidations.get(key.slice(0, separator));
+        if (!pending) continue;
+        const asked = key.slice(separator + 1);
         const r = entry.registration;
-        const sameEvent = key.startsWith(`${eventId}\u0000`);
         const samePerson =
-          (match.personId !== undefined && (r?.personId === match.personId || key.endsWith(`id:${match.personId}`))) ||
-          (match.email !== undefined && (r?.email === match.email.toLowerCase() || key.endsWith(`email:${match.email.toLowerCase()}`)));
-        if (sameEvent && samePerson) map.delete(key);
+          (asked.startsWith('id:') && pending.personIds.has(asked.slice(3))) ||
+          (asked.startsWith('email:') && pending.emails.has(asked.slice(6))) ||
+          (r !== null && (pending.personIds.has(r.personId) || pending.emails.has(r.email)));
+        if (samePerson) doomed.push(key);
       }
+      for (const key of doomed) map.delete(key);
     }
+    this.pendingInvalidations.clear();
   }
 
   private coalesced(key: string, query: RegistryQuery): Promise<Registration | null> {

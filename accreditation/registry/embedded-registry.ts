@@ -193,7 +193,8 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     this.checkRows(parsed, options);
     const hashes = await Promise.all(parsed.map(({ code }) => (code ? this.hasher.hash(code) : undefined)));
     this.checkRows(parsed, options);
-    parsed.forEach(({ reg }, i) => this.put(reg, hashes[i]));
+    const positions = new Map(this.data.registrations.map((r, i) => [codeKey(r.eventId, r.personId), i]));
+    parsed.forEach(({ reg }, i) => this.put(reg, hashes[i], positions));
     this.save();
     for (const { reg } of parsed) this.emit('changed', reg);
     return { imported: parsed.length };
@@ -240,16 +241,21 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     return parsed;
   }
 
-  /** E-mails must not collide with other registrations, nor with each other within the file. */
+  /**
+   * E-mails must not collide with other registrations, nor with each other within the file. Linear in the
+   * rows and the registry (indexes built once): an import is as large as 5 MB, and runs on the event loop.
+   */
   private checkRows(rows: Array<{ line: number; reg: Registration }>, options: WriteOptions): void {
     const errors: Array<{ line: number; message: string }> = [];
     const seen = new Map<string, Registration>();
+    const replacing = new Set(rows.map(({ reg }) => codeKey(reg.eventId, reg.personId)));
+    const owners = this.registrationsByEmail();
     for (const { line, reg } of rows) {
       const earlier = seen.get(`${reg.eventId}\u0000${reg.email}`);
       if (earlier && earlier.personId !== reg.personId) errors.push({ line, message: `email: ${reg.email} is another person's in this file` });
       seen.set(`${reg.eventId}\u0000${reg.email}`, reg);
       try {
-        this.checkEmail(reg, options, rows.map((r) => r.reg));
+        this.checkEmail(reg, options, replacing, owners);
       } catch (error) {
         if (!(error instanceof EmailInUseError)) throw error;
         errors.push({ line, message: `email: ${error.message}` });
@@ -259,13 +265,27 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   }
 
   /** Throws EmailInUseError when another registration (not replaced by this write) holds the e-mail. */
-  private checkEmail(reg: Registration, options: WriteOptions, replacing: Registration[] = [reg]): void {
-    const replaced = (r: Registration): boolean => replacing.some((x) => x.eventId === r.eventId && x.personId === r.personId);
-    for (const other of this.data.registrations) {
-      if (other.email !== reg.email || replaced(other)) continue;
+  private checkEmail(
+    reg: Registration,
+    options: WriteOptions,
+    replacing: ReadonlySet<string> = new Set([codeKey(reg.eventId, reg.personId)]),
+    owners: ReadonlyMap<string, Registration[]> = this.registrationsByEmail(),
+  ): void {
+    for (const other of owners.get(reg.email) ?? []) {
+      if (replacing.has(codeKey(other.eventId, other.personId))) continue;
       if (other.eventId === reg.eventId) throw new EmailInUseError(reg.email, false);
       if (!options.allowEmailOfOtherEvent) throw new EmailInUseError(reg.email, true);
     }
+  }
+
+  private registrationsByEmail(): Map<string, Registration[]> {
+    const owners = new Map<string, Registration[]>();
+    for (const r of this.data.registrations) {
+      const list = owners.get(r.email);
+      if (list) list.push(r);
+      else owners.set(r.email, [r]);
+    }
+    return owners;
   }
 
   private find(query: RegistryQuery): Registration | undefined {
@@ -289,10 +309,15 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     return this.codes.get(codeKey(eventId, personId));
   }
 
-  private put(reg: Registration, hash: string | undefined): void {
-    const i = this.data.registrations.findIndex((r) => r.eventId === reg.eventId && r.personId === reg.personId);
+  /** `positions` (registration key -> index), when given, replaces the search: an import puts many at once. */
+  private put(reg: Registration, hash: string | undefined, positions?: Map<string, number>): void {
+    const key = codeKey(reg.eventId, reg.personId);
+    const i = positions ? (positions.get(key) ?? -1) : this.data.registrations.findIndex((r) => r.eventId === reg.eventId && r.personId === reg.personId);
     if (i >= 0) this.data.registrations[i] = reg;
-    else this.data.registrations.push(reg);
+    else {
+      this.data.registrations.push(reg);
+      positions?.set(key, this.data.registrations.length - 1);
+    }
     if (!hash) return;
     if (this.isAdministrator(reg.eventId, reg.personId)) this.administratorFile.save({ version: 1, eventId: reg.eventId, personId: reg.personId, hash });
     else this.codes.set(codeKey(reg.eventId, reg.personId), hash);

@@ -37,9 +37,12 @@ async function call<T>(url: string, init: RequestInit): Promise<T> {
 
 const json = (body: unknown): RequestInit => ({ method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
 
-/** Embedded sign-in: e-mail and access code for an identity token. */
-export function signIn(baseUrl: string, email: string, accessCode: string): Promise<{ identityToken: string; name: string }> {
-  return call(`${baseUrl}/api/auth/sign-in`, json({ email, accessCode }));
+/**
+ * Embedded sign-in: e-mail and access code for an identity token, which is good for one event. `eventId`
+ * picks the event when the same e-mail is registered in several (each registration has its own code).
+ */
+export function signIn(baseUrl: string, email: string, accessCode: string, eventId?: string): Promise<{ identityToken: string; name: string; eventId: string }> {
+  return call(`${baseUrl}/api/auth/sign-in`, json(eventId === undefined ? { email, accessCode } : { email, accessCode, eventId }));
 }
 
 export function listSessions(baseUrl: string, identityToken: string, eventId: string): Promise<{ event: { eventId: string; title: string }; sessions: SessionSummary[] }> {

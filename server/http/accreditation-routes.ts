@@ -176,11 +176,12 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   router.get(
     '/api/events/:eventId/sessions',
     route(async (req, res) => {
-      const token = bearer(req);
-      if (!token) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'an identity token is required (Authorization: Bearer)');
       const eventId = String(req.params.eventId);
       if (!ids.EVENT_ID_PATTERN.test(eventId)) throw new ProtocolError(ErrorCode.BAD_REQUEST, 'eventId: not a valid id');
-      const event = service.sessions.event(eventId);
+      const token = bearer(req)!;
+      const identity = await requireIdentity(req);
+      // An identity bound to another event learns nothing of this one, not even that it exists.
+      const event = AccreditationService.mayActFor(identity, eventId) ? service.sessions.event(eventId) : undefined;
       if (!event) throw new ProtocolError(ErrorCode.NOT_FOUND, `no event ${eventId}`);
       const accessible = await service.accessibleSessions(token, eventId).catch((error: unknown) => {
         if (error instanceof IdentityError) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');

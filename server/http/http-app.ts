@@ -13,6 +13,8 @@ import { securityHeaders } from './security-headers.js';
 export interface HttpAppDeps {
   devMode: boolean;
   embeddedSignIn: boolean;
+  /** Express's `trust proxy`: which proxies' X-Forwarded-For sets `req.ip` (per-address limits use it). */
+  trustProxy: false | number | string[];
   tokens: JoinTokenService;
   metrics: Metrics;
   metricsAccess: MetricsAccess;
@@ -32,6 +34,7 @@ const devTokenBody = z
 export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
+  app.set('trust proxy', deps.trustProxy);
   app.use(securityHeaders);
   for (const router of deps.routers) app.use(router);
   app.use(express.json({ limit: '16kb' }));

@@ -26,11 +26,15 @@ export function sendError(res: Response, code: ErrorCode, message: string, extra
   res.status(STATUS[code] ?? 500).json({ error: { code, message } satisfies ErrorBody, ...extra });
 }
 
-/** Parses a body or query against a schema, or throws BAD_REQUEST naming the first problems. */
+/** At most this much of a path or message per problem: issues can quote what the client sent (unknown keys). */
+const MAX_ISSUE_CHARS = 120;
+const clip = (s: string): string => (s.length > MAX_ISSUE_CHARS ? `${s.slice(0, MAX_ISSUE_CHARS)}…` : s);
+
+/** Parses a body or query against a schema, or throws BAD_REQUEST naming the first problems (bounded). */
 export function parseOr400<S extends z.ZodType>(schema: S, value: unknown): z.infer<S> {
   const parsed = schema.safeParse(value);
   if (!parsed.success) {
-    throw new ProtocolError(ErrorCode.BAD_REQUEST, parsed.error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(body)'}: ${i.message}`).join('; '));
+    throw new ProtocolError(ErrorCode.BAD_REQUEST, parsed.error.issues.slice(0, 3).map((i) => `${clip(i.path.join('.')) || '(body)'}: ${clip(i.message)}`).join('; '));
   }
   return parsed.data;
 }

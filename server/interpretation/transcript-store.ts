@@ -1,16 +1,37 @@
+import { stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { JsonLinesAppender, readJsonLines } from '../../accreditation/json-lines.js';
+import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 
 const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
 
 /** Final caption lines per session and language, appended to `<dataDir>/transcripts/<session>/<language>.jsonl`. */
 export class TranscriptStore {
   private readonly appender = new JsonLinesAppender();
+  /** Bytes per transcript file: what it held when first used here, and what was appended since. */
+  private readonly sizes = new Map<string, { initial: Promise<number>; added: number }>();
 
-  constructor(private readonly dir: string) {}
+  constructor(
+    private readonly dir: string,
+    /** Most bytes one transcript (a session's language) may hold: a captioner's client cannot fill the disk. */
+    private readonly maxBytes = Number.POSITIVE_INFINITY,
+  ) {}
 
-  append(sessionId: string, language: string, line: { at: number; by: string; text: string }): Promise<void> {
-    return this.appender.append(this.path(sessionId, language), line);
+  async append(sessionId: string, language: string, line: { at: number; by: string; text: string }): Promise<void> {
+    const path = this.path(sessionId, language);
+    let size = this.sizes.get(path);
+    if (!size) {
+      size = { initial: stat(path).then((s) => s.size, () => 0), added: 0 };
+      this.sizes.set(path, size);
+    }
+    const initial = await size.initial;
+    // Checked and counted in one synchronous step after the await, so parallel captions cannot overshoot.
+    const bytes = Buffer.byteLength(JSON.stringify(line)) + 1;
+    if (initial + size.added + bytes > this.maxBytes) {
+      throw new ProtocolError(ErrorCode.LIMIT_REACHED, `the ${language} transcript of this session is full; captions are still shown live`);
+    }
+    size.added += bytes;
+    return this.appender.append(path, line);
   }
 
   /** The transcript as plain text, one "[HH:MM:SS] text" line per caption; empty when there is none. */

@@ -27,9 +27,4 @@ export class PendingConnections {
       else this.byAddress.delete(address);
     };
   }
-
-  /** Addresses with connections pending now (metrics, tests). */
-  get addresses(): number {
-    return this.byAddress.size;
-  }
 }

@@ -27,9 +27,16 @@ export function admitRequest(method: string, payload: unknown, maxBytes: number,
   return { method, data: parsed.data } as ValidRequest;
 }
 
+/** Each issue's text is cut short: zod quotes the received value (and unknown keys), which the sender chose. */
+const MAX_ISSUE_CHARS = 160;
+
 function describeIssues(method: string, error: z.ZodError): string {
-  const first = error.issues.slice(0, 3).map((i) => `${i.path.join('.') || '(message)'}: ${i.message}`);
+  const first = error.issues.slice(0, 3).map((i) => clip(`${i.path.slice(0, 8).join('.') || '(message)'}: ${i.message}`));
   return `invalid ${method}: ${first.join('; ')}`;
+}
+
+function clip(text: string): string {
+  return text.length > MAX_ISSUE_CHARS ? `${text.slice(0, MAX_ISSUE_CHARS)}…` : text;
 }
 
 /** Maps any failure to an answer safe to send: codes for known errors, a bare INTERNAL for the rest. */

@@ -1,4 +1,4 @@
-import type { Server as HttpServer } from 'node:http';
+import type { IncomingMessage, Server as HttpServer } from 'node:http';
 import { Server as IoServer } from 'socket.io';
 import { ProtocolError } from '../../protocol/errors.js';
 import { ErrorCode } from '../../protocol/errors.js';
@@ -6,7 +6,19 @@ import type { JoinClaims, JoinTokenService } from '../auth/join-token.js';
 import type { JtiStore } from '../auth/jti-store.js';
 import type { RoomOwnership } from '../cluster/room-ownership.js';
 import { listensOnly } from '../cascade/edge-policy.js';
+import { addressKey } from '../http/sign-in-limiter.js';
 import { ClientConnection, type AdmittedConnection, type ConnectionDeps } from './client-connection.js';
+import { PendingConnections } from './pending-connections.js';
+import { TokenUseGuard } from './token-use-guard.js';
+
+/** How long a connection may stay open without presenting a token that is admitted. */
+const HANDSHAKE_WINDOW_MS = 10_000;
+/** Admission refusals a retry with the same token cannot mend (unlike UNAVAILABLE, or a redirect). */
+const FINAL_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.NOT_ACCREDITED, ErrorCode.REMOVED]);
+
+function alreadyUsed(claims: JoinClaims): string {
+  return claims.kind === 'resume' ? 'this resume token has already been used' : 'this join token has already been used; request a new one';
+}
 
 /** Decides who a verified token lets in, with which grants (a resume re-runs the accreditation decision). */
 export interface ConnectionAdmission {
@@ -35,6 +47,10 @@ export class SignalingServer {
     deps: ConnectionDeps,
   ) {
     const limits = deps.limits;
+    const pending = new PendingConnections(limits.maxPendingPerAddress);
+    /** How each engine connection stops counting as pending (once admitted, or closed). */
+    const pendingOf = new WeakMap<object, () => void>();
+    const addressOf = (req: IncomingMessage): string => addressKey(req.socket.remoteAddress);
     this.io = new IoServer(httpServer, {
       path: '/signaling',
       serveClient: false,
@@ -42,27 +58,56 @@ export class SignalingServer {
       maxHttpBufferSize: limits.maxMessageBytes * 4,
       pingInterval: 10_000,
       pingTimeout: 10_000,
+      // A connection that has not presented a token by then is closed (socket.io's default is 45 s).
+      connectTimeout: HANDSHAKE_WINDOW_MS,
+      // Refused before socket.io allocates anything: an address already holding its share of pending connections.
+      allowRequest: (req, answer) => {
+        const allowed = pending.allows(addressOf(req));
+        answer(allowed ? null : 'too many connections from this address are waiting to authenticate', allowed);
+      },
     });
+    this.io.engine.on('connection', (conn: { request: IncomingMessage; close(): void; once(event: 'close', fn: () => void): void }) => {
+      // Parallel handshakes may all pass allowRequest: the count taken here is the exact one.
+      const stop = pending.enter(addressOf(conn.request));
+      if (!stop) return conn.close();
+      pendingOf.set(conn, stop);
+      conn.once('close', stop);
+    });
+    const used = new TokenUseGuard();
     this.io.use((socket, next) => {
       const refuse = (error: unknown): void => {
+        if (!(error instanceof ProtocolError)) deps.log.warn({ err: error }, 'handshake failed');
         const err = new Error(error instanceof ProtocolError ? error.message : 'unauthenticated') as Error & { data?: unknown };
         err.data = error instanceof ProtocolError ? error.toBody() : { code: ErrorCode.UNAUTHENTICATED, message: 'unauthenticated' };
         next(err);
+        // One attempt per connection: once the refusal is written, the connection goes (a retry costs a new one).
+        setImmediate(() => socket.conn.close());
       };
       const redirect = (url: string): void => {
         const err = new Error('this room is served by another node') as Error & { data?: unknown };
         err.data = { code: ErrorCode.ROOM_ELSEWHERE, message: err.message, url };
         next(err);
+        setImmediate(() => socket.conn.close());
       };
       try {
         const claims = tokens.verify(socket.handshake.auth?.token);
         const roomId = claims.grants.room;
+        // Before anything costly: a token spent or refused here, or in use by another handshake here, stops now.
+        if (!used.begin(claims.jti)) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, alreadyUsed(claims));
         const admit = async (): Promise<void> => {
           // The room's node serves it; any other node sends the client there, before the token is spent.
           // A listener of a large room may be served here as an edge of the room's origin.
           const location = await ownership.locate(roomId, listensOnly(claims.grants));
           if (location.kind === 'redirect') return redirect(location.url);
-          const { grants, confirmedAt } = await admission.admit(claims);
+          let decided: Awaited<ReturnType<ConnectionAdmission['admit']>>;
+          try {
+            decided = await admission.admit(claims);
+          } catch (error) {
+            // A refusal that a retry cannot mend spends the token here: replaying it costs no registry call.
+            if (error instanceof ProtocolError && FINAL_REFUSALS.has(error.code)) used.markSpent(claims.jti, claims.expiresAt);
+            throw error;
+          }
+          const { grants, confirmedAt } = decided;
           let release = (): void => undefined;
           if (location.kind === 'local') {
             // Only now, for a connection that passed every check, is the room's lease taken (or kept) here.
@@ -78,12 +123,9 @@ export class SignalingServer {
           }
           try {
             // Single use, join and resume tokens alike: a token that opened a connection opens no other.
-            if (!(await jtis.claim(claims.jti, claims.expiresAt))) {
-              throw new ProtocolError(
-                ErrorCode.UNAUTHENTICATED,
-                claims.kind === 'resume' ? 'this resume token has already been used' : 'this join token has already been used; request a new one',
-              );
-            }
+            const first = await jtis.claim(claims.jti, claims.expiresAt);
+            used.markSpent(claims.jti, claims.expiresAt);
+            if (!first) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, alreadyUsed(claims));
           } catch (error) {
             release();
             throw error;
@@ -93,9 +135,12 @@ export class SignalingServer {
           socket.conn.once('close', release);
           const admitted: AdmittedConnection = { claims, grants, confirmedAt, edgeOf: location.kind === 'edge' ? location.owner : undefined, release };
           socket.data.admitted = admitted;
+          pendingOf.get(socket.conn)?.();
           next();
         };
-        admit().catch(refuse);
+        admit()
+          .catch(refuse)
+          .finally(() => used.end(claims.jti));
       } catch (error) {
         refuse(error);
       }

@@ -125,7 +125,9 @@ describe('security: accreditation (issue 10, part 2)', () => {
     const join = await post(`${s.url}/api/join`, { identityToken: sofia, sessionId: 'b-room' });
     expect(join.status).toBe(403);
     expect(join.body).toMatchObject({ error: { code: 'NOT_ACCREDITED' }, reasons: ['IDENTITY_OTHER_EVENT'] });
-    expect((await http('GET', `${s.url}/api/events/${EVENT_B}/sessions`, undefined, bearer(sofia))).body.sessions).toEqual([]);
+    // Not even B's existence or title: the answer is the one for an unknown event.
+    const bListing = await http('GET', `${s.url}/api/events/${EVENT_B}/sessions`, undefined, bearer(sofia));
+    expect([bListing.status, bListing.body]).toEqual([404, { error: { code: 'NOT_FOUND', message: `no event ${EVENT_B}` } }]);
     expect(((await http('GET', `${s.url}/api/events`, undefined, bearer(sofia))).body.events as Array<{ eventId: string }>).map((e) => e.eventId)).toEqual([DEMO_EVENT_ID]);
 
     // Automation (the admin API key) may register the same person in a second event, with a second code;

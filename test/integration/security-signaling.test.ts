@@ -5,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
+import { checkGate, GATES } from '../../server/signaling/connection-gate.js';
 import { opusRtpParameters, requestJoinAs } from '../helpers/accreditation-client.js';
 import { CrmProcess, registrant } from '../helpers/crm-process.js';
 import { grants } from '../helpers/grants.js';
@@ -216,6 +217,16 @@ describe('2.10 explicit connection states behind one gate', () => {
       ['admitFromLobby', { participantId: 'p-ke-1' }],
     ] as const) {
       expect(code(await call(idle, method, data))).toBe(ErrorCode.NOT_JOINED);
+    }
+    // The gate decides on the state before the grants: a delegate's idle connection hears NOT_JOINED too,
+    // not FORBIDDEN (so the joined check is the gate's own, not left to a later layer).
+    const delegate = track(await connectSignaling(server.url, await joinToken('brian.kamau@demo.ke', 'demo-member-states')));
+    expect(code(await call(delegate, 'getRoster', {}))).toBe(ErrorCode.NOT_JOINED);
+    expect(code(await call(delegate, 'giveFloor', {}))).toBe(ErrorCode.NOT_JOINED);
+    // And the one table says so for every moderator method.
+    for (const method of Object.keys(GATES) as Array<keyof typeof GATES>) {
+      if (GATES[method].needs !== 'moderate') continue;
+      expect(() => checkGate(method, 'connected', grants({ moderate: true }), false), method).toThrow(expect.objectContaining({ code: ErrorCode.NOT_JOINED }));
     }
   });
 

@@ -13,6 +13,8 @@ export interface ConnectionLimits {
   maxMessageBytes: number;
   ratePerSecond: number;
   rateBurst: number;
+  /** Connections from one address still waiting to authenticate (0: no limit). */
+  maxPendingPerAddress: number;
 }
 
 export interface RequestObserver {
