@@ -75,7 +75,7 @@ export class SessionDirectory {
     const rules = sessionRules.parse(input);
     // Moving a session to another event would hand its room to that event's people.
     const current = this.get(rules.sessionId);
-    if (false) throw new SessionOfOtherEventError(rules.sessionId);
+    if (current && current.eventId !== rules.eventId) throw new SessionOfOtherEventError(rules.sessionId);
     if (!this.event(rules.eventId)) this.data.events.push({ eventId: rules.eventId, title: rules.eventId });
     const i = this.data.sessions.findIndex((s) => s.sessionId === rules.sessionId);
     if (i >= 0) this.data.sessions[i] = rules;
