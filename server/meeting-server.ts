@@ -31,6 +31,7 @@ import { conductRoutes } from './http/conduct-routes.js';
 import { clusterRoutes } from './http/cluster-routes.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/http-app.js';
+import { clientAddressOf } from './http/client-address.js';
 import { isLoopbackHost, MetricsListener } from './http/metrics-endpoint.js';
 import type { Logger } from './logger.js';
 import { Metrics } from './metrics.js';
@@ -196,6 +197,7 @@ export class MeetingServer {
         tokens,
         clusterNodes: async () => (await coordinator.liveNodes()).filter((n) => !n.draining).map((n) => n.url),
         listenerChannels: (roomId) => accreditation.service.sessions.get(roomId)?.listenerChannels ?? 'all',
+        clientAddress: clientAddressOf(config.trustProxy),
       });
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);

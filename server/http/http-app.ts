@@ -6,6 +6,7 @@ import { DEV_MODE_STATUS, type JoinTokenService } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { demoDir, openApiDir, sdkBundleDir } from '../project-paths.js';
+import type { TrustProxy } from './client-address.js';
 import { sendError } from './http-errors.js';
 import { mainPortMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import { securityHeaders } from './security-headers.js';
@@ -14,7 +15,7 @@ export interface HttpAppDeps {
   devMode: boolean;
   embeddedSignIn: boolean;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For sets `req.ip` (per-address limits use it). */
-  trustProxy: false | number | string[];
+  trustProxy: TrustProxy;
   tokens: JoinTokenService;
   metrics: Metrics;
   metricsAccess: MetricsAccess;

@@ -50,7 +50,7 @@ export class SignalingServer {
     const pending = new PendingConnections(limits.maxPendingPerAddress);
     /** How each engine connection stops counting as pending (once admitted, or closed). */
     const pendingOf = new WeakMap<object, () => void>();
-    const addressOf = (req: IncomingMessage): string => addressKey(req.socket.remoteAddress);
+    const addressOf = (req: IncomingMessage): string => addressKey(deps.clientAddress(req));
     this.io = new IoServer(httpServer, {
       path: '/signaling',
       serveClient: false,

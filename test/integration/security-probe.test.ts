@@ -55,8 +55,8 @@ async function attempt(url: string, token: string): Promise<{ admitted: boolean;
 }
 
 /** An engine.io connection that never presents a token (what an attacker parks on the server). */
-async function openBare(url: string): Promise<Manager | Error> {
-  const manager = new Manager(url, { path: '/signaling', transports: ['websocket'], reconnection: false, autoConnect: false });
+async function openBare(url: string, extraHeaders?: Record<string, string>): Promise<Manager | Error> {
+  const manager = new Manager(url, { path: '/signaling', transports: ['websocket'], reconnection: false, autoConnect: false, extraHeaders });
   managers.push(manager);
   return new Promise((resolve) => manager.open((error) => resolve(error ?? manager)));
 }
@@ -117,6 +117,25 @@ describe('probe: the handshake', () => {
     expect((await refused)[0]).toMatch(/^4.*UNAUTHENTICATED/);
     await closed;
     expect(await openBare(capped.url)).toBeInstanceOf(Manager);
+  });
+});
+
+describe('probe: the handshake behind a reverse proxy', () => {
+  let proxied: MeetingServer;
+  beforeAll(async () => {
+    proxied = await startTestServer({ PLENUM_DEV_MODE: 'false', PLENUM_SIGNALING_MAX_PENDING_PER_ADDRESS: '2', PLENUM_TRUST_PROXY: 'loopback' });
+  });
+  afterAll(async () => {
+    await proxied?.close();
+  });
+
+  it('probe: behind a trusted proxy the per-address cap counts each client, not the proxy', async () => {
+    const from = (ip: string) => ({ 'x-forwarded-for': ip });
+    expect(await openBare(proxied.url, from('203.0.113.1'))).toBeInstanceOf(Manager);
+    expect(await openBare(proxied.url, from('203.0.113.1'))).toBeInstanceOf(Manager);
+    // That client has used its share; another client behind the same proxy has not.
+    expect(await openBare(proxied.url, from('203.0.113.1'))).toBeInstanceOf(Error);
+    expect(await openBare(proxied.url, from('198.51.100.7'))).toBeInstanceOf(Manager);
   });
 });
 

@@ -1,3 +1,4 @@
+import type { IncomingMessage } from 'node:http';
 import { ErrorCode, ProtocolError } from '../../../protocol/errors.js';
 import type { AuditLog } from '../../../accreditation/audit-log.js';
 import type { RequestData, RequestMethod, ResponseData } from '../../../protocol/signaling.js';
@@ -35,6 +36,8 @@ export interface ConnectionDeps {
   clusterNodes: () => Promise<string[]>;
   /** Whether listeners of a room receive every language channel or only the one they chose. */
   listenerChannels: (roomId: string) => 'all' | 'selected';
+  /** The client's address behind trusted proxies (PLENUM_TRUST_PROXY), as HTTP sees it. */
+  clientAddress: (req: IncomingMessage) => string;
 }
 
 /** What a handler of a joined connection works with; the gate has already checked state and grants. */
