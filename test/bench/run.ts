@@ -5,6 +5,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'cluster-failover': () => import('./cluster-failover.js'),
   forwarding: () => import('./forwarding.js'),
   cascade: () => import('./cascade.js'),
+  'csv-import': () => import('./csv-import.js'),
 };
 
 const only = process.env.BENCH;

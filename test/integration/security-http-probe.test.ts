@@ -55,8 +55,8 @@ describe('security: HTTP probe (issue 10, part 3)', () => {
 
     const rows = Array.from({ length: 40_000 }, (_, i) => `${DEMO_EVENT_ID},bulk-${i},Person ${i},bulk${i}@import.example,Kenya,member_state,KE,delegate,,approved,,`);
     rows.push(`${DEMO_EVENT_ID},p-ke-2,Brian Kamau,brian.kamau@demo.ke,Kenya,member_state,KE,observer,,approved,,`);
-    // A generous deadline: the import takes about a second now, and minutes with either check quadratic.
-    const imported = await http('POST', `${s.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/import`, [CSV_HEADER, ...rows].join('\n'), { ...bearer(sofia), 'content-type': 'text/csv' }, AbortSignal.timeout(30_000));
+    // How long it takes is measured by `BENCH=csv-import`; here, that it completes and stays correct.
+    const imported = await http('POST', `${s.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/import`, [CSV_HEADER, ...rows].join('\n'), { ...bearer(sofia), 'content-type': 'text/csv' });
     expect(imported).toEqual({ status: 200, body: { imported: 40_001 } });
     expect((await fetch(`${s.url}/healthz`)).status).toBe(200);
 
@@ -66,7 +66,7 @@ describe('security: HTTP probe (issue 10, part 3)', () => {
     // And an e-mail of another event is still refused in a bulk import, now against a large registry.
     const b = await http('PUT', `${s.url}/api/admin/events/event-b/registrations/b-1`, { name: 'B', email: 'b1@event-b.example', entity: { name: 'B', type: 'other' }, role: 'delegate', status: 'approved' }, apiKey);
     expect(b.status).toBe(200);
-    const clash = await http('POST', `${s.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/import`, [CSV_HEADER, ...rows.slice(0, 5_000), `${DEMO_EVENT_ID},thief,Thief,b1@event-b.example,X,other,,delegate,,approved,,`].join('\n'), { ...bearer(sofia), 'content-type': 'text/csv' }, AbortSignal.timeout(30_000));
+    const clash = await http('POST', `${s.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/import`, [CSV_HEADER, ...rows.slice(0, 5_000), `${DEMO_EVENT_ID},thief,Thief,b1@event-b.example,X,other,,delegate,,approved,,`].join('\n'), { ...bearer(sofia), 'content-type': 'text/csv' });
     expect(clash.status).toBe(409);
     expect(clash.body).toMatchObject({ error: { code: 'EMAIL_IN_USE' }, lines: [{ line: 5_002 }] });
   }, 120_000);
