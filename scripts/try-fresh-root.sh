@@ -267,22 +267,22 @@ if run_step setup_cold "npm run setup"; then
   # SIGTERM to the process group (npm and the server under it), as Ctrl-C or a service manager would:
   # npm 11 exits on SIGTERM without passing it on, which would leave the server running.
   t="$(now)"
-  pgid="$(awk '{ print $5 }' "/proc/$server/stat" 2>/dev/null || true)"
-  if [ -n "$pgid" ] && [ "$pgid" != "$(awk '{ print $5 }' /proc/self/stat)" ]; then
-    kill -TERM -- "-$pgid" 2>/dev/null || true
-  else
-    kill -TERM "$server" 2>/dev/null || true
-  fi
+  # setsid made npm a process group leader; /proc/<pid>/stat: the group is the 3rd field after "(comm) ".
+  pgid="$(sed 's/.*) //' "/proc/$server/stat" 2>/dev/null | awk '{ print $3 }' || true)"
+  if [ "$pgid" = "$server" ]; then kill -TERM -- "-$server" 2>/dev/null || true; else kill -TERM "$server" 2>/dev/null || true; fi
   deadline=$((SECONDS + 30))
   while [ "$SECONDS" -lt "$deadline" ] && [ -n "$(in_root_pids)" ]; do sleep 0.25; done
-  rc=0
-  wait "$server" || rc=$?
   took[stop]="$(elapsed "$t" "$(now)")"
+  rc=0
   if [ -n "$(in_root_pids)" ]; then
     status[stop]=1
     failed=1
-    log "== stop: still running 30 s after SIGTERM: $(in_root_pids)"
+    log "== stop: still running 30 s after SIGTERM: $(in_root_pids); killing them"
+    # shellcheck disable=SC2046
+    kill -KILL "$server" $(in_root_pids) 2>/dev/null || true
+    wait "$server" || true
   else
+    wait "$server" || rc=$?
     status[stop]=0
     log "== stop: all processes exited after ${took[stop]} s ($start_cmd: exit $rc); last lines:"
     tail -n 5 "$rootfs/tmp/plenum-start.log" | sed 's/^/[npm start] /'
