@@ -213,7 +213,7 @@ log "the README's commands: 'npm run setup && $start_cmd', 'npm run setup && $te
 chroot_env=(env -i HOME=/root USER=root LOGNAME=root SHELL=/bin/bash LANG=C.UTF-8 TERM=dumb
   PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin)
 for var in http_proxy https_proxy no_proxy HTTP_PROXY HTTPS_PROXY NO_PROXY NODE_EXTRA_CA_CERTS; do
-  [ -n "${!var:-}" ] && chroot_env+=("$var=${!var}")
+  if [ -n "${!var:-}" ]; then chroot_env+=("$var=${!var}"); fi
 done
 in_root() { chroot "$rootfs" "${chroot_env[@]}" bash -c "cd $app && $1"; }
 
@@ -240,7 +240,7 @@ port="$(printf '%s' "$start_env" | sed -n 's/^PLENUM_PORT=\([0-9]*\).*/\1/p')"
 port="${port:-3000}"
 
 failed=0
-# 1. npm run setup && npm start
+# 1. npm run setup && <run command>
 if run_step setup_cold "npm run setup"; then
   log "== start_to_healthy: $start_cmd, waiting for http://127.0.0.1:$port/healthz"
   t="$(now)"
@@ -261,9 +261,9 @@ if run_step setup_cold "npm run setup"; then
     status[start_to_healthy]=1
     failed=1
     log "== start_to_healthy: no 200 from /healthz (last: $code); server output:"
-    tail -n 40 "$rootfs/tmp/plenum-start.log" | sed 's/^/[npm start] /'
+    tail -n 40 "$rootfs/tmp/plenum-start.log" | sed 's/^/[server] /'
   fi
-  sed -n '1,15p' "$rootfs/tmp/plenum-start.log" | sed 's/^/[npm start] /'
+  sed -n '1,15p' "$rootfs/tmp/plenum-start.log" | sed 's/^/[server] /'
   # SIGTERM to the process group (npm and the server under it), as Ctrl-C or a service manager would:
   # npm 11 exits on SIGTERM without passing it on, which would leave the server running.
   t="$(now)"
@@ -285,13 +285,13 @@ if run_step setup_cold "npm run setup"; then
     wait "$server" || rc=$?
     status[stop]=0
     log "== stop: all processes exited after ${took[stop]} s ($start_cmd: exit $rc); last lines:"
-    tail -n 5 "$rootfs/tmp/plenum-start.log" | sed 's/^/[npm start] /'
+    tail -n 5 "$rootfs/tmp/plenum-start.log" | sed 's/^/[server] /'
   fi
 else
   failed=1
 fi
 
-# 2. npm run setup && npm test (setup is warm now)
+# 2. npm run setup && <test command> (setup is warm now)
 if run_step setup_warm "npm run setup"; then
   run_step npm_test "$test_cmd" || failed=1
 else
