@@ -4,10 +4,14 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { AccessCodeHasher } from '../access-code-hasher.js';
 import { AdministratorFile } from '../administrator.js';
-import { parseCsv } from '../csv.js';
+import { CoalescingWriter } from '../coalescing-writer.js';
+import { parseCsvSliced } from '../csv.js';
 import { PERSON_ID_PATTERN } from '../ids.js';
 import { JsonFile } from '../json-file.js';
 import { registration, type Registration, type RegistrationInput, type RegistrationStatus } from '../model.js';
+import { SerialQueue } from '../serial-queue.js';
+import { TimeSlices } from '../time-slices.js';
+import { registrationKey as codeKey, RegistrationTable } from './registration-table.js';
 import type { Registry, RegistryQuery } from './registry.js';
 
 const codeEntry = z.object({ eventId: z.string(), personId: z.string(), hash: z.string() });
@@ -81,13 +85,19 @@ export interface WriteOptions {
 }
 
 type EmbeddedRegistryEvents = { changed: [Registration] };
-
-const codeKey = (eventId: string, personId: string): string => `${eventId}\u0000${personId}`;
+type CsvRow = { line: number; reg: Registration; code?: string };
+/** registry.json is written in parts of about this many characters. */
+const PART_CHARS = 1 << 20;
 
 /**
  * The default registry: registrations kept in the data directory (registry.json), managed through the
  * admin API and CSV imports. Emits `changed` on every write, which drives live revocation. Access codes
  * belong to one registration (event and person), never to an e-mail across events.
+ *
+ * Nothing here holds the event loop for long, however large the registry or the import: writes that check
+ * e-mails run one at a time (an import's checks yield mid-way, so a write in between could invalidate them),
+ * each applies its change in one synchronous step (readers never see half an import), and registry.json is
+ * rewritten asynchronously, serialised a slice at a time, one save at a time (writes meanwhile share the next).
  */
 export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> implements Registry {
   readonly kind = 'embedded';
@@ -100,8 +110,12 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   private readonly administratorFile: AdministratorFile;
   private readonly administrator: { eventId: string; personId: string } | undefined;
   private readonly signInDisabled: Set<string>;
-  private data: RegistryFile;
+  private table: RegistrationTable;
   private codes = new Map<string, string>();
+  /** While an import builds its copy of the registry: status changes made meanwhile, to replay onto it. */
+  private statusChangesDuringImport: Registration[] | undefined;
+  private readonly writes = new SerialQueue();
+  private readonly saver = new CoalescingWriter(() => this.file.saveParts(this.serialized()));
 
   constructor(dataDir: string, seed?: () => RegistrySeed, options: EmbeddedRegistryOptions = {}) {
     super();
@@ -109,22 +123,25 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     this.signInDisabled = new Set(options.signInDisabledEvents ?? []);
     this.file = new JsonFile(join(dataDir, 'registry.json'), fileSchema);
     this.administratorFile = new AdministratorFile(dataDir);
+    // Loading, migrating and seeding happen before the server listens, so they may be synchronous.
+    let data: RegistryFile;
     if (this.file.exists()) {
       const loaded = this.file.load();
       this.seeded = false;
       if (loaded.version === 1) {
         const { file, migration } = migrateV1(loaded);
-        this.data = file;
+        data = file;
         this.migration = migration;
-        this.file.save(this.data);
-      } else this.data = loaded;
+        this.file.save(data);
+      } else data = loaded;
     } else {
       this.seeded = true;
-      this.data = { version: 2, registrations: [], accessCodes: [] };
-      if (seed) this.applySeed(seed());
-      this.file.save(this.data);
+      data = { version: 2, registrations: [], accessCodes: [] };
+      if (seed) this.applySeed(data, seed());
+      this.file.save(data);
     }
-    for (const c of this.data.accessCodes) this.codes.set(codeKey(c.eventId, c.personId), c.hash);
+    this.table = new RegistrationTable(data.registrations);
+    for (const c of data.accessCodes) this.codes.set(codeKey(c.eventId, c.personId), c.hash);
     const admin = this.administratorFile.loadSync();
     this.administrator = admin ? { eventId: admin.eventId, personId: admin.personId } : undefined;
   }
@@ -134,11 +151,11 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   }
 
   list(eventId?: string): Registration[] {
-    return this.data.registrations.filter((r) => !eventId || r.eventId === eventId);
+    return this.table.list(eventId);
   }
 
   hasEvent(eventId: string): boolean {
-    return this.data.registrations.some((r) => r.eventId === eventId);
+    return this.table.hasEvent(eventId);
   }
 
   /** Adds or replaces the registration with the same event and person id; hashes the code off the event loop. */
@@ -146,21 +163,46 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     const reg = registration.parse(input);
     this.checkEmail(reg, options);
     const hash = accessCode ? await this.hasher.hash(accessCode) : undefined;
-    // Checked again: another write may have taken the e-mail while the code was hashed.
-    this.checkEmail(reg, options);
-    this.put(reg, hash);
-    this.save();
+    // Checked again, in turn with other writes: another may have taken the e-mail while the code was hashed.
+    await this.writes.run(() => {
+      this.checkEmail(reg, options);
+      this.put(reg, hash);
+    });
+    await this.saver.request();
     this.emit('changed', reg);
     return reg;
   }
 
+  /** Changes a registration's status (a revocation); resolves once it is saved. */
+  async updateStatus(eventId: string, personId: string, status: RegistrationStatus): Promise<Registration | null> {
+    const reg = this.withStatus(eventId, personId, status);
+    if (!reg) return null;
+    await this.saver.request();
+    this.emit('changed', reg);
+    return reg;
+  }
+
+  /**
+   * updateStatus for tools and tests that read the file right after: saved before it returns, which holds
+   * the event loop for as long as a save of the whole registry takes (the server uses updateStatus). While an
+   * asynchronous save runs, it joins the next one instead, so two saves never race on the file.
+   */
   setStatus(eventId: string, personId: string, status: RegistrationStatus): Registration | null {
-    const current = this.find({ eventId, personId });
+    const reg = this.withStatus(eventId, personId, status);
+    if (!reg) return null;
+    if (this.saver.idle) this.file.save(this.fileContent());
+    else void this.saver.request().catch(() => undefined); // a failed save is retried by the next write's
+    this.emit('changed', reg);
+    return reg;
+  }
+
+  /** A status touches no e-mail, so it needs no turn among the writes that check e-mails. */
+  private withStatus(eventId: string, personId: string, status: RegistrationStatus): Registration | null {
+    const current = this.table.get(eventId, personId);
     if (!current) return null;
     const reg = { ...current, status };
     this.put(reg, undefined);
-    this.save();
-    this.emit('changed', reg);
+    this.statusChangesDuringImport?.push(reg);
     return reg;
   }
 
@@ -170,10 +212,9 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
    * unknown e-mail as for a wrong code.
    */
   async checkAccessCode(email: string, code: string, eventId?: string): Promise<Registration | null> {
-    const address = email.toLowerCase();
-    const candidates = this.data.registrations.filter(
-      (r) => r.email === address && (!eventId || r.eventId === eventId) && !this.signInDisabled.has(r.eventId) && this.hasCode(r),
-    );
+    const candidates = this.table
+      .withEmail(email.toLowerCase())
+      .filter((r) => (!eventId || r.eventId === eventId) && !this.signInDisabled.has(r.eventId) && this.hasCode(r));
     if (candidates.length === 0) {
       await this.hasher.verify(code, undefined);
       return null;
@@ -187,23 +228,63 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   /**
    * Imports a CSV (columns: CSV_COLUMNS). All rows are validated first; one bad row imports nothing.
    * With `eventId`, every row must belong to that event (a secretariat imports only into its own).
+   * Parsing, validation, the e-mail checks, the save and the `changed` events run in slices that yield to
+   * the event loop; the rows are applied in one step, so no reader sees part of an import.
    */
   async importCsv(text: string, eventId?: string, options: WriteOptions = {}): Promise<{ imported: number }> {
-    const parsed = this.parseCsvRows(text, eventId);
-    this.checkRows(parsed, options);
+    const slices = new TimeSlices();
+    const parsed = await this.parseCsvRows(text, eventId, slices);
+    await this.checkRows(parsed, options, slices);
     const hashes = await Promise.all(parsed.map(({ code }) => (code ? this.hasher.hash(code) : undefined)));
-    this.checkRows(parsed, options);
-    const positions = new Map(this.data.registrations.map((r, i) => [codeKey(r.eventId, r.personId), i]));
-    parsed.forEach(({ reg }, i) => this.put(reg, hashes[i], positions));
-    this.save();
-    for (const { reg } of parsed) this.emit('changed', reg);
+    await this.writes.run(async () => {
+      // Checked again, in turn with other writes: another may have taken an e-mail while the codes were hashed.
+      await this.checkRows(parsed, options, slices);
+      await this.applyAtOnce(parsed, hashes, slices);
+    });
+    await this.saver.request();
+    await slices.forEach(parsed, ({ reg }) => this.emit('changed', reg));
     return { imported: parsed.length };
   }
 
-  private parseCsvRows(text: string, eventId: string | undefined): Array<{ line: number; reg: Registration; code?: string }> {
+  /**
+   * Builds the registry with the import applied beside the live one, a slice at a time, then swaps it in in
+   * one step: readers see all of the import or none of it (applying 40,000 rows in place would hold the
+   * event loop, or, in slices, show half an import). Only status changes can happen meanwhile (other writes
+   * wait their turn); they are replayed onto the copy, except for people the import replaces.
+   */
+  private async applyAtOnce(rows: CsvRow[], hashes: Array<string | undefined>, slices: TimeSlices): Promise<void> {
+    const statusChanges: Registration[] = [];
+    this.statusChangesDuringImport = statusChanges;
+    try {
+      const table = new RegistrationTable();
+      const codes = new Map<string, string>();
+      const imported = new Set<string>();
+      const administratorHashes: string[] = [];
+      await slices.forEach(this.table.list(), (r) => table.put(r));
+      await slices.forEach(this.codes, ([key, hash]) => codes.set(key, hash));
+      await slices.forEach(rows, ({ reg }, i) => {
+        const key = codeKey(reg.eventId, reg.personId);
+        imported.add(key);
+        table.put(reg);
+        const hash = hashes[i];
+        if (!hash) return;
+        if (this.isAdministrator(reg.eventId, reg.personId)) administratorHashes.push(hash);
+        else codes.set(key, hash);
+      });
+      for (const r of statusChanges) if (!imported.has(codeKey(r.eventId, r.personId))) table.put(r);
+      this.table = table;
+      this.codes = codes;
+      const admin = this.administrator;
+      if (admin && administratorHashes.length > 0) this.administratorFile.save({ version: 1, ...admin, hash: administratorHashes.at(-1)! });
+    } finally {
+      this.statusChangesDuringImport = undefined;
+    }
+  }
+
+  private async parseCsvRows(text: string, eventId: string | undefined, slices: TimeSlices): Promise<CsvRow[]> {
     let rows: string[][];
     try {
-      rows = parseCsv(text);
+      rows = await parseCsvSliced(text, slices);
     } catch (error) {
       throw new CsvImportError([{ line: 1, message: (error as Error).message }]);
     }
@@ -211,10 +292,11 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     const columns = (header ?? []).map((h) => h.trim().toLowerCase());
     const missing = CSV_COLUMNS.filter((c) => c !== 'access_code' && c !== 'sessions' && c !== 'languages' && c !== 'country_code' && !columns.includes(c));
     if (missing.length > 0) throw new CsvImportError([{ line: 1, message: `missing column(s): ${missing.join(', ')}` }]);
+    const at = new Map(CSV_COLUMNS.map((c) => [c, columns.indexOf(c)]));
     const errors: Array<{ line: number; message: string }> = [];
-    const parsed: Array<{ line: number; reg: Registration; code?: string }> = [];
-    body.forEach((cells, i) => {
-      const get = (c: (typeof CSV_COLUMNS)[number]): string => (cells[columns.indexOf(c)] ?? '').trim();
+    const parsed: CsvRow[] = [];
+    await slices.forEach(body, (cells, i) => {
+      const get = (c: (typeof CSV_COLUMNS)[number]): string => (cells[at.get(c)!] ?? '').trim();
       const input = {
         eventId: get('event_id'),
         personId: get('person_id'),
@@ -241,58 +323,39 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     return parsed;
   }
 
-  /**
-   * E-mails must not collide with other registrations, nor with each other within the file. Linear in the
-   * rows and the registry (indexes built once): an import is as large as 5 MB, and runs on the event loop.
-   */
-  private checkRows(rows: Array<{ line: number; reg: Registration }>, options: WriteOptions): void {
+  /** E-mails must not collide with other registrations, nor with each other within the file. Linear in the rows. */
+  private async checkRows(rows: CsvRow[], options: WriteOptions, slices: TimeSlices): Promise<void> {
     const errors: Array<{ line: number; message: string }> = [];
     const seen = new Map<string, Registration>();
-    const replacing = new Set(rows.map(({ reg }) => codeKey(reg.eventId, reg.personId)));
-    const owners = this.registrationsByEmail();
-    for (const { line, reg } of rows) {
+    const replacing = new Set<string>();
+    await slices.forEach(rows, ({ reg }) => replacing.add(codeKey(reg.eventId, reg.personId)));
+    await slices.forEach(rows, ({ line, reg }) => {
       const earlier = seen.get(`${reg.eventId}\u0000${reg.email}`);
       if (earlier && earlier.personId !== reg.personId) errors.push({ line, message: `email: ${reg.email} is another person's in this file` });
       seen.set(`${reg.eventId}\u0000${reg.email}`, reg);
       try {
-        this.checkEmail(reg, options, replacing, owners);
+        this.checkEmail(reg, options, replacing);
       } catch (error) {
         if (!(error instanceof EmailInUseError)) throw error;
         errors.push({ line, message: `email: ${error.message}` });
       }
-    }
+    });
     if (errors.length > 0) throw new CsvEmailInUseError(errors);
   }
 
   /** Throws EmailInUseError when another registration (not replaced by this write) holds the e-mail. */
-  private checkEmail(
-    reg: Registration,
-    options: WriteOptions,
-    replacing: ReadonlySet<string> = new Set([codeKey(reg.eventId, reg.personId)]),
-    owners: ReadonlyMap<string, Registration[]> = this.registrationsByEmail(),
-  ): void {
-    for (const other of owners.get(reg.email) ?? []) {
+  private checkEmail(reg: Registration, options: WriteOptions, replacing: ReadonlySet<string> = new Set([codeKey(reg.eventId, reg.personId)])): void {
+    for (const other of this.table.withEmail(reg.email)) {
       if (replacing.has(codeKey(other.eventId, other.personId))) continue;
       if (other.eventId === reg.eventId) throw new EmailInUseError(reg.email, false);
       if (!options.allowEmailOfOtherEvent) throw new EmailInUseError(reg.email, true);
     }
   }
 
-  private registrationsByEmail(): Map<string, Registration[]> {
-    const owners = new Map<string, Registration[]>();
-    for (const r of this.data.registrations) {
-      const list = owners.get(r.email);
-      if (list) list.push(r);
-      else owners.set(r.email, [r]);
-    }
-    return owners;
-  }
-
   private find(query: RegistryQuery): Registration | undefined {
+    if (query.personId) return this.table.get(query.eventId, query.personId);
     const email = query.email?.toLowerCase();
-    return this.data.registrations.find(
-      (r) => r.eventId === query.eventId && (query.personId ? r.personId === query.personId : r.email === email),
-    );
+    return email === undefined ? undefined : this.table.withEmail(email).find((r) => r.eventId === query.eventId);
   }
 
   private isAdministrator(eventId: string, personId: string): boolean {
@@ -309,30 +372,54 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     return this.codes.get(codeKey(eventId, personId));
   }
 
-  /** `positions` (registration key -> index), when given, replaces the search: an import puts many at once. */
-  private put(reg: Registration, hash: string | undefined, positions?: Map<string, number>): void {
-    const key = codeKey(reg.eventId, reg.personId);
-    const i = positions ? (positions.get(key) ?? -1) : this.data.registrations.findIndex((r) => r.eventId === reg.eventId && r.personId === reg.personId);
-    if (i >= 0) this.data.registrations[i] = reg;
-    else {
-      this.data.registrations.push(reg);
-      positions?.set(key, this.data.registrations.length - 1);
-    }
+  private put(reg: Registration, hash: string | undefined): void {
+    this.table.put(reg);
     if (!hash) return;
     if (this.isAdministrator(reg.eventId, reg.personId)) this.administratorFile.save({ version: 1, eventId: reg.eventId, personId: reg.personId, hash });
     else this.codes.set(codeKey(reg.eventId, reg.personId), hash);
   }
 
-  private save(): void {
-    this.data.accessCodes = [...this.codes].map(([key, hash]) => {
+  private fileContent(): RegistryFile {
+    const accessCodes = [...this.codes].map(([key, hash]) => {
       const [eventId, personId] = key.split('\u0000') as [string, string];
       return { eventId, personId, hash };
     });
-    this.file.save(this.data);
+    return { version: 2, registrations: this.table.list(), accessCodes };
   }
 
-  private applySeed(s: RegistrySeed): void {
-    for (const r of s.registrations) this.data.registrations.push(registration.parse(r));
+  /**
+   * registry.json's text in parts, one registration or code per line, serialised a slice at a time from the
+   * state when the save starts (a registration is replaced, never changed in place, so the copy is enough).
+   */
+  private async *serialized(): AsyncGenerator<string> {
+    const slices = new TimeSlices();
+    const registrations = this.table.list();
+    const codes = [...this.codes];
+    let out = '{\n  "version": 2,\n  "registrations": [';
+    for (let i = 0; i < registrations.length; i++) {
+      out += `${i === 0 ? '' : ','}\n    ${JSON.stringify(registrations[i])}`;
+      if (out.length >= PART_CHARS) {
+        yield out;
+        out = '';
+      }
+      if (slices.due()) await slices.next();
+    }
+    out += '\n  ],\n  "accessCodes": [';
+    for (let i = 0; i < codes.length; i++) {
+      const [key, hash] = codes[i]!;
+      const [eventId, personId] = key.split('\u0000') as [string, string];
+      out += `${i === 0 ? '' : ','}\n    ${JSON.stringify({ eventId, personId, hash })}`;
+      if (out.length >= PART_CHARS) {
+        yield out;
+        out = '';
+      }
+      if (slices.due()) await slices.next();
+    }
+    yield `${out}\n  ]\n}\n`;
+  }
+
+  private applySeed(data: RegistryFile, s: RegistrySeed): void {
+    for (const r of s.registrations) data.registrations.push(registration.parse(r));
     // Seeds run once, before the server listens; one hash per distinct code (the demo shares one public code).
     const hashes = new Map<string, string>();
     const hashOnce = (code: string): string => {
@@ -340,7 +427,7 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
       if (!h) hashes.set(code, (h = hashAccessCodeSync(code)));
       return h;
     };
-    for (const c of s.accessCodes) this.data.accessCodes.push({ eventId: c.eventId, personId: c.personId, hash: hashOnce(c.code) });
+    for (const c of s.accessCodes) data.accessCodes.push({ eventId: c.eventId, personId: c.personId, hash: hashOnce(c.code) });
     if (s.administrator) {
       const { eventId, personId, code } = s.administrator;
       this.administratorFile.save({ version: 1, eventId, personId, hash: hashAccessCodeSync(code) });

@@ -252,9 +252,9 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   );
   admin.post(
     '/registrations/:personId/revoke',
-    route((req, res) => {
+    route(async (req, res) => {
       const body = parseOr400(revokeBody, req.body ?? {});
-      const saved = requireEmbedded().setStatus(String(req.params.eventId), String(req.params.personId), body.status);
+      const saved = await requireEmbedded().updateStatus(String(req.params.eventId), String(req.params.personId), body.status);
       if (!saved) throw new ProtocolError(ErrorCode.NOT_FOUND, `no registration ${String(req.params.personId)} for this event`);
       res.json({ registration: saved });
     }),
