@@ -1,4 +1,5 @@
 import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
+import { ConcurrencyLimit } from './concurrency-limit.js';
 
 /** Too many sign-ins or imports are already waiting for a hash; the caller should answer "try again". */
 export class HasherBusyError extends Error {
@@ -22,46 +23,28 @@ function scryptAsync(code: string, salt: Buffer): Promise<Buffer> {
  * stored hash exists, so an unknown e-mail takes as long as a wrong code.
  */
 export class AccessCodeHasher {
-  private active = 0;
-  private readonly waiting: Array<() => void> = [];
+  private readonly limit: ConcurrencyLimit;
 
-  constructor(
-    private readonly maxConcurrent: number,
-    private readonly maxQueued = 1000,
-  ) {}
+  constructor(maxConcurrent: number, maxQueued = 1000) {
+    this.limit = new ConcurrencyLimit(maxConcurrent, maxQueued, () => new HasherBusyError());
+  }
 
   /** Hashes running now and waiting for a slot. */
   get load(): { active: number; waiting: number } {
-    return { active: this.active, waiting: this.waiting.length };
+    return this.limit.load;
   }
 
   /** `salt:hash` in hex, the format of the data files. */
   async hash(code: string): Promise<string> {
     const salt = randomBytes(16);
-    const key = await this.bounded(() => scryptAsync(code, salt));
+    const key = await this.limit.run(() => scryptAsync(code, salt));
     return `${salt.toString('hex')}:${key.toString('hex')}`;
   }
 
   /** Whether `code` matches `stored`; without a stored hash, the same work is spent and the answer is false. */
   async verify(code: string, stored: string | undefined): Promise<boolean> {
     const [saltHex, hashHex] = (stored && /^[0-9a-f]{32}:[0-9a-f]{64}$/.test(stored) ? stored : DUMMY).split(':') as [string, string];
-    const candidate = await this.bounded(() => scryptAsync(code, Buffer.from(saltHex, 'hex')));
+    const candidate = await this.limit.run(() => scryptAsync(code, Buffer.from(saltHex, 'hex')));
     return timingSafeEqual(candidate, Buffer.from(hashHex, 'hex')) && stored !== undefined;
-  }
-
-  private async bounded<T>(fn: () => Promise<T>): Promise<T> {
-    if (this.active < this.maxConcurrent) this.active += 1;
-    else {
-      if (this.waiting.length >= this.maxQueued) throw new HasherBusyError();
-      // A released slot passes straight to the next waiter.
-      await new Promise<void>((resolve) => this.waiting.push(resolve));
-    }
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
   }
 }

@@ -1,4 +1,5 @@
 import { LRUCache } from 'lru-cache';
+import { ConcurrencyLimit } from '../concurrency-limit.js';
 import { TimeSlices } from '../time-slices.js';
 import type { Registration } from '../model.js';
 import { queryKey, RegistryUnavailableError, type Registry, type RegistryQuery } from './registry.js';
@@ -51,8 +52,7 @@ export class CachingRegistry {
   /** `invalidations` when the last sweep dropped its records: a fetch started before may be stale. */
   private sweptUpTo = 0;
   private sweepRun: Promise<void> | undefined;
-  private readonly waiting: Array<() => void> = [];
-  private active = 0;
+  private readonly limit: ConcurrencyLimit;
   private readonly now: () => number;
   /** Calls made to the underlying registry, and the most that ran at once. */
   readonly stats = { calls: 0, peakConcurrent: 0 };
@@ -64,6 +64,7 @@ export class CachingRegistry {
     this.now = options.now ?? Date.now;
     this.entries = new LRUCache({ max: options.maxEntries ?? 10_000 });
     this.lastApproved = new LRUCache({ max: options.maxEntries ?? 10_000 });
+    this.limit = new ConcurrencyLimit(options.maxConcurrency);
   }
 
   /** Cached answers held now (at most `maxEntries`; those of forgotten people until the sweep reaches them). */
@@ -162,18 +163,11 @@ export class CachingRegistry {
     return call;
   }
 
-  private async bounded<T>(fn: () => Promise<T>): Promise<T> {
-    // A released slot passes straight to the next waiter, so no newcomer can slip in between.
-    if (this.active < this.options.maxConcurrency) this.active += 1;
-    else await new Promise<void>((resolve) => this.waiting.push(resolve));
-    this.stats.calls += 1;
-    this.stats.peakConcurrent = Math.max(this.stats.peakConcurrent, this.active);
-    try {
-      return await fn();
-    } finally {
-      const next = this.waiting.shift();
-      if (next) next();
-      else this.active -= 1;
-    }
+  private bounded<T>(fn: () => Promise<T>): Promise<T> {
+    return this.limit.run(() => {
+      this.stats.calls += 1;
+      this.stats.peakConcurrent = Math.max(this.stats.peakConcurrent, this.limit.load.active);
+      return fn();
+    });
   }
 }
