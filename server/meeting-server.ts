@@ -177,7 +177,7 @@ export class MeetingServer {
         ],
         tokens,
         metrics,
-        metricsAccess: { token: config.metrics.token, separateListener: config.metrics.listen !== undefined, mainHostIsLoopback: isLoopbackHost(config.host) },
+        metricsAccess: { token: config.metrics.token, separateListener: config.metrics.listen !== undefined, mainHostIsLoopback: isLoopbackHost(config.host) && config.trustProxy === false },
         // Ready: started, not draining, a live worker, and (in a cluster) the coordinator answering.
         isReady: () => ref.server !== undefined && !ref.server.draining && pool.workers.length > 0 && membership.healthy,
         log: log.child({ component: 'http' }),

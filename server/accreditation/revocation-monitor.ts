@@ -82,9 +82,10 @@ export class RevocationMonitor {
         if (!decision) return;
         if (decision.decision !== 'deny' && decision.registration && decision.session) {
           const next = grantsFromDecision(decision.registration, decision.session, decision, decision.source);
-          // Booths are only added here: those the secretariat assigned live are unknown to the registry
-          // (a booth taken away in the registry applies from the next join or resume).
-          const booths = [...new Set([...next.publish.booths, ...grants.publish.booths])];
+          // While the role stays, booths are only added here: those the secretariat assigned live are unknown
+          // to the registry (a booth taken away there applies from the next join or resume). A changed role
+          // (an interpreter demoted) keeps only the booths the new decision gives.
+          const booths = next.role === grants.role ? [...new Set([...next.publish.booths, ...grants.publish.booths])] : next.publish.booths;
           change({ role: next.role, publish: { ...next.publish, booths }, subscribe: next.subscribe, moderate: next.moderate });
           return;
         }

@@ -90,24 +90,28 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       const email = body.email.toLowerCase();
       const address = addressKey(req.ip);
       const key = `${address}|${email}`;
+      // Both tokens are taken before any hashing, so parallel attempts cannot all pass a check made before
+      // the first of them fails; a success (or an attempt that never got to hash) gives them back.
       if (!byAddress.take(address)) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many sign-in attempts from this address; wait a minute');
+      if (!byAddressAndEmail.take(key)) {
+        byAddress.giveBack(address);
+        throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many failed sign-in attempts; wait a minute');
+      }
       let person;
       try {
-        if (!byAddressAndEmail.available(key)) throw new ProtocolError(ErrorCode.RATE_LIMITED, 'too many failed sign-in attempts; wait a minute');
         person = await embedded.checkAccessCode(email, body.accessCode, body.eventId);
       } catch (error) {
-        byAddress.giveBack(address); // no hash was spent on it
+        byAddress.giveBack(address);
+        byAddressAndEmail.giveBack(key);
         if (error instanceof HasherBusyError) {
           res.setHeader('Retry-After', '5');
           throw new ProtocolError(ErrorCode.UNAVAILABLE, 'too many sign-ins at once; try again in a few seconds');
         }
         throw error;
       }
-      if (!person) {
-        byAddressAndEmail.take(key);
-        throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'unknown e-mail or wrong access code');
-      }
+      if (!person) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'unknown e-mail or wrong access code');
       byAddress.giveBack(address);
+      byAddressAndEmail.giveBack(key);
       res.json({
         identityToken: signIn.issue({ eventId: person.eventId, personId: person.personId, email, name: person.name }),
         name: person.name,

@@ -18,6 +18,7 @@ import { securityHeaders } from './security-headers.js';
 export interface MetricsAccess {
   token?: string;
   separateListener: boolean;
+  /** Bound to loopback and not behind a proxy (a local proxy would publish a loopback port to everyone). */
   mainHostIsLoopback: boolean;
 }
 

@@ -25,10 +25,6 @@ export class AttemptLimiter {
     if (b) b.tokens = Math.min(this.perMinute, b.tokens + 1);
   }
 
-  available(key: string): boolean {
-    return this.refill(key).tokens >= 1;
-  }
-
   private refill(key: string): { tokens: number; at: number } {
     const t = this.now();
     let b = this.buckets.get(key);

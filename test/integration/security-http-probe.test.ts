@@ -99,6 +99,25 @@ describe('security: HTTP probe (issue 10, part 3)', () => {
     expect(loadConfig({ ...loopbackEnv(), PLENUM_TRUST_PROXY: '1' }).trustProxy).toBe(1);
   });
 
+  it('probe: parallel wrong codes for one e-mail cannot outrun the per-e-mail failure limit (tokens taken before hashing)', async () => {
+    const s = await server({ PLENUM_SIGN_IN_ATTEMPTS_PER_MINUTE: '1000', PLENUM_SIGN_IN_FAILURES_PER_MINUTE: '10' });
+    const answers = await Promise.all(
+      Array.from({ length: 30 }, () => post(`${s.url}/api/auth/sign-in`, { email: SECRETARIAT_A, accessCode: 'wrong-guess' })),
+    );
+    const codes = answers.map((a) => (a.body.error as { code: string }).code);
+    // At most the budget of 10 got to hash (one or two more may have refilled meanwhile); the rest were refused first.
+    expect(codes.filter((c) => c === 'UNAUTHENTICATED').length).toBeLessThanOrEqual(12);
+    expect(codes.filter((c) => c === 'RATE_LIMITED').length).toBeGreaterThanOrEqual(18);
+  });
+
+  it('probe: behind a proxy on the same host, /metrics is not public because the server binds loopback', async () => {
+    const proxied = await server({ PLENUM_TRUST_PROXY: 'loopback' });
+    expect((await fetch(`${proxied.url}/metrics`)).status).toBe(403);
+    const token = 'metrics-token-metrics-token-0123456789';
+    const withToken = await server({ PLENUM_TRUST_PROXY: 'loopback', PLENUM_METRICS_TOKEN: token });
+    expect((await fetch(`${withToken.url}/metrics`, { headers: { authorization: `Bearer ${token}` } })).status).toBe(200);
+  });
+
   it("probe: a person of event A learns nothing of event B from B's session listing, not even its title", async () => {
     const s = await server();
     expect((await http('PUT', `${s.url}/api/admin/events/event-b/sessions/b-secret-talks`, { title: 'B: secret talks', lobby: false }, apiKey)).status).toBe(200);

@@ -6,7 +6,7 @@ import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { checkGate, GATES } from '../../server/signaling/connection-gate.js';
-import { opusRtpParameters, requestJoinAs } from '../helpers/accreditation-client.js';
+import { opusRtpParameters, requestJoinAs, tryProduce } from '../helpers/accreditation-client.js';
 import { CrmProcess, registrant } from '../helpers/crm-process.js';
 import { grants } from '../helpers/grants.js';
 import { IDP_AUDIENCE, IDP_ISSUER, idToken, JwksServer, rsaKey } from '../helpers/jwks-server.js';
@@ -167,6 +167,21 @@ describe('2.4 resume tokens re-run the accreditation decision', () => {
     const back = await connectAndJoin(kwame.resumeToken);
     expect(code(await call(back.socket, 'getRoster', {}))).toBe(ErrorCode.FORBIDDEN);
     expect(code(await call(back.socket, 'takeFloor', {}))).toBe(ErrorCode.FORBIDDEN);
+  });
+
+  it('2.4 an interpreter demoted in the registry loses their booth live: the booth microphone closes and cannot come back', async () => {
+    const elodie = await joinAs('elodie.martin@interpreters.example'); // French booth
+    expect(await tryProduce(elodie.socket, 'fr', 7101)).toBe('ok');
+    const changed = nextEvent<[{ role: string; publish: { booths: string[] } }]>(elodie.socket, 'grantsChanged');
+    const res = await fetch(`${server.url}/api/admin/events/${DEMO_EVENT_ID}/registrations/p-int-fr-1`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json', 'x-api-key': ADMIN_KEY },
+      body: JSON.stringify({ name: 'Élodie Martin', email: 'elodie.martin@interpreters.example', entity: { name: 'Secretariat interpretation service', type: 'secretariat' }, role: 'observer', status: 'approved' }),
+    });
+    expect(res.status).toBe(200);
+    expect((await changed)[0]).toMatchObject({ role: 'observer', publish: { booths: [] } });
+    expect(await tryProduce(elodie.socket, 'fr', 7102)).toBe(ErrorCode.FORBIDDEN);
+    expect(code(await call(elodie.socket, 'boothGoLive', { language: 'fr' }))).toBe(ErrorCode.FORBIDDEN);
   });
 
   it('2.4 one resume token opens one connection, even in parallel; the next one from the answer works once', async () => {
