@@ -332,6 +332,11 @@ export interface ServerEvents {
     resumeToken?: string;
   };
   lobbyAdmitted: Record<string, never>;
+  /**
+   * Right after an admitted (non-lobby) connection opens: the next resume token. The one this connection
+   * used is spent, so a drop before the join answer can still be mended with this one.
+   */
+  resumeToken: { resumeToken: string };
   /** To moderators: who waits in the lobby now. */
   lobbyChanged: { waiting: RosterEntry[] };
   /** To everyone: which language channels have a live interpreter. */

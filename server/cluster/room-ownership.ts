@@ -63,8 +63,17 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
    * `unhold`. Answers a redirect instead when another node took the room meanwhile (nothing to undo then).
    */
   async take(roomId: string): Promise<RoomLocation> {
-    const location = await forClient(() => this.find(roomId, false, true));
-    if (location.kind === 'local') this.holds.set(roomId, (this.holds.get(roomId) ?? 0) + 1);
+    // Counted before the lookup: another connection letting go meanwhile must not drop the lease this one
+    // is about to hold. Undone unless the room turns out to be served here.
+    this.holds.set(roomId, (this.holds.get(roomId) ?? 0) + 1);
+    let location: RoomLocation;
+    try {
+      location = await forClient(() => this.find(roomId, false, true));
+    } catch (error) {
+      this.unhold(roomId);
+      throw error;
+    }
+    if (location.kind !== 'local') this.unhold(roomId);
     return location;
   }
 

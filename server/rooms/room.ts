@@ -256,8 +256,10 @@ export class Room extends EventEmitter<RoomEvents> {
     this.lobbyChanged();
   }
 
-  leaveLobby(id: string): void {
-    if (!this.lobby.delete(id)) return;
+  /** Only `waiter` itself leaves: a newer connection of the same person (a resume) keeps its place. */
+  leaveLobby(waiter: LobbyWaiter): void {
+    if (this.lobby.get(waiter.id) !== waiter) return;
+    this.lobby.delete(waiter.id);
     this.lobbyChanged();
     if (this.participants.size === 0 && this.lobby.size === 0) this.scheduleIdleClose();
   }

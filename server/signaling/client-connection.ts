@@ -6,7 +6,7 @@ import type { JoinClaims, JoinGrants } from '../auth/join-token.js';
 import type { RoomLease } from '../cluster/coordinator.js';
 import type { Logger } from '../logger.js';
 import { rosterEntry, type Participant } from '../rooms/participant.js';
-import type { Room } from '../rooms/room.js';
+import type { LobbyWaiter, Room } from '../rooms/room.js';
 import { checkGate, type ConnectionState } from './connection-gate.js';
 import type { ConnectionDeps, Handler, JoinedContext } from './handlers/context.js';
 import { floorHandlers } from './handlers/floor-handlers.js';
@@ -51,6 +51,7 @@ export class ClientConnection {
   private participant: Participant | undefined;
   private room: Room | undefined;
   private lobbyRoom: Room | undefined;
+  private lobbyWaiter: LobbyWaiter | undefined;
   /** A join is under way: a second one in parallel is refused, not run twice. */
   private joining = false;
   private readonly grants: JoinGrants;
@@ -72,6 +73,7 @@ export class ClientConnection {
     socket.onAny((event: string, ...args: unknown[]) => void this.onMessage(event, args));
     socket.on('disconnect', (reason) => this.close(reason));
     if (this.state === 'lobby') void this.waitInLobby();
+    else this.emit('resumeToken', { resumeToken: this.nextResumeToken(false) });
   }
 
   get currentState(): ConnectionState {
@@ -81,11 +83,16 @@ export class ClientConnection {
   close(why: string): void {
     if (this.state === 'left' && !this.participant && !this.lobbyRoom) return;
     this.log.debug({ why }, 'connection closed');
-    this.lobbyRoom?.leaveLobby(this.claims.subject);
-    this.lobbyRoom = undefined;
+    this.leaveLobby();
     const participant = this.participant;
     this.toLeft();
     participant?.close(CloseReason.DISCONNECTED);
+  }
+
+  private leaveLobby(): void {
+    if (this.lobbyRoom && this.lobbyWaiter) this.lobbyRoom.leaveLobby(this.lobbyWaiter);
+    this.lobbyRoom = undefined;
+    this.lobbyWaiter = undefined;
   }
 
   /** The end of this connection's presence: nothing more is accepted, and its hold on the room goes. */
@@ -177,24 +184,24 @@ export class ClientConnection {
     }
     if (this.state !== 'lobby') return;
     this.lobbyRoom = room;
-    room.enterLobby({
+    const waiter: LobbyWaiter = {
       id: this.claims.subject,
       grants: this.grants,
       entry: rosterEntry(this.claims.subject, this.grants),
       admit: () => {
         this.grants.lobby = false;
-        this.lobbyRoom = undefined;
-        room.leaveLobby(this.claims.subject);
+        this.leaveLobby();
         if (this.state === 'lobby') this.state = 'connected';
         this.emit('lobbyAdmitted', {});
       },
       remove: (reason, message) => {
-        this.lobbyRoom = undefined;
-        room.leaveLobby(this.claims.subject);
+        this.leaveLobby();
         this.emit('removed', { reason, message });
         this.socket.disconnect(true);
       },
-    });
+    };
+    this.lobbyWaiter = waiter;
+    room.enterLobby(waiter);
     this.emit('lobbyWaiting', { resumeToken: this.nextResumeToken(true) });
   }
 

@@ -4,9 +4,9 @@ import type { JoinGrants } from '../auth/join-token.js';
 import { EDGE_METHODS } from '../cascade/edge-policy.js';
 
 /**
- * A connection's life: `connected` (admitted, not in the room yet) → `lobby` (waiting for the secretariat)
- * → `joined` (a participant with media) → `left` (after `leave`, or once its participant closed). It never
- * goes back: a connection that left accepts nothing more.
+ * A connection's life: `lobby` (waiting for the secretariat, when the session holds this person there) →
+ * `connected` (admitted, not in the room yet) → `joined` (a participant with media) → `left` (after
+ * `leave`, or once its participant closed). It never goes back: a connection that left accepts nothing more.
  */
 export type ConnectionState = 'connected' | 'lobby' | 'joined' | 'left';
 

@@ -16,6 +16,17 @@ const HANDSHAKE_WINDOW_MS = 10_000;
 /** Admission refusals a retry with the same token cannot mend (unlike UNAVAILABLE, or a redirect). */
 const FINAL_REFUSALS: ReadonlySet<string> = new Set([ErrorCode.NOT_ACCREDITED, ErrorCode.REMOVED]);
 
+/** Handshakes have HANDSHAKE_WINDOW_MS; admission must answer within it, with time to spare. */
+const ADMISSION_DEADLINE_MS = 8_000;
+
+function withDeadline<T>(work: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new ProtocolError(ErrorCode.UNAVAILABLE, 'the accreditation check is taking too long; retry shortly')), ms);
+  });
+  return Promise.race([work, late]).finally(() => clearTimeout(timer));
+}
+
 function alreadyUsed(claims: JoinClaims): string {
   return claims.kind === 'resume' ? 'this resume token has already been used' : 'this join token has already been used; request a new one';
 }
@@ -93,7 +104,11 @@ export class SignalingServer {
         const claims = tokens.verify(socket.handshake.auth?.token);
         const roomId = claims.grants.room;
         // Before anything costly: a token spent or refused here, or in use by another handshake here, stops now.
-        if (!used.begin(claims.jti)) throw new ProtocolError(ErrorCode.UNAUTHENTICATED, alreadyUsed(claims));
+        if (!used.begin(claims.jti)) {
+          // In a handshake here right now (a retry racing its first attempt): try again; spent or refused: final.
+          if (used.inHandshake(claims.jti)) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'this token is being checked on another connection; retry shortly');
+          throw new ProtocolError(ErrorCode.UNAUTHENTICATED, alreadyUsed(claims));
+        }
         const admit = async (): Promise<void> => {
           // The room's node serves it; any other node sends the client there, before the token is spent.
           // A listener of a large room may be served here as an edge of the room's origin.
@@ -101,13 +116,21 @@ export class SignalingServer {
           if (location.kind === 'redirect') return redirect(location.url);
           let decided: Awaited<ReturnType<ConnectionAdmission['admit']>>;
           try {
-            decided = await admission.admit(claims);
+            // Within the handshake window: a registry slower than that answers UNAVAILABLE (retry), never a
+            // connection closed under a client still waiting for its answer.
+            decided = await withDeadline(admission.admit(claims), ADMISSION_DEADLINE_MS);
           } catch (error) {
             // A refusal that a retry cannot mend spends the token here: replaying it costs no registry call.
             if (error instanceof ProtocolError && FINAL_REFUSALS.has(error.code)) used.markSpent(claims.jti, claims.expiresAt);
             throw error;
           }
           const { grants, confirmedAt } = decided;
+          if (grants.lobby && location.kind === 'edge') {
+            // The lobby is the secretariat's, on the room's origin: an edge has no moderator to admit anyone.
+            const origin = await ownership.locate(roomId, false);
+            if (origin.kind === 'redirect') return redirect(origin.url);
+            throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the room is moving between nodes; retry shortly');
+          }
           let release = (): void => undefined;
           if (location.kind === 'local') {
             // Only now, for a connection that passed every check, is the room's lease taken (or kept) here.
@@ -122,6 +145,8 @@ export class SignalingServer {
             };
           }
           try {
+            // A client that hung up meanwhile does not spend its token.
+            if (socket.conn.readyState !== 'open') return release();
             // Single use, join and resume tokens alike: a token that opened a connection opens no other.
             const first = await jtis.claim(claims.jti, claims.expiresAt);
             used.markSpent(claims.jti, claims.expiresAt);

@@ -26,6 +26,10 @@ export class TokenUseGuard {
     return true;
   }
 
+  inHandshake(jti: string): boolean {
+    return this.inFlight.has(jti);
+  }
+
   end(jti: string): void {
     this.inFlight.delete(jti);
   }

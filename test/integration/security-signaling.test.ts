@@ -184,12 +184,43 @@ describe('2.4 resume tokens re-run the accreditation decision', () => {
     expect(code(await call(elodie.socket, 'boothGoLive', { language: 'fr' }))).toBe(ErrorCode.FORBIDDEN);
   });
 
+  it('2.4 a connection gets its next resume token as soon as it is admitted, before any join', async () => {
+    const { socket, events } = await connectRecording(await joinToken('haruto.sato@demo.jp', PLENARY));
+    const pushed = await waitFor(() => events.find((e) => e.event === 'resumeToken')?.data as { resumeToken: string } | undefined, { what: 'the resumeToken event' });
+    socket.close();
+    // Never joined, the connection dropped: the pushed token brings him back once.
+    const back = await connectAndJoin(pushed.resumeToken);
+    expect(typeof back.resumeToken).toBe('string');
+    expect(await refusal(pushed.resumeToken)).toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
+  });
+
+  it('2.4 a lobby waiter who resumes before the old connection is gone keeps the place (the old one leaving does not remove it)', async () => {
+    const secretariat = (await joinAs(SECRETARIAT, LOBBY_SESSION)).socket;
+    const lobbyIds = async () => ((await call<{ lobby: Array<{ id: string }> }>(secretariat, 'getRoster', {})) as Ok<{ lobby: Array<{ id: string }> }>).data.lobby.map((w) => w.id);
+    const first = await connectRecording(await joinToken('camille.durand@demo.fr', LOBBY_SESSION));
+    const waiting = await waitFor(() => first.events.find((e) => e.event === 'lobbyWaiting')?.data as { resumeToken?: string } | undefined, { what: 'lobbyWaiting' });
+    // The client resumes (it thinks the first connection dropped) while the server still holds the first.
+    const second = await connectRecording(waiting.resumeToken!);
+    await waitFor(() => second.events.some((e) => e.event === 'lobbyWaiting'), { what: 'the second connection in the lobby' });
+    first.socket.close();
+    await waitFor(() => !first.socket.connected, { what: 'the first connection closed' });
+    // The server has processed the first connection's close once a request sent after it is answered.
+    await call(secretariat, 'getRoster', {});
+    expect(await lobbyIds()).toContain('p-fr-1');
+    const admitted = nextEvent(second.socket, 'lobbyAdmitted');
+    expect(code(await call(secretariat, 'admitFromLobby', { participantId: 'p-fr-1' }))).toBe('ok');
+    await admitted;
+  });
+
   it('2.4 one resume token opens one connection, even in parallel; the next one from the answer works once', async () => {
     const first = await joinAs('beatriz.souza@demo.br');
     first.socket.close();
     const attempts = await Promise.all(Array.from({ length: 6 }, () => refusal(first.resumeToken)));
     expect(attempts.filter((a) => a.code === undefined)).toHaveLength(1);
-    expect(attempts.filter((a) => a.code === ErrorCode.UNAUTHENTICATED)).toHaveLength(5);
+    // The others: spent (final), or "being checked on another connection" while the winner was (retryable)...
+    expect(attempts.filter((a) => a.code === ErrorCode.UNAUTHENTICATED || a.code === ErrorCode.UNAVAILABLE)).toHaveLength(5);
+    // ...and a retry after that finds it spent.
+    expect(await refusal(first.resumeToken)).toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
 
     const second = await joinAs('beatriz.souza@demo.br');
     second.socket.close();
