@@ -25,7 +25,11 @@ function scryptAsync(code: string, salt: Buffer): Promise<Buffer> {
 export class AccessCodeHasher {
   private readonly limit: ConcurrencyLimit;
 
-  constructor(maxConcurrent: number, maxQueued = 1000) {
+  constructor(
+    /** Hashes run at once; bulk callers (imports) keep at most this many of theirs in flight. */
+    readonly maxConcurrent: number,
+    maxQueued = 1000,
+  ) {
     this.limit = new ConcurrencyLimit(maxConcurrent, maxQueued, () => new HasherBusyError());
   }
 

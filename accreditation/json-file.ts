@@ -1,11 +1,12 @@
-import { mkdirSync, readFileSync, renameSync, writeFileSync, openSync, fsyncSync, closeSync, existsSync } from 'node:fs';
+import { closeSync, constants, copyFileSync, existsSync, fsyncSync, mkdirSync, openSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { mkdir, open, rename, rm } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import type { z } from 'zod';
 
 /**
- * A JSON document on disk, validated on load and replaced atomically on save (write, fsync, rename), so a
- * crash mid-save leaves the previous version, never half a file.
+ * A JSON document on disk, validated on load and replaced atomically on save (write, fsync, rename, fsync of
+ * the directory), so a crash mid-save leaves the previous version, never half a file, and a save that
+ * returned survives a power cut (the rename itself is durable only once the directory is synced).
  */
 export class JsonFile<S extends z.ZodType> {
   constructor(
@@ -29,13 +30,26 @@ export class JsonFile<S extends z.ZodType> {
     mkdirSync(dirname(this.path), { recursive: true });
     const tmp = this.tmpPath();
     writeFileSync(tmp, `${JSON.stringify(value, null, 2)}\n`);
-    const fd = openSync(tmp, 'r');
-    try {
-      fsyncSync(fd);
-    } finally {
-      closeSync(fd);
-    }
+    fsyncPathSync(tmp);
     renameSync(tmp, this.path);
+    fsyncPathSync(dirname(this.path));
+  }
+
+  /**
+   * Copies the file, as it is, to `path + suffix`, durably, unless that copy already exists (the first
+   * original is the one worth keeping). Returns the copy's path.
+   */
+  backupOnce(suffix: string): string {
+    const backup = `${this.path}${suffix}`;
+    try {
+      copyFileSync(this.path, backup, constants.COPYFILE_EXCL);
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'EEXIST') return backup;
+      throw error;
+    }
+    fsyncPathSync(backup);
+    fsyncPathSync(dirname(this.path));
+    return backup;
   }
 
   /**
@@ -48,7 +62,11 @@ export class JsonFile<S extends z.ZodType> {
     const tmp = this.tmpPath();
     const handle = await open(tmp, 'w');
     try {
-      for await (const part of parts) await handle.write(part);
+      for await (const part of parts) {
+        // write() may write less than it was given (bytesWritten); the rest follows.
+        const bytes = Buffer.from(part);
+        for (let offset = 0; offset < bytes.length; ) offset += (await handle.write(bytes, offset, bytes.length - offset)).bytesWritten;
+      }
       await handle.sync();
     } catch (error) {
       await handle.close();
@@ -57,9 +75,25 @@ export class JsonFile<S extends z.ZodType> {
     }
     await handle.close();
     await rename(tmp, this.path);
+    const dir = await open(dirname(this.path), 'r');
+    try {
+      await dir.sync();
+    } finally {
+      await dir.close();
+    }
   }
 
   private tmpPath(): string {
     return `${this.path}.${process.pid}.tmp`;
+  }
+}
+
+/** fsync of a file or directory by path (a directory's, to make a rename or a new entry in it durable). */
+function fsyncPathSync(path: string): void {
+  const fd = openSync(path, 'r');
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
   }
 }

@@ -104,16 +104,16 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   readonly hasher: AccessCodeHasher;
   /** True when this start created the data file (first start). */
   readonly seeded: boolean;
-  /** What loading an older file did to its e-mail-keyed access codes. */
-  readonly migration: { migrated: number; dropped: string[] } | undefined;
+  /** What loading an older file did to its e-mail-keyed access codes, and where the original was kept. */
+  readonly migration: V1Migration | undefined;
   private readonly file: JsonFile<typeof fileSchema>;
   private readonly administratorFile: AdministratorFile;
   private readonly administrator: { eventId: string; personId: string } | undefined;
   private readonly signInDisabled: Set<string>;
   private table: RegistrationTable;
   private codes = new Map<string, string>();
-  /** While an import builds its copy of the registry: status changes made meanwhile, to replay onto it. */
-  private statusChangesDuringImport: Registration[] | undefined;
+  /** One per import under way: the status changes made since it started, to replay onto what it applies. */
+  private readonly statusChangesDuringImports = new Set<Map<string, RegistrationStatus>>();
   private readonly writes = new SerialQueue();
   private readonly saver = new CoalescingWriter(() => this.file.saveParts(this.serialized()));
 
@@ -131,7 +131,8 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
       if (loaded.version === 1) {
         const { file, migration } = migrateV1(loaded);
         data = file;
-        this.migration = migration;
+        // The rewrite drops codes and cannot be undone: the original stays beside it, once.
+        this.migration = { ...migration, backup: this.file.backupOnce('.v1.bak') };
         this.file.save(data);
       } else data = loaded;
     } else {
@@ -167,9 +168,9 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     await this.writes.run(() => {
       this.checkEmail(reg, options);
       this.put(reg, hash);
+      for (const changes of this.statusChangesDuringImports) changes.delete(codeKey(reg.eventId, reg.personId)); // this write supersedes them
     });
-    await this.saver.request();
-    this.emit('changed', reg);
+    await this.savedAndAnnounced([reg]);
     return reg;
   }
 
@@ -177,9 +178,24 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   async updateStatus(eventId: string, personId: string, status: RegistrationStatus): Promise<Registration | null> {
     const reg = this.withStatus(eventId, personId, status);
     if (!reg) return null;
-    await this.saver.request();
-    this.emit('changed', reg);
+    await this.savedAndAnnounced([reg]);
     return reg;
+  }
+
+  /**
+   * Saves, then emits `changed` for each registration. A change is live in memory from the moment it is
+   * made (rolling it back is not safe: other writes made meanwhile share the same save, and readers may have
+   * acted on it), so `changed` is emitted even when the save fails: listeners (live revocation, the cache)
+   * always follow memory. The error still reaches the caller; the next save writes the whole registry,
+   * this change included.
+   */
+  private async savedAndAnnounced(changed: Registration[], slices?: TimeSlices): Promise<void> {
+    try {
+      await this.saver.request();
+    } finally {
+      if (slices) await slices.forEach(changed, (reg) => this.emit('changed', reg));
+      else for (const reg of changed) this.emit('changed', reg);
+    }
   }
 
   /**
@@ -202,7 +218,7 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     if (!current) return null;
     const reg = { ...current, status };
     this.put(reg, undefined);
-    this.statusChangesDuringImport?.push(reg);
+    for (const changes of this.statusChangesDuringImports) changes.set(codeKey(eventId, personId), status);
     return reg;
   }
 
@@ -233,53 +249,88 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
    */
   async importCsv(text: string, eventId?: string, options: WriteOptions = {}): Promise<{ imported: number }> {
     const slices = new TimeSlices();
-    const parsed = await this.parseCsvRows(text, eventId, slices);
-    await this.checkRows(parsed, options, slices);
-    const hashes = await Promise.all(parsed.map(({ code }) => (code ? this.hasher.hash(code) : undefined)));
-    await this.writes.run(async () => {
-      // Checked again, in turn with other writes: another may have taken an e-mail while the codes were hashed.
+    // Status changes (revocations) acknowledged while the import runs must survive it, also for people it replaces.
+    const statusChanges = new Map<string, RegistrationStatus>();
+    this.statusChangesDuringImports.add(statusChanges);
+    let parsed: CsvRow[];
+    try {
+      parsed = await this.parseCsvRows(text, eventId, slices);
       await this.checkRows(parsed, options, slices);
-      await this.applyAtOnce(parsed, hashes, slices);
-    });
-    await this.saver.request();
-    await slices.forEach(parsed, ({ reg }) => this.emit('changed', reg));
+      const hashes = await this.hashCodes(parsed);
+      await this.writes.run(async () => {
+        // Checked again, in turn with other writes: another may have taken an e-mail while the codes were hashed.
+        await this.checkRows(parsed, options, slices);
+        await this.applyAtOnce(parsed, hashes, statusChanges, slices);
+      });
+    } finally {
+      this.statusChangesDuringImports.delete(statusChanges);
+    }
+    await this.savedAndAnnounced(
+      parsed.map(({ reg }) => reg),
+      slices,
+    );
     return { imported: parsed.length };
+  }
+
+  /**
+   * Hashes the rows' codes with at most the hasher's concurrency of them in flight, each awaited before the
+   * next is queued: an import never fills the hasher's queue (which would refuse its own codes with
+   * HasherBusyError), and sign-ins queued meanwhile take their turns between its hashes.
+   */
+  private async hashCodes(rows: CsvRow[]): Promise<Array<string | undefined>> {
+    const hashes = new Array<string | undefined>(rows.length);
+    let next = 0;
+    let failed = false;
+    const worker = async (): Promise<void> => {
+      while (next < rows.length && !failed) {
+        const i = next++;
+        const code = rows[i]!.code;
+        if (!code) continue;
+        try {
+          hashes[i] = await this.hasher.hash(code);
+        } catch (error) {
+          failed = true;
+          throw error;
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.max(1, this.hasher.maxConcurrent) }, worker));
+    return hashes;
   }
 
   /**
    * Builds the registry with the import applied beside the live one, a slice at a time, then swaps it in in
    * one step: readers see all of the import or none of it (applying 40,000 rows in place would hold the
    * event loop, or, in slices, show half an import). Only status changes can happen meanwhile (other writes
-   * wait their turn); they are replayed onto the copy, except for people the import replaces.
+   * wait their turn). Every status change made since the import started is replayed onto the copy, onto the
+   * people the import replaces too (their imported row, with the status set meanwhile), so a revocation
+   * acknowledged during an import is never undone by it.
    */
-  private async applyAtOnce(rows: CsvRow[], hashes: Array<string | undefined>, slices: TimeSlices): Promise<void> {
-    const statusChanges: Registration[] = [];
-    this.statusChangesDuringImport = statusChanges;
-    try {
-      const table = new RegistrationTable();
-      const codes = new Map<string, string>();
-      const imported = new Set<string>();
-      const administratorHashes: string[] = [];
-      await slices.forEach(this.table.list(), (r) => table.put(r));
-      await slices.forEach(this.codes, ([key, hash]) => codes.set(key, hash));
-      await slices.forEach(rows, ({ reg }, i) => {
-        const key = codeKey(reg.eventId, reg.personId);
-        imported.add(key);
-        table.put(reg);
-        const hash = hashes[i];
-        if (!hash) return;
-        if (this.isAdministrator(reg.eventId, reg.personId)) administratorHashes.push(hash);
-        else codes.set(key, hash);
-      });
-      for (const r of statusChanges) if (!imported.has(codeKey(r.eventId, r.personId))) table.put(r);
-      this.table = table;
-      this.codes = codes;
-      const admin = this.administrator;
-      if (admin && administratorHashes.length > 0) this.administratorFile.save({ version: 1, ...admin, hash: administratorHashes.at(-1)! });
-    } finally {
-      this.statusChangesDuringImport = undefined;
+  private async applyAtOnce(rows: CsvRow[], hashes: Array<string | undefined>, statusChanges: ReadonlyMap<string, RegistrationStatus>, slices: TimeSlices): Promise<void> {
+    const table = new RegistrationTable();
+    const codes = new Map<string, string>();
+    const administratorHashes: string[] = [];
+    await slices.forEach(this.table.list(), (r) => table.put(r));
+    await slices.forEach(this.codes, ([key, hash]) => codes.set(key, hash));
+    await slices.forEach(rows, ({ reg }, i) => {
+      table.put(reg);
+      const hash = hashes[i];
+      if (!hash) return;
+      if (this.isAdministrator(reg.eventId, reg.personId)) administratorHashes.push(hash);
+      else codes.set(codeKey(reg.eventId, reg.personId), hash);
+    });
+    // Synchronous from here to the swap: no status change can slip in between the replay and the swap.
+    for (const [key, status] of statusChanges) {
+      const [eventId, personId] = key.split('\u0000') as [string, string];
+      const current = table.get(eventId, personId);
+      if (current) table.put({ ...current, status });
     }
+    this.table = table;
+    this.codes = codes;
+    const admin = this.administrator;
+    if (admin && administratorHashes.length > 0) this.administratorFile.save({ version: 1, ...admin, hash: administratorHashes.at(-1)! });
   }
+
 
   private async parseCsvRows(text: string, eventId: string | undefined, slices: TimeSlices): Promise<CsvRow[]> {
     let rows: string[][];
@@ -435,18 +486,25 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   }
 }
 
+/** What migrating a version-1 file did: codes moved, codes dropped (by why), and the original's copy. */
+export interface V1Migration {
+  migrated: number;
+  dropped: { noRegistration: string[]; severalRegistrations: string[] };
+  backup: string;
+}
+
 /**
- * Version 1 kept codes by e-mail across events. A code moves to the one registration with that e-mail;
- * an e-mail with registrations in several events is ambiguous (it may be the hijack this format allowed),
- * so its code is dropped and the secretariat sets new ones.
+ * Version 1 kept codes by e-mail across events. A code moves to the one registration with that e-mail.
+ * It is dropped when no registration has the e-mail (nobody to give it to), or when several do (ambiguous:
+ * it may be the hijack this format allowed); the secretariat sets new ones.
  */
-function migrateV1(v1: z.infer<typeof fileV1>): { file: RegistryFile; migration: { migrated: number; dropped: string[] } } {
+function migrateV1(v1: z.infer<typeof fileV1>): { file: RegistryFile; migration: Omit<V1Migration, 'backup'> } {
   const accessCodes: RegistryFile['accessCodes'] = [];
-  const dropped: string[] = [];
+  const dropped: V1Migration['dropped'] = { noRegistration: [], severalRegistrations: [] };
   for (const [email, hash] of Object.entries(v1.accessCodes)) {
     const owners = v1.registrations.filter((r) => r.email === email.toLowerCase());
     if (owners.length === 1) accessCodes.push({ eventId: owners[0]!.eventId, personId: owners[0]!.personId, hash });
-    else dropped.push(email);
+    else (owners.length === 0 ? dropped.noRegistration : dropped.severalRegistrations).push(email);
   }
   return { file: { version: 2, registrations: v1.registrations, accessCodes }, migration: { migrated: accessCodes.length, dropped } };
 }

@@ -118,6 +118,20 @@ export class MeetingClientError extends Error {
   }
 }
 
+/** One published track; `producerId` changes when a reconnect publishes it again. */
+interface Publication {
+  producerId: string;
+  track: MediaStreamTrack;
+  source: MediaSource;
+  options: { simulcast?: boolean; channel?: string };
+}
+
+/** Refusals of one track on a republish (a moderator's stopped video, a grant lost meanwhile): that track stays off, the rest goes on. */
+const SKIPPED_ON_REPUBLISH = new Set(['MUTED_BY_MODERATOR', 'FORBIDDEN']);
+
+/** Refusals a retry cannot change: they end the session. */
+const FINAL = new Set(['UNAUTHENTICATED', 'NOT_ACCREDITED', 'FORBIDDEN', 'REMOVED', 'ALREADY_LEFT']);
+
 const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
   { rid: 'r0', scaleResolutionDownBy: 4, maxBitrate: 150_000 },
   { rid: 'r1', scaleResolutionDownBy: 2, maxBitrate: 500_000 },
@@ -153,7 +167,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private nodes: string[] = [];
   private recovering = false;
   /** What this client publishes, to publish again after a reconnect. */
-  private publications: Array<{ producerId: string; track: MediaStreamTrack; source: MediaSource; options: { simulcast?: boolean; channel?: string } }> = [];
+  private publications: Publication[] = [];
   private mixer: ChannelMixer | undefined;
   /** Language channels of the session and whether each has a live interpreter. */
   channels: ChannelInfo[] = [];
@@ -316,18 +330,15 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private async connect(token: string): Promise<Socket> {
     for (let hop = 0; ; hop++) {
       const socket = io(this.url, { path: '/signaling', auth: { token }, transports: ['websocket'], reconnection: false, forceNew: true });
+      // Listening before the handshake settles: a push in the same chunk as the handshake's answer (the
+      // next resume token, `lobbyWaiting`) would otherwise be lost.
+      this.listen(socket);
       try {
-        await new Promise<void>((resolve, reject) => {
-          socket.once('connect', () => resolve());
-          socket.once('connect_error', (error: Error & { data?: ErrorBody & { url?: string } }) => {
-            socket.close();
-            const e = new MeetingClientError(error.data?.code ?? 'CONNECT_FAILED', error.message);
-            (e as MeetingClientError & { url?: string }).url = error.data?.url;
-            reject(e);
-          });
-        });
+        await handshake(socket);
         return socket;
       } catch (error) {
+        socket.removeAllListeners();
+        socket.close();
         const url = (error as MeetingClientError & { url?: string }).url;
         if ((error as MeetingClientError).code !== 'ROOM_ELSEWHERE' || !url || hop >= 3) throw error;
         this.url = url;
@@ -337,9 +348,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
 
   /** One connection's life: connect with a token, load the device once, join, receive everyone. */
   private async connectAndJoin(token: string): Promise<PeerInfo> {
-    const socket = await this.connect(token);
-    this.socket = socket;
-    this.listen(socket);
+    this.socket = await this.connect(token);
 
     const { rtpCapabilities } = await this.waitThroughLobby(() => this.request('getRouterRtpCapabilities', {}));
     if (!this.device) {
@@ -379,13 +388,12 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.emit('reconnecting', { reason });
     this.dropConnection();
     const { maxAttempts = 20, minDelayMs = 250, maxDelayMs = 4000 } = this.options.reconnect ?? {};
-    // What to publish again, kept aside so that a failed attempt half-way loses nothing for the next one.
-    const toRepublish = [...this.publications];
     for (let attempt = 1; attempt <= maxAttempts && !this.closedReason; attempt++) {
+      // The newest token held: one a handshake admitted is spent, and that admission handed out the next.
+      const used = this.resumeToken ?? token;
       try {
-        await this.connectAndJoin(this.resumeToken ?? token);
-        this.publications = [];
-        for (const p of toRepublish) await this.publish(p.track, p.source, p.options);
+        await this.connectAndJoin(used);
+        await this.republish();
         if (this.selectedChannel !== 'floor') await this.selectChannel(this.selectedChannel);
         this.recovering = false;
         this.emit('reconnected', { attempt });
@@ -395,8 +403,10 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
         this.dropConnection();
         // This node is gone: try the next node of the cluster; it serves the room once the lease moves.
         if (code === 'CONNECT_FAILED' && this.nodes.length > 1) this.url = this.nodes[(this.nodes.indexOf(this.url) + 1) % this.nodes.length]!;
-        // Refusals a retry cannot change end the session; anything else is retried.
-        if (['UNAUTHENTICATED', 'NOT_ACCREDITED', 'FORBIDDEN', 'REMOVED', 'ALREADY_LEFT'].includes(code)) {
+        // Refusals a retry cannot change end the session; anything else is retried. A refused token is only
+        // final when no newer one arrived (an attempt admitted after it was sent handed out the next).
+        const newerToken = code === 'UNAUTHENTICATED' && this.resumeToken !== undefined && this.resumeToken !== used;
+        if (FINAL.has(code) && !newerToken) {
           this.recovering = false;
           return this.shutdown(code, (error as Error).message);
         }
@@ -487,6 +497,12 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
    * interpreters, into their booth's language channel.
    */
   async publish(track: MediaStreamTrack, source: MediaSource, options: { simulcast?: boolean; channel?: string } = {}): Promise<LocalTrack> {
+    const local = await this.produce(track, source, options);
+    this.publications.push({ producerId: local.producerId, track, source, options });
+    return local;
+  }
+
+  private async produce(track: MediaStreamTrack, source: MediaSource, options: Publication['options']): Promise<LocalTrack> {
     const transport = await this.ensureSendTransport();
     const producer = await transport.produce({
       track,
@@ -497,7 +513,6 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       appData: { source, channel: options.channel ?? 'floor' },
     });
     this.producers.set(producer.id, producer);
-    this.publications.push({ producerId: producer.id, track, source, options });
     const local: LocalTrack = { producerId: producer.id, source, track };
     this.localTracks.set(producer.id, local);
     return local;
@@ -511,6 +526,34 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.localTracks.delete(producerId);
     this.publications = this.publications.filter((p) => p.producerId !== producerId);
     await this.request('closeProducer', { producerId });
+  }
+
+  /**
+   * Forgets publications the server closed (a stopped video, a grant taken away): they are not published
+   * again after a reconnect. Tracks the SDK opened for them are stopped (a camera's light goes off).
+   */
+  private forgetPublications(closed: (p: Publication) => boolean): void {
+    for (const p of this.publications.filter(closed)) {
+      this.producers.get(p.producerId)?.close();
+      this.producers.delete(p.producerId);
+      this.localTracks.delete(p.producerId);
+      if (this.ownTracks.delete(p.track)) p.track.stop();
+    }
+    this.publications = this.publications.filter((p) => !closed(p));
+  }
+
+  /** Publishes this client's tracks again on a new connection, skipping any the server now refuses for good. */
+  private async republish(): Promise<void> {
+    for (const p of [...this.publications]) {
+      if (!this.publications.includes(p)) continue; // forgotten meanwhile (a moderator, a grant change)
+      try {
+        p.producerId = (await this.produce(p.track, p.source, p.options)).producerId;
+      } catch (error) {
+        if (!(error instanceof MeetingClientError) || !SKIPPED_ON_REPUBLISH.has(error.code)) throw error;
+        this.forgetPublications((q) => q === p);
+        this.emit('error', error);
+      }
+    }
   }
 
   async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
@@ -609,11 +652,24 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.emit('floorState', state);
     });
     on('speakingTime', (notice) => this.emit('speakingTime', notice));
-    on('moderated', (notice) => this.emit('moderated', notice));
+    on('moderated', (notice) => {
+      // The server closed a stopped video's producers (a mute only pauses the microphone): not to be published again.
+      if (notice.action === 'video-stopped') this.forgetPublications((p) => p.track.kind === 'video');
+      this.emit('moderated', notice);
+    });
     on('unmuteRequested', () => this.emit('unmuteRequested', {}));
     on('videoAllowed', () => this.emit('videoAllowed', {}));
-    on('grantsChanged', (grants) => this.emit('grantsChanged', grants));
-    // Each token opens one connection: keep the newest, the one a reconnect will need.
+    on('grantsChanged', (grants) => {
+      // The server closed what may no longer be published; publishing it again would be refused.
+      this.forgetPublications((p) => {
+        const channel = p.options.channel ?? 'floor';
+        return channel === 'floor' ? !grants.publish.floor : !grants.publish.booths.includes(channel);
+      });
+      this.emit('grantsChanged', grants);
+    });
+    // A resume token is single-use and every admission hands out the next one: keep the newest, the one a
+    // reconnect will need (the join answer carries one too).
+    on('resumeToken', ({ resumeToken }) => (this.resumeToken = resumeToken));
     on('lobbyWaiting', ({ resumeToken }) => {
       if (resumeToken) this.resumeToken = resumeToken;
     });
@@ -621,8 +677,13 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     on('roomClosed', ({ reason }) => (RECOVERABLE.has(reason) ? void this.recover(reason) : this.shutdown(reason)));
     on('removed', ({ reason, message }) => this.shutdown(reason, message));
     on('lobbyChanged', (data) => this.emit('lobbyChanged', data));
-    // A connection that drops without a word from the server (network, a node that died) is retried.
-    socket.on('disconnect', (why) => (why === 'io client disconnect' ? this.shutdown('DISCONNECTED') : void this.recover('DISCONNECTED')));
+    // A connection that drops without a word from the server (network, a node that died) is retried. Until
+    // the handshake settles, connect() handles a drop itself.
+    socket.on('disconnect', (why) => {
+      if (socket !== this.socket) return;
+      if (why === 'io client disconnect') this.shutdown('DISCONNECTED');
+      else void this.recover('DISCONNECTED');
+    });
   }
 
   private liveLanguages(): string[] {
@@ -685,7 +746,14 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private recvTransportPromise: Promise<types.Transport> | undefined;
 
   private ensureSendTransport(): Promise<types.Transport> {
-    this.sendTransportPromise ??= this.createTransport('send').then((t) => (this.sendTransport = t));
+    // A refusal is not kept: publishing may be granted again later (a grant restored, a reconnect).
+    if (!this.sendTransportPromise) {
+      const created = this.createTransport('send').then((t) => (this.sendTransport = t));
+      created.catch(() => {
+        if (this.sendTransportPromise === created) this.sendTransportPromise = undefined;
+      });
+      this.sendTransportPromise = created;
+    }
     return this.sendTransportPromise;
   }
 
@@ -739,6 +807,32 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.ownTracks.clear();
     this.emit('closed', { reason, message });
   }
+}
+
+/**
+ * Settles when the server admits or refuses the connection. A server that closes the transport during the
+ * handshake (its handshake window ran out, the node went down) sends no `connect_error`, only `disconnect`.
+ */
+function handshake(socket: Socket): Promise<void> {
+  return new Promise<void>((resolve, reject) => {
+    const settle = (error?: MeetingClientError): void => {
+      socket.off('connect', onConnect);
+      socket.off('connect_error', onError);
+      socket.off('disconnect', onDisconnect);
+      if (error) reject(error);
+      else resolve();
+    };
+    const onConnect = (): void => settle();
+    const onError = (error: Error & { data?: ErrorBody & { url?: string } }): void => {
+      const e = new MeetingClientError(error.data?.code ?? 'CONNECT_FAILED', error.message);
+      (e as MeetingClientError & { url?: string }).url = error.data?.url;
+      settle(e);
+    };
+    const onDisconnect = (why: string): void => settle(new MeetingClientError('DISCONNECTED', `the connection closed during the handshake (${why})`));
+    socket.on('connect', onConnect);
+    socket.on('connect_error', onError);
+    socket.on('disconnect', onDisconnect);
+  });
 }
 
 function asClientError(error: unknown): MeetingClientError {

@@ -105,7 +105,11 @@ function reportStart(embedded: EmbeddedRegistry, config: Config, adminCode: stri
     );
   }
   if (embedded.migration) {
-    log?.warn({ migrated: embedded.migration.migrated, dropped: embedded.migration.dropped }, 'registry.json upgraded: access codes now belong to one registration (event and person); codes of e-mails registered in several events were dropped');
+    const { migrated, dropped, backup } = embedded.migration;
+    log?.warn(
+      { migrated, dropped, backup },
+      `registry.json upgraded (the original is kept in ${backup}): access codes now belong to one registration (event and person); codes of e-mails with no registration (${dropped.noRegistration.length}) or with registrations in several events (${dropped.severalRegistrations.length}) were dropped`,
+    );
   }
   if (!config.demo && embedded.hasEvent(DEMO_EVENT_ID)) {
     log?.warn({ eventId: DEMO_EVENT_ID }, 'the demo event is in the registry but PLENUM_DEMO is not true: its public access code is refused');

@@ -69,6 +69,8 @@ describe('accreditation in real Chromium: live revocation', () => {
     const waiting = secretariat.locator('#lobby-list li[data-waiting="p-ke-2"]');
     await expect.poll(() => waiting.textContent(), { timeout: 10_000 }).toContain('Brian Kamau — Kenya (delegate)');
     await secretariat.screenshot({ path: artifactPath('accreditation-lobby-console.png') });
+    // The lobby's resume token arrives with the handshake's answer: the SDK must be listening by then (finding 1).
+    expect(await kenya.evaluate(() => typeof (window as unknown as { plenum: { client: { resumeToken?: string } } }).plenum.client.resumeToken)).toBe('string');
     await waiting.locator('button.admit').click();
     await kenya.waitForFunction(() => document.querySelector('#status')?.textContent === 'Connected.', null, { timeout: 30_000 });
     const row = secretariat.locator('#roster tr[data-participant="p-ke-2"]');

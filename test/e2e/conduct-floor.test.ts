@@ -57,6 +57,18 @@ describe('conduct in real Chromium: the speakers list and the floor', () => {
     await expect.poll(async () => (await spectrum(pages.listener, [440])).levels[440]!, { timeout: 20_000 }).toBeLessThan(-90);
   });
 
+  it('a stopped video is forgotten by the SDK, so a reconnect will not publish it again (finding 4)', async () => {
+    type W = { plenum: { client: { stopVideo(id: string): Promise<void>; localTracks: Map<string, { track: MediaStreamTrack }>; publications: Array<{ track: MediaStreamTrack }> } } };
+    await pages.secretariat.evaluate(() => (window as unknown as W).plenum.client.stopVideo('p-ke-2'));
+    const brianKinds = () => [...server.rooms.get('demo-council')!.participants.get('p-ke-2')!.endpoint.producers.values()].map((p) => p.kind);
+    await expect.poll(brianKinds, { timeout: 10_000 }).toEqual(['audio']);
+    // `publications` is what a reconnect publishes again: a video left in it would be refused until the session ends.
+    await expect
+      .poll(() => pages.kenya2.evaluate(() => (window as unknown as W).plenum.client.publications.map((p) => p.track.kind)), { timeout: 10_000 })
+      .toEqual(['audio']);
+    expect(await pages.kenya2.evaluate(() => [...(window as unknown as W).plenum.client.localTracks.values()].map((l) => l.track.kind))).toEqual(['audio']);
+  });
+
   it('closing the session ends everyone’s media, and the attendance matches who joined and left', async () => {
     await pages.secretariat.click('#lc-close');
     for (const page of Object.values(pages)) {

@@ -4,6 +4,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { AccessCodeHasher } from '../../accreditation/access-code-hasher.js';
 import { demoRegistry, DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import type { Registration } from '../../accreditation/model.js';
 import { CsvEmailInUseError, EmailInUseError, EmbeddedRegistry } from '../../accreditation/registry/embedded-registry.js';
@@ -77,5 +78,55 @@ describe('security: CSV import (issue 10, item 2.6)', () => {
     const after = byKey(reg.list());
     expect(revoked.filter((id) => after.get(`${DEMO_EVENT_ID}/${id}`)?.status !== 'revoked')).toEqual([]);
     expect(byKey(new EmbeddedRegistry(dir, demoRegistry).list())).toEqual(after);
+  });
+
+  it('2.6 an import with more access codes than the hasher can queue succeeds, its codes work, and a sign-in takes its turn meanwhile', async () => {
+    // Small limits stand for the real ones (2 running, 1,000 waiting): 2 + 10 < 40 codes, so queuing them
+    // all at once overflows, as 1,500 did; real scrypt.
+    const reg = new EmbeddedRegistry(tmp(), undefined, { hasher: new AccessCodeHasher(2, 10) });
+    await reg.upsert({ eventId: 'ev', personId: 'early', name: 'Early', email: 'early@import.example', entity: { name: 'Kenya', type: 'member_state' }, role: 'delegate', status: 'approved' }, 'early-code-1');
+    const rows = 40;
+    const text = [HEADER, ...Array.from({ length: rows }, (_, i) => `ev,c-${i},Person ${i},c${i}@import.example,Kenya,member_state,KE,delegate,,approved,,code-of-${i}-xyz`)].join('\n');
+    const order: string[] = [];
+    const imported = reg.importCsv(text, 'ev').then((r) => (order.push('import'), r));
+    const signIn = reg.checkAccessCode('early@import.example', 'early-code-1').then((r) => (order.push('sign-in'), r));
+    expect(await imported).toEqual({ imported: rows });
+    expect(await signIn).toMatchObject({ personId: 'early' });
+    expect(order).toEqual(['sign-in', 'import']); // not starved behind the import's 40 hashes
+    for (const i of [0, rows / 2, rows - 1]) expect(await reg.checkAccessCode(`c${i}@import.example`, `code-of-${i}-xyz`)).toMatchObject({ personId: `c-${i}` });
+    expect(reg.hasher.load).toEqual({ active: 0, waiting: 0 });
+  });
+
+  it('2.6 a revocation acknowledged while an import runs survives it, also for a person the import replaces', async () => {
+    const dir = tmp();
+    // Holds the import's hashing until the test lets it go, so the revocation lands mid-import.
+    let hashing!: () => void;
+    const started = new Promise<void>((resolve) => (hashing = resolve));
+    let release!: () => void;
+    const gate = new Promise<void>((resolve) => (release = resolve));
+    class GatedHasher extends AccessCodeHasher {
+      override async hash(code: string): Promise<string> {
+        hashing();
+        await gate;
+        return super.hash(code);
+      }
+    }
+    const reg = new EmbeddedRegistry(dir, undefined, { hasher: new GatedHasher(2) });
+    await reg.importCsv([HEADER, 'ev,x,Xavier,x@import.example,Kenya,member_state,KE,delegate,,approved,,', 'ev,y,Yara,y@import.example,Kenya,member_state,KE,delegate,,approved,,'].join('\n'), 'ev');
+    const changed: string[] = [];
+    reg.on('changed', (r) => changed.push(`${r.personId}:${r.status}`));
+    // The import (from a CRM export taken earlier) replaces x, with a new name and status approved.
+    const importing = reg.importCsv([HEADER, 'ev,x,Xavier Renamed,x@import.example,Kenya,member_state,KE,delegate,,approved,,xavier-code-1', 'ev,z,Zoe,z@import.example,Kenya,member_state,KE,delegate,,approved,,'].join('\n'), 'ev');
+    await started;
+    expect(await reg.updateStatus('ev', 'x', 'revoked')).toMatchObject({ status: 'revoked' });
+    expect(await reg.updateStatus('ev', 'y', 'revoked')).toMatchObject({ status: 'revoked' });
+    release();
+    expect(await importing).toEqual({ imported: 2 });
+
+    const x = await reg.lookup({ eventId: 'ev', personId: 'x' });
+    expect(x).toMatchObject({ name: 'Xavier Renamed', status: 'revoked' }); // the import's row, with the revocation
+    expect((await reg.lookup({ eventId: 'ev', personId: 'y' }))?.status).toBe('revoked');
+    expect(byKey(new EmbeddedRegistry(dir).list())).toEqual(byKey(reg.list()));
+    expect(changed).toEqual(['x:revoked', 'y:revoked', expect.stringMatching(/^x:/), 'z:approved']);
   });
 });
