@@ -371,12 +371,15 @@ describe('2.4 the grace policy applies to resumes with its time window', () => {
     crm = await CrmProcess.start();
     await crm.control({ reset: true, mode: 'ok', delayMs: 0, requireToken: false, registrants: Array.from({ length: 5 }, (_, i) => registrant(i)) });
     jwks = await JwksServer.start([key]);
-    crmServer = await startTestServer({
+    crmServer = await startCrmServer('300');
+  });
+  const startCrmServer = async (registryTimeoutMs: string): Promise<MeetingServer> => {
+    const s = await startTestServer({
       PLENUM_DEV_MODE: 'false',
       PLENUM_REGISTRY: 'rest',
       PLENUM_REGISTRY_URL: crm.url,
       PLENUM_REGISTRY_FIELD_MAPPING: joinPath(import.meta.dirname, '../../docs/registry-mappings/indico.json'),
-      PLENUM_REGISTRY_TIMEOUT_MS: '300',
+      PLENUM_REGISTRY_TIMEOUT_MS: registryTimeoutMs,
       PLENUM_REGISTRY_RETRIES: '0',
       PLENUM_REGISTRY_OUTAGE_POLICY: 'grace',
       PLENUM_REGISTRY_GRACE_MINUTES: '30',
@@ -386,8 +389,37 @@ describe('2.4 the grace policy applies to resumes with its time window', () => {
       PLENUM_IDENTITY_AUDIENCE: IDP_AUDIENCE,
       PLENUM_IDENTITY_JWKS_URL: jwks.url,
     });
-    crmServer.accreditation.service.sessions.upsert({ sessionId: 'crm-plenary', eventId: 'crm-event', title: 'Plenary', open: true, lobby: false });
-  });
+    s.accreditation.service.sessions.upsert({ sessionId: 'crm-plenary', eventId: 'crm-event', title: 'Plenary', open: true, lobby: false });
+    return s;
+  };
+  /** Joins through the real /api/join flow and leaves; answers the resume token the join handed out. */
+  const joinedOnce = async (s: MeetingServer, email: string): Promise<string> => {
+    const res = await fetch(`${s.url}/api/join`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ identityToken: idToken(key, { email }), sessionId: 'crm-plenary' }),
+    });
+    expect(res.status).toBe(200);
+    const socket = track(await connectSignaling(s.url, ((await res.json()) as { joinToken: string }).joinToken));
+    const caps = (await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {})) as Ok<{ rtpCapabilities: object }>;
+    const joined = (await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities })) as Ok<{ resumeToken: string }>;
+    socket.close();
+    return joined.data.resumeToken;
+  };
+
+  it('2.4 a resume whose registry check outlasts the handshake window answers UNAVAILABLE (retry), not a cut connection', async () => {
+    // A registry timeout (30 s) longer than the handshake window (10 s), and a CRM that never answers.
+    const slow = await startCrmServer('30000');
+    try {
+      const resumeToken = await joinedOnce(slow, 'delegate4@example.org');
+      await crm.control({ mode: 'hang' });
+      const refused = (await connectSignaling(slow.url, resumeToken).catch((e: unknown) => e)) as ConnectError;
+      expect(refused.data).toMatchObject({ code: ErrorCode.UNAVAILABLE });
+    } finally {
+      await crm.control({ mode: 'ok' });
+      await slow.close();
+    }
+  }, 60_000);
   afterAll(async () => {
     await crmServer?.close();
     await jwks?.close();
@@ -395,25 +427,16 @@ describe('2.4 the grace policy applies to resumes with its time window', () => {
   });
 
   it('2.4 during a registry outage a resume is admitted within the grace window of the last definite answer, and refused past it', async () => {
-    const res = await fetch(`${crmServer.url}/api/join`, {
-      method: 'POST',
-      headers: { 'content-type': 'application/json' },
-      body: JSON.stringify({ identityToken: idToken(key, { email: 'delegate3@example.org' }), sessionId: 'crm-plenary' }),
-    });
-    expect(res.status).toBe(200);
-    const socket = track(await connectSignaling(crmServer.url, ((await res.json()) as { joinToken: string }).joinToken));
-    const caps = (await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {})) as Ok<{ rtpCapabilities: object }>;
-    const joined = (await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities })) as Ok<{ resumeToken: string }>;
-    socket.close();
+    const resumeToken = await joinedOnce(crmServer, 'delegate3@example.org');
     // The same person and grants, but last confirmed by the registry 31 minutes ago (signed with the server's secret).
-    const payload = jwt.decode(joined.data.resumeToken) as jwt.JwtPayload & { grants: Parameters<MeetingServer['tokens']['issue']>[1] };
+    const payload = jwt.decode(resumeToken) as jwt.JwtPayload & { grants: Parameters<MeetingServer['tokens']['issue']>[1] };
     const stale = crmServer.tokens.issue(payload.sub!, payload.grants, 'resume', { confirmedAt: Date.now() - 31 * 60_000 });
 
     await crm.control({ mode: 'error500' });
     try {
       const outside = (await connectSignaling(crmServer.url, stale).catch((e: unknown) => e)) as ConnectError;
       expect(outside.data).toMatchObject({ code: ErrorCode.UNAVAILABLE });
-      track(await connectSignaling(crmServer.url, joined.data.resumeToken));
+      track(await connectSignaling(crmServer.url, resumeToken));
     } finally {
       await crm.control({ mode: 'ok' });
     }
