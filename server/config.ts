@@ -50,6 +50,12 @@ const envSchema = z.object({
   PLENUM_WEBHOOK_ATTEMPTS: positiveInt.default(5),
   PLENUM_WEBHOOK_BACKOFF_MS: positiveInt.default(500),
   PLENUM_DATA_DIR: z.string().default('data'),
+  /** The cluster's shared PostgreSQL; absent: the embedded engine in the data directory. */
+  PLENUM_DATABASE_URL: z
+    .string()
+    .regex(/^postgres(ql)?:\/\//, 'PLENUM_DATABASE_URL must be a postgres:// or postgresql:// URL')
+    .optional(),
+  PLENUM_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
   PLENUM_NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
   PLENUM_PUBLIC_URL: z.string().url().optional(),
   PLENUM_REDIS_URL: z.string().url().optional(),
@@ -145,6 +151,8 @@ export interface Config {
   webhook?: { url: string; secret: string; attempts: number; backoffMs: number; timeoutMs: number };
   shutdownGraceMs: number;
   dataDir: string;
+  /** The system of record: PostgreSQL when a URL is set, else the embedded engine in the data directory. */
+  database: { url?: string; poolSize: number };
   /** Most bytes one transcript (a session's language) may hold. */
   transcriptMaxBytes: number;
   adminApiKey?: string;
@@ -274,6 +282,16 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'invalid configuration: a cluster (PLENUM_REDIS_URL or PLENUM_REDIS_SENTINELS) needs PLENUM_CLUSTER_SECRET (at least 32 characters, the same on all nodes): it signs the messages between nodes and seals their SRTP keys',
     );
   }
+  if ((e.PLENUM_REDIS_URL || e.PLENUM_REDIS_SENTINELS) && embeddedSignIn && !e.PLENUM_EMBEDDED_IDP_SECRET) {
+    // A sign-in through one node must be good on the others.
+    throw new ConfigError('invalid configuration: a cluster with the embedded sign-in needs PLENUM_EMBEDDED_IDP_SECRET, shared by all nodes');
+  }
+  if ((e.PLENUM_REDIS_URL || e.PLENUM_REDIS_SENTINELS) && !e.PLENUM_DATABASE_URL) {
+    // Each node's embedded database would be its own truth: sessions, revocations and records would split.
+    throw new ConfigError(
+      'invalid configuration: a cluster (PLENUM_REDIS_URL or PLENUM_REDIS_SENTINELS) needs PLENUM_DATABASE_URL, one PostgreSQL shared by all nodes: the embedded database serves one node only',
+    );
+  }
   if (e.PLENUM_CLUSTER_SECRET_PREVIOUS && !e.PLENUM_CLUSTER_SECRET) throw new ConfigError('invalid configuration: PLENUM_CLUSTER_SECRET_PREVIOUS needs PLENUM_CLUSTER_SECRET');
   if (e.PLENUM_WEBHOOK_URL && !e.PLENUM_WEBHOOK_SECRET) throw new ConfigError('invalid configuration: PLENUM_WEBHOOK_URL needs PLENUM_WEBHOOK_SECRET');
   if (!external && !embeddedSignIn) {
@@ -325,6 +343,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
+    database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE },
     transcriptMaxBytes: e.PLENUM_TRANSCRIPT_MAX_BYTES,
     cluster: {
       nodeId: e.PLENUM_NODE_ID ?? `${hostname()}-${process.pid}`,

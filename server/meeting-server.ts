@@ -38,6 +38,7 @@ import { Metrics } from './metrics.js';
 import { RemovalRecord } from './rooms/removal-record.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { SignalingServer } from './signaling/signaling-server.js';
+import { openStore, type Store } from '../store/open-store.js';
 
 /**
  * The composition root: media workers, rooms, HTTP and signaling on one port. `close()` tears the tree down
@@ -62,6 +63,8 @@ export class MeetingServer {
     readonly ownership: RoomOwnership,
     readonly cascade: CascadeOrigin,
     readonly bus: ClusterBus,
+    /** The system of record (embedded or PostgreSQL). */
+    readonly store: Store,
     private readonly log: Logger,
   ) {}
 
@@ -80,9 +83,18 @@ export class MeetingServer {
       },
       log.child({ component: 'media' }),
     );
-    const accreditation = createAccreditation(config, log.child({ component: 'accreditation' }));
     const dataDir = resolve(config.dataDir);
-    await pool.start();
+    const store = await openStore({ databaseUrl: config.database.url, dataDir, poolSize: config.database.poolSize });
+    log.info({ engine: store.kind, location: store.location, migrations: store.migration }, 'system of record open');
+    let accreditation: Accreditation | undefined;
+    try {
+      accreditation = createAccreditation(config, log.child({ component: 'accreditation' }));
+      await pool.start();
+    } catch (error) {
+      await accreditation?.close();
+      await store.close();
+      throw error;
+    }
     try {
       const c = config.cluster;
       // Some parts need objects made after them (the server exists only once everything has started).
@@ -206,7 +218,7 @@ export class MeetingServer {
           resolve();
         });
       });
-      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, cascade, bus, log);
+      const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, cascade, bus, store, log);
       ref.server = server;
       if (config.metrics.listen) {
         server.metricsListener = await MetricsListener.listen(metrics, { ...config.metrics.listen, token: config.metrics.token });
@@ -225,6 +237,7 @@ export class MeetingServer {
     } catch (error) {
       pool.close();
       await accreditation.close();
+      await store.close();
       throw error;
     }
   }
@@ -258,6 +271,7 @@ export class MeetingServer {
     await this.membership.stop();
     await this.metricsListener?.close();
     await this.accreditation.close();
+    await this.store.close();
     this.log.info('shut down');
   }
 }

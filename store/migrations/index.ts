@@ -1,0 +1,10 @@
+import type { Migration } from 'kysely';
+import * as initial from './0001-initial.js';
+
+/**
+ * Every migration, in order. Names sort by their number; a released migration never changes, a change is a
+ * new one. Forward only: a backup (embedded) or the database's own tools (PostgreSQL) take you back.
+ */
+export const migrations: Record<string, Migration> = {
+  '0001-initial': initial,
+};
