@@ -3,7 +3,7 @@
 # Idempotent: each step checks what is already in place and skips it, so a warm run takes seconds.
 #
 #   scripts/setup.sh                      everything: system packages (build, runtime, test), worker, npm ci, build
-#   scripts/setup.sh --no-test-packages   as above without the test-only packages (chromium, redis-server)
+#   scripts/setup.sh --no-test-packages   as above without the test-only packages (chromium, redis-server, postgresql)
 #   scripts/setup.sh --runtime-packages   only the system packages the built server needs at run time
 set -Eeuo pipefail
 
@@ -30,7 +30,7 @@ MEDIASOUP_VERSION="3.12.16"
 RUNTIME_PACKAGES=(libabsl20220623 libsrtp2-1 libuv1 libusrsctp2 libssl3 ca-certificates)
 BUILD_PACKAGES=(build-essential python3 pkg-config ninja-build libabsl-dev libsrtp2-dev libuv1-dev
   nlohmann-json3-dev libssl-dev libusrsctp-dev)
-TEST_PACKAGES=(redis-server chromium)
+TEST_PACKAGES=(redis-server chromium postgresql)
 
 # ---- system packages -------------------------------------------------------------------------------
 step="system packages"
@@ -89,6 +89,10 @@ if [ "$mode" != --runtime-packages ] && ! meson_ok; then
   ensure_backports_source
   apt_install -t bookworm-backports meson
   meson_ok || die "meson >= 1.1 could not be installed"
+fi
+# The PostgreSQL tests start their own servers from Debian's binaries (test/helpers/postgres-process.ts).
+if [ "$mode" = all ] && ! compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null; then
+  die "postgresql is installed but /usr/lib/postgresql/<version>/bin/initdb is missing"
 fi
 log "system packages ready ($((SECONDS - step_start)) s)"
 [ "$mode" = --runtime-packages ] && exit 0

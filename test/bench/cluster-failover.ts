@@ -4,6 +4,7 @@
 // (2 s) side by side. Media resumption itself is shown by the Chromium test (cluster-node-failover).
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { testLog } from '../helpers/media.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { call, connectFollowing, type connectSignaling, devToken } from '../helpers/signaling-client.js';
@@ -19,12 +20,15 @@ async function joinRoom(socket: Awaited<ReturnType<typeof connectSignaling>>): P
 
 async function run(leaseMs: number, runs: number) {
   const redis = await RedisProcess.start();
+  const postgres = await PostgresProcess.start();
   const results: Array<{ leaseExpiredAfterKillMs: number; backInRoomAfterKillMs: number; backInRoomAfterLeaseExpiryMs: number }> = [];
   const observer = new RedisCoordinator('observer', { kind: 'url', url: redis.url }, testLog);
   await observer.ready();
   const env = (id: string) => ({
     PLENUM_NODE_ID: id,
     PLENUM_REDIS_URL: redis.url,
+    PLENUM_DATABASE_URL: postgres.url,
+    PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
     PLENUM_DEV_MODE: 'true',
     PLENUM_JOIN_TOKEN_SECRET: SECRET,
     PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
@@ -77,6 +81,7 @@ async function run(leaseMs: number, runs: number) {
     for (const n of Object.values(nodes)) n.child.kill('SIGKILL');
     await observer.close();
     await redis.kill();
+    await postgres.stop();
   }
   const median = (k: keyof (typeof results)[number]) => [...results.map((r) => r[k])].sort((x, y) => x - y)[Math.floor(results.length / 2)];
   return {

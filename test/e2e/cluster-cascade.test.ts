@@ -5,6 +5,7 @@ import { signInAndJoinPage, waitForPeak } from '../helpers/audio-pages.js';
 import { launchChromium } from '../helpers/browser.js';
 import { countReconnects, receivingFrom, reconnected, serverUrl } from '../helpers/demo-pages.js';
 import { testLog } from '../helpers/media.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -19,13 +20,16 @@ let observer: RedisCoordinator;
 const nodes: ServerProcess[] = [];
 const ROOM = 'demo-plenary';
 
+let postgres: PostgresProcess | undefined;
 beforeAll(async () => {
   redis = await RedisProcess.start();
+  const database = (postgres = await PostgresProcess.start());
   for (const id of ['node-a', 'node-b']) {
     nodes.push(
       await spawnServer({
         PLENUM_NODE_ID: id,
         PLENUM_REDIS_URL: redis.url,
+        PLENUM_DATABASE_URL: database.url,
         PLENUM_DEV_MODE: 'false',
         PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
         PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
@@ -46,6 +50,7 @@ afterAll(async () => {
   await observer?.close();
   for (const n of nodes) n.child.kill('SIGKILL');
   await redis?.kill();
+  await postgres?.stop();
 });
 
 describe('cluster in Chromium: a listener on an edge node', () => {

@@ -4,6 +4,7 @@ import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { launchChromium } from '../helpers/browser.js';
 import { devJoinPage, publishedTracks, receivingFrom, reconnected, selfId } from '../helpers/demo-pages.js';
 import { testLog } from '../helpers/media.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 
@@ -15,11 +16,15 @@ let browser: Browser;
 const nodes: Record<string, ServerProcess> = {};
 let observer: RedisCoordinator;
 
+let postgres: PostgresProcess | undefined;
 beforeAll(async () => {
   redis = await RedisProcess.start();
+  const database = (postgres = await PostgresProcess.start());
   const env = (id: string) => ({
     PLENUM_NODE_ID: id,
     PLENUM_REDIS_URL: redis.url,
+    PLENUM_DATABASE_URL: database.url,
+    PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
     PLENUM_DEV_MODE: 'true',
     PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
     PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
@@ -38,6 +43,7 @@ afterAll(async () => {
   await observer?.close();
   for (const n of Object.values(nodes)) n.child.kill('SIGKILL');
   await redis?.kill();
+  await postgres?.stop();
 });
 
 describe('cluster: the owner node is killed (SIGKILL)', () => {

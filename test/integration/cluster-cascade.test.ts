@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { post, requestJoinAs, tryProduce } from '../helpers/accreditation-client.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { RtpInjector, RtpSink } from '../helpers/rtp.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
@@ -49,14 +50,17 @@ async function join(socket: Socket): Promise<Record<string, unknown>> {
   return joined.data;
 }
 
+let postgres: PostgresProcess | undefined;
 beforeAll(async () => {
   redis = await RedisProcess.start();
+  postgres = await PostgresProcess.start();
   for (const id of ['node-a', 'node-b', 'node-c']) {
     nodes.push(
       await startTestServer({
         PLENUM_DEV_MODE: 'false',
         PLENUM_NODE_ID: id,
         PLENUM_REDIS_URL: redis.url,
+        PLENUM_DATABASE_URL: postgres.url,
         PLENUM_JOIN_TOKEN_SECRET: SECRET,
         PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
         PLENUM_HEARTBEAT_INTERVAL_MS: '200',
@@ -73,6 +77,7 @@ afterAll(async () => {
   for (const s of sockets) s.close();
   for (const n of nodes) await n.close();
   await redis?.kill();
+  await postgres?.stop();
 });
 
 let origin: MeetingServer;

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { testLog } from '../helpers/media.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
@@ -14,9 +15,10 @@ import { waitFor } from '../helpers/wait.js';
 // credentials, as the SDK does, without signing in again.
 
 const ROOM = 'demo-council';
-const env = (id: string, redisUrl: string) => ({
+const env = (id: string, redisUrl: string, databaseUrl: string) => ({
   PLENUM_NODE_ID: id,
   PLENUM_REDIS_URL: redisUrl,
+  PLENUM_DATABASE_URL: databaseUrl,
   PLENUM_DEV_MODE: 'false',
   PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
   PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
@@ -58,9 +60,11 @@ async function signInAndJoin(startAt: string, email: string): Promise<Joined> {
   return joinWith(startAt, answer.body.joinToken);
 }
 
+let postgres: PostgresProcess | undefined;
 beforeAll(async () => {
   redis = await RedisProcess.start();
-  for (const id of ['node-a', 'node-b', 'node-c']) nodes.push(await spawnServer(env(id, redis.url)));
+  postgres = await PostgresProcess.start();
+  for (const id of ['node-a', 'node-b', 'node-c']) nodes.push(await spawnServer(env(id, redis.url, postgres.url)));
   observer = new RedisCoordinator('observer', { kind: 'url', url: redis.url }, testLog);
   await observer.ready();
   await waitFor(async () => (await observer.liveNodes()).length === 3, { what: 'three live nodes' });
@@ -70,6 +74,7 @@ afterAll(async () => {
   await observer?.close();
   for (const n of nodes) n.child.kill('SIGKILL');
   await redis?.kill();
+  await postgres?.stop();
 });
 
 describe('cluster: three server processes; the origin of a cascading room is killed (SIGKILL)', () => {
@@ -106,5 +111,28 @@ describe('cluster: three server processes; the origin of a cascading room is kil
     // The listener is on an edge of the new owner's room again (the room cascades): Amina's return is relayed to it.
     expect(omarBack.url).not.toBe(back.url);
     await waitFor(() => omarBack.events.some((e) => e.event === 'peerJoined'), { what: 'peerJoined relayed to the edge' });
+
+    // Attendance is one record in the shared database: the dead owner's open intervals were closed by the
+    // node that took the room over, and each delegate's presence continues in a new interval there.
+    const deadNode = lease.nodeId;
+    const rows = await postgres!.withClient(async (c) =>
+      (
+        await c.query<{ person_id: string; node_id: string; epoch: string; left_at: Date | null; closed_by: string | null; presence: string }>(
+          `select person_id, node_id, epoch, left_at, closed_by, presence from attendance where session_id = $1 order by joined_at, id`,
+          [ROOM],
+        )
+      ).rows,
+    );
+    for (const person of ['p-ke-2', 'p-ke-1']) {
+      const mine = rows.filter((r) => r.person_id === person && r.presence === 'participant');
+      expect(mine.map((r) => r.node_id)).toEqual([deadNode, moved.nodeId]);
+      expect(mine[0]).toMatchObject({ closed_by: 'takeover' });
+      expect(mine[0]!.left_at).not.toBeNull();
+      expect(Number(mine[0]!.epoch)).toBe(lease.token);
+      expect(mine[1]).toMatchObject({ left_at: null, closed_by: null });
+      expect(Number(mine[1]!.epoch)).toBe(moved.token);
+    }
+    // Nothing of the dead owner's is left open.
+    expect(rows.filter((r) => r.node_id === deadNode && r.presence === 'participant' && r.left_at === null)).toEqual([]);
   });
 });

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { connectFollowing, connectSignaling } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
@@ -13,12 +14,15 @@ let redis: RedisProcess;
 let a: MeetingServer;
 let b: MeetingServer;
 
+let postgres: PostgresProcess | undefined;
 beforeAll(async () => {
   redis = await RedisProcess.start();
+  const database = (postgres = await PostgresProcess.start());
   const env = (id: string) => ({
     PLENUM_DEV_MODE: 'false',
     PLENUM_NODE_ID: id,
     PLENUM_REDIS_URL: redis.url,
+    PLENUM_DATABASE_URL: database.url,
     PLENUM_JOIN_TOKEN_SECRET: SECRET,
     PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
     PLENUM_HEARTBEAT_INTERVAL_MS: '200',
@@ -31,6 +35,7 @@ afterAll(async () => {
   await a?.close();
   await b?.close();
   await redis?.kill();
+  await postgres?.stop();
 });
 
 describe('cluster: nodes sharing Redis', () => {

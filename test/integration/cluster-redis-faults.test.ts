@@ -1,8 +1,9 @@
 import { Redis } from 'ioredis';
 import type { Socket } from 'socket.io-client';
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import type { Room } from '../../server/rooms/room.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess, SentinelProcess } from '../helpers/redis-process.js';
 import { RtpInjector, RtpSink } from '../helpers/rtp.js';
 import { call, connectFollowing, connectSignaling, devToken } from '../helpers/signaling-client.js';
@@ -14,6 +15,11 @@ import { waitFor } from '../helpers/wait.js';
 // participants never depends on Redis; the node reconnects, re-registers and keeps its rooms.
 
 const cleanup: Array<() => Promise<unknown> | unknown> = [];
+let postgres: PostgresProcess;
+beforeAll(async () => {
+  postgres = await PostgresProcess.start();
+  cleanup.push(() => postgres.stop());
+});
 afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
 });
@@ -21,6 +27,7 @@ afterAll(async () => {
 const clusterEnv = (id: string) => ({
   PLENUM_DEV_MODE: 'true',
   PLENUM_NODE_ID: id,
+  PLENUM_DATABASE_URL: postgres.url,
   PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
   PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
   PLENUM_HEARTBEAT_INTERVAL_MS: '200',

@@ -8,6 +8,7 @@ import { ClusterKeys } from '../../server/cluster/cluster-keys.js';
 import { ConfigError, loadConfig } from '../../server/config.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs, tryProduce } from '../helpers/accreditation-client.js';
+import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
@@ -99,8 +100,10 @@ async function requestAs(from: string, to: string, method: string, params: unkno
   }
 }
 
+let postgres: PostgresProcess | undefined;
 beforeAll(async () => {
   redis = await RedisProcess.start();
+  const database = (postgres = await PostgresProcess.start());
   attacker = new Redis(redis.url);
   spy = new Redis(redis.url);
   monitor = await spy.monitor();
@@ -122,6 +125,7 @@ beforeAll(async () => {
       PLENUM_DEMO: 'true',
       PLENUM_NODE_ID: id,
       PLENUM_REDIS_URL: redis.url,
+      PLENUM_DATABASE_URL: database.url,
       PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
       PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
       PLENUM_HEARTBEAT_INTERVAL_MS: '200',
@@ -162,11 +166,17 @@ afterAll(async () => {
   spy?.disconnect();
   attacker?.disconnect();
   await redis?.kill();
+  await postgres?.stop();
 });
 
 describe('8. the cluster bus trusts only what the cluster secret signed', () => {
   it('8 (secret) a node with Redis refuses to start without PLENUM_CLUSTER_SECRET; rotation accepts the previous one', () => {
-    const cluster = { PLENUM_REDIS_URL: 'redis://127.0.0.1:6379', PLENUM_JOIN_TOKEN_SECRET: 's'.repeat(40) };
+    const cluster = {
+      PLENUM_REDIS_URL: 'redis://127.0.0.1:6379',
+      PLENUM_JOIN_TOKEN_SECRET: 's'.repeat(40),
+      PLENUM_DATABASE_URL: 'postgres://plenum@db.example/plenum',
+      PLENUM_EMBEDDED_IDP_SECRET: 'i'.repeat(40),
+    };
     expect(() => loadConfig(cluster)).toThrow(/PLENUM_CLUSTER_SECRET/);
     expect(() => loadConfig({ PLENUM_REDIS_SENTINELS: '127.0.0.1:26379', PLENUM_JOIN_TOKEN_SECRET: 's'.repeat(40) })).toThrow(/PLENUM_CLUSTER_SECRET/);
     expect(() => loadConfig({ ...cluster, PLENUM_CLUSTER_SECRET: 'short' })).toThrow(ConfigError);

@@ -34,5 +34,24 @@ describe('loadConfig', () => {
     expect(() => loadConfig({ PLENUM_REDIS_URL: 'redis://127.0.0.1:6379' })).toThrow(/PLENUM_JOIN_TOKEN_SECRET/);
     expect(() => loadConfig({ PLENUM_REGISTRY: 'rest' })).toThrow(/PLENUM_REGISTRY_URL/);
     expect(() => loadConfig({ PLENUM_WEBHOOK_URL: 'https://hooks.example.org/x' })).toThrow(/PLENUM_WEBHOOK_SECRET/);
+    expect(() => loadConfig({ PLENUM_DATABASE_URL: 'mysql://db.example/plenum' })).toThrow(/PLENUM_DATABASE_URL/);
+  });
+
+  it('refuses a cluster that cannot work: several nodes without one shared database or without shared secrets', () => {
+    const cluster = {
+      PLENUM_REDIS_URL: 'redis://127.0.0.1:6379',
+      PLENUM_JOIN_TOKEN_SECRET: 's'.repeat(40),
+      PLENUM_CLUSTER_SECRET: 'c'.repeat(40),
+      PLENUM_EMBEDDED_IDP_SECRET: 'i'.repeat(40),
+      PLENUM_DATABASE_URL: 'postgres://plenum@db.example/plenum',
+    };
+    expect(loadConfig(cluster).database.url).toBe(cluster.PLENUM_DATABASE_URL);
+    const without = (name: keyof typeof cluster) => Object.fromEntries(Object.entries(cluster).filter(([k]) => k !== name));
+    expect(() => loadConfig(without('PLENUM_DATABASE_URL'))).toThrow(/PLENUM_DATABASE_URL/);
+    expect(() => loadConfig(without('PLENUM_EMBEDDED_IDP_SECRET'))).toThrow(/PLENUM_EMBEDDED_IDP_SECRET/);
+    expect(() => loadConfig(without('PLENUM_CLUSTER_SECRET'))).toThrow(/PLENUM_CLUSTER_SECRET/);
+    expect(() => loadConfig(without('PLENUM_JOIN_TOKEN_SECRET'))).toThrow(/PLENUM_JOIN_TOKEN_SECRET/);
+    // One node needs no database server: the embedded engine.
+    expect(loadConfig({}).database.url).toBeUndefined();
   });
 });
