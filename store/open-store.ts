@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { Kysely, PostgresDialect } from 'kysely';
 import pg from 'pg';
 import { DataDirLock } from './data-dir-lock.js';
-import { createEmbedded } from './embedded-template.js';
+import { EmbeddedEngine } from './embedded-engine.js';
 import { migrateToLatest, type MigrationReport } from './migrate.js';
 import { PGliteDialect } from './pglite-dialect.js';
 import type { Schema } from './schema.js';
@@ -62,8 +62,8 @@ async function openEmbedded(options: StoreOptions): Promise<Store> {
   // PGlite does not guard its directory: two processes on one would corrupt it.
   const lock = await DataDirLock.take(`${dir}.lock`);
   try {
-    const pglite = await createEmbedded(dir);
-    const db = new Kysely<Schema>({ dialect: new PGliteDialect(pglite) });
+    const engine = await EmbeddedEngine.start(dir);
+    const db = new Kysely<Schema>({ dialect: new PGliteDialect(engine) });
     try {
       const migration = options.migrate === false ? { applied: [], current: [] } : await migrateToLatest(db as Kysely<unknown>);
       return {

@@ -1,4 +1,3 @@
-import type { PGlite } from '@electric-sql/pglite';
 import {
   CompiledQuery,
   PostgresAdapter,
@@ -10,21 +9,22 @@ import {
   type Kysely,
   type QueryResult,
 } from 'kysely';
+import type { EmbeddedEngine } from './embedded-engine.js';
 
 /**
- * Kysely on PGlite: PostgreSQL's own SQL compiler and adapter, over PGlite's single in-process connection.
+ * Kysely on PGlite: PostgreSQL's own SQL compiler and adapter, over PGlite's single connection (in its worker).
  * The connection is handed to one user at a time (a transaction holds it to the end), which is what a
  * pool of one would do.
  */
 export class PGliteDialect implements Dialect {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly engine: EmbeddedEngine) {}
 
   createAdapter() {
     return new PostgresAdapter();
   }
 
   createDriver(): Driver {
-    return new PGliteDriver(this.pglite);
+    return new PGliteDriver(this.engine);
   }
 
   createQueryCompiler() {
@@ -42,13 +42,11 @@ class PGliteDriver implements Driver {
   private free: Promise<void> = Promise.resolve();
   private release: (() => void) | undefined;
 
-  constructor(private readonly pglite: PGlite) {
-    this.connection = new PGliteConnection(pglite);
+  constructor(private readonly engine: EmbeddedEngine) {
+    this.connection = new PGliteConnection(engine);
   }
 
-  async init(): Promise<void> {
-    await this.pglite.waitReady;
-  }
+  async init(): Promise<void> {}
 
   async acquireConnection(): Promise<DatabaseConnection> {
     const previous = this.free;
@@ -79,17 +77,17 @@ class PGliteDriver implements Driver {
 
   async destroy(): Promise<void> {
     await this.free;
-    if (!this.pglite.closed) await this.pglite.close();
+    await this.engine.close();
   }
 }
 
 class PGliteConnection implements DatabaseConnection {
-  constructor(private readonly pglite: PGlite) {}
+  constructor(private readonly engine: EmbeddedEngine) {}
 
   async executeQuery<R>(compiled: CompiledQuery): Promise<QueryResult<R>> {
-    const result = await this.pglite.query<R>(compiled.sql, [...compiled.parameters]);
+    const result = await this.engine.query(compiled.sql, compiled.parameters);
     const affected = result.affectedRows;
-    return affected !== undefined && affected > 0 ? { rows: result.rows, numAffectedRows: BigInt(affected) } : { rows: result.rows };
+    return affected > 0 ? { rows: result.rows as R[], numAffectedRows: BigInt(affected) } : { rows: result.rows as R[] };
   }
 
   // eslint-disable-next-line require-yield
