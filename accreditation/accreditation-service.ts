@@ -36,10 +36,10 @@ export class AccreditationService {
     readonly sessions: SessionDirectory,
     readonly audit: AuditLog,
     /** Events the server knows (sessions, or embedded registrations); others are never looked up. */
-    private readonly eventExists: (eventId: string) => boolean = (eventId) => sessions.event(eventId) !== undefined,
+    private readonly eventExists: (eventId: string) => Promise<boolean> = async (eventId) => sessions.event(eventId) !== undefined,
   ) {}
 
-  knownEvent(eventId: string): boolean {
+  knownEvent(eventId: string): Promise<boolean> {
     return this.eventExists(eventId);
   }
 
@@ -80,7 +80,7 @@ export class AccreditationService {
    */
   async accessibleSessions(identityToken: string, eventId: string): Promise<Array<{ session: SessionRules; access: 'allow' | 'lobby' }>> {
     const identity = await this.identity.verify(identityToken);
-    if (!AccreditationService.mayActFor(identity, eventId) || !this.knownEvent(eventId)) return [];
+    if (!AccreditationService.mayActFor(identity, eventId) || !(await this.knownEvent(eventId))) return [];
     const { registration } = await this.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
     const out: Array<{ session: SessionRules; access: 'allow' | 'lobby' }> = [];
     for (const session of this.sessions.list(eventId)) {

@@ -1,14 +1,15 @@
-import { mkdirSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
-import { dirname } from 'node:path';
+import { sql } from 'kysely';
+import type { Db } from '../store/open-store.js';
+import { json } from '../store/schema.js';
 import { formatCsv } from './csv.js';
-import { readJsonLines } from './json-lines.js';
 
 export type AuditDecision = 'allow' | 'lobby' | 'deny' | 'lobby-admit' | 'lobby-deny' | 'revoke' | 'remove';
 /** Where the registration behind a decision came from. */
 export type AuditSource = 'live' | 'cache' | 'grace' | 'unavailable' | 'none' | 'secretariat' | 'registry-change' | 'webhook' | 'revalidation';
 
 export interface AuditRecord {
+  /** The record's place in the trail: the cursor of paged queries. Absent only on records not stored yet. */
+  id?: number;
   at: string;
   eventId: string;
   sessionId: string;
@@ -24,18 +25,32 @@ export interface AuditRecord {
   actor?: string;
 }
 
+export const AUDIT_PAGE_DEFAULT = 100;
+export const AUDIT_PAGE_MAX = 1000;
+
 export interface AuditQuery {
   eventId?: string;
   sessionId?: string;
   personId?: string;
   decision?: AuditDecision;
   since?: Date;
+  /** A page's `nextCursor`: only records older than that one. */
+  before?: number;
+  /** Records per page: AUDIT_PAGE_DEFAULT unless given, at most AUDIT_PAGE_MAX. */
   limit?: number;
 }
 
+export interface AuditPage {
+  /** Newest first. */
+  records: AuditRecord[];
+  /** Set when older records match: pass it as `before` for the next page. */
+  nextCursor?: number;
+}
+
 export interface AuditLog {
-  append(record: Omit<AuditRecord, 'at'>): Promise<AuditRecord>;
-  query(filter: AuditQuery): Promise<AuditRecord[]>;
+  /** Resolves once the record is committed. */
+  append(record: Omit<AuditRecord, 'at' | 'id'>): Promise<AuditRecord>;
+  query(filter: AuditQuery): Promise<AuditPage>;
   close(): Promise<void>;
 }
 
@@ -49,59 +64,38 @@ export function auditToCsv(records: AuditRecord[]): string {
 }
 
 /**
- * Append-only JSON lines on disk. `append` resolves once the record is on stable storage (fdatasync);
- * concurrent appends share one sync (group commit), so durability does not serialise a burst of joins.
+ * The audit trail in the system of record (`audit`): append-only, one row per decision, shared by every node.
+ * Queries by event, session or person run on the (…, at, id) indexes, newest first, a page at a time.
  */
-export class FileAuditLog implements AuditLog {
-  private handle: Promise<FileHandle>;
-  private pending: Array<{ line: string; done: () => void; fail: (e: unknown) => void }> = [];
-  private flushing: Promise<void> | undefined;
+export class DatabaseAuditLog implements AuditLog {
+  constructor(private readonly db: Db) {}
 
-  constructor(readonly path: string) {
-    mkdirSync(dirname(path), { recursive: true });
-    this.handle = open(path, 'a');
+  async append(input: Omit<AuditRecord, 'at' | 'id'>): Promise<AuditRecord> {
+    const at = new Date();
+    const row = await this.db
+      .insertInto('audit')
+      .values({ at, event_id: input.eventId, session_id: input.sessionId, person_id: input.personId ?? null, decision: input.decision, record: json(input) })
+      .returning('id')
+      .executeTakeFirstOrThrow();
+    return { id: row.id, at: at.toISOString(), ...input };
   }
 
-  append(input: Omit<AuditRecord, 'at'>): Promise<AuditRecord> {
-    const record: AuditRecord = { at: new Date().toISOString(), ...input };
-    return new Promise<AuditRecord>((resolve, reject) => {
-      this.pending.push({ line: `${JSON.stringify(record)}\n`, done: () => resolve(record), fail: reject });
-      this.flushing ??= this.flush();
-    });
+  async query(filter: AuditQuery): Promise<AuditPage> {
+    const limit = Math.min(Math.max(1, Math.floor(filter.limit ?? AUDIT_PAGE_DEFAULT)), AUDIT_PAGE_MAX);
+    let q = this.db.selectFrom('audit').select(['id', 'at', 'record']);
+    if (filter.eventId) q = q.where('event_id', '=', filter.eventId);
+    if (filter.sessionId) q = q.where('session_id', '=', filter.sessionId);
+    if (filter.personId) q = q.where('person_id', '=', filter.personId);
+    if (filter.decision) q = q.where('decision', '=', filter.decision);
+    if (filter.since) q = q.where('at', '>=', filter.since);
+    // Keyset paging on (at, id): stable while records are appended, and as cheap on the last page as on the first.
+    if (filter.before !== undefined) q = q.where(sql<boolean>`(audit.at, audit.id) < (select c.at, c.id from audit c where c.id = ${filter.before})`);
+    const rows = await q.orderBy('at', 'desc').orderBy('id', 'desc').limit(limit + 1).execute();
+    const page = rows.slice(0, limit);
+    const records = page.map((r) => ({ id: r.id, at: r.at.toISOString(), ...(r.record as Omit<AuditRecord, 'at' | 'id'>) }));
+    return rows.length > limit ? { records, nextCursor: page.at(-1)!.id } : { records };
   }
 
-  async query(filter: AuditQuery): Promise<AuditRecord[]> {
-    await this.flushing;
-    const out: AuditRecord[] = [];
-    for (const r of await readJsonLines<AuditRecord>(this.path)) {
-      if (filter.eventId && r.eventId !== filter.eventId) continue;
-      if (filter.sessionId && r.sessionId !== filter.sessionId) continue;
-      if (filter.personId && r.personId !== filter.personId) continue;
-      if (filter.decision && r.decision !== filter.decision) continue;
-      if (filter.since && new Date(r.at) < filter.since) continue;
-      out.push(r);
-    }
-    return filter.limit ? out.slice(-filter.limit) : out;
-  }
-
-  async close(): Promise<void> {
-    await this.flushing;
-    await (await this.handle).close();
-  }
-
-  private async flush(): Promise<void> {
-    const handle = await this.handle;
-    while (this.pending.length > 0) {
-      const batch = this.pending;
-      this.pending = [];
-      try {
-        await handle.write(batch.map((b) => b.line).join(''));
-        await handle.datasync();
-        for (const b of batch) b.done();
-      } catch (error) {
-        for (const b of batch) b.fail(error);
-      }
-    }
-    this.flushing = undefined;
-  }
+  /** The store is closed by its owner. */
+  async close(): Promise<void> {}
 }

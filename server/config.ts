@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, networkInterfaces } from 'node:os';
 import { z } from 'zod';
+import { defaultSafetyMarginMs, leaseTimingProblem } from './cluster/room-ownership.js';
 
 const bool = z
   .enum(['true', 'false', '1', '0', 'yes', 'no'])
@@ -49,6 +50,8 @@ const envSchema = z.object({
   PLENUM_WEBHOOK_SECRET: z.string().min(32, 'PLENUM_WEBHOOK_SECRET must be at least 32 characters').optional(),
   PLENUM_WEBHOOK_ATTEMPTS: positiveInt.default(5),
   PLENUM_WEBHOOK_BACKOFF_MS: positiveInt.default(500),
+  PLENUM_WEBHOOK_POLL_MS: positiveInt.default(1000),
+  PLENUM_RESYNC_INTERVAL_MS: positiveInt.default(30_000),
   PLENUM_DATA_DIR: z.string().default('data'),
   /** The cluster's shared PostgreSQL; absent: the embedded engine in the data directory. */
   PLENUM_DATABASE_URL: z
@@ -56,6 +59,7 @@ const envSchema = z.object({
     .regex(/^postgres(ql)?:\/\//, 'PLENUM_DATABASE_URL must be a postgres:// or postgresql:// URL')
     .optional(),
   PLENUM_DATABASE_POOL_SIZE: z.coerce.number().int().min(1).max(200).default(10),
+  PLENUM_DATABASE_WRITE_RETRY_MS: z.coerce.number().int().min(0).max(600_000).default(60_000),
   PLENUM_NODE_ID: z.string().regex(/^[A-Za-z0-9._-]{1,64}$/).optional(),
   PLENUM_PUBLIC_URL: z.string().url().optional(),
   PLENUM_REDIS_URL: z.string().url().optional(),
@@ -65,6 +69,8 @@ const envSchema = z.object({
   PLENUM_HEARTBEAT_INTERVAL_MS: positiveInt.default(1000),
   PLENUM_NODE_STALE_AFTER_MS: positiveInt.default(5000),
   PLENUM_ROOM_LEASE_TTL_MS: positiveInt.default(5000),
+  /** Absent: defaultSafetyMarginMs(TTL). */
+  PLENUM_ROOM_LEASE_SAFETY_MARGIN_MS: positiveInt.optional(),
   PLENUM_CASCADE_AFTER_LISTENERS: z.coerce.number().int().min(0).max(10_000_000).default(300),
   PLENUM_CASCADE_SRTP: bool.default(true),
   PLENUM_CLUSTER_SECRET: z.string().min(32, 'PLENUM_CLUSTER_SECRET must be at least 32 characters').optional(),
@@ -148,11 +154,14 @@ export interface Config {
   roomIdleCloseMs: number;
   handoverTakeAfterMs: number;
   /** Outgoing meeting events (session opened/closed, joins, the floor), when configured. */
-  webhook?: { url: string; secret: string; attempts: number; backoffMs: number; timeoutMs: number };
+  webhook?: { url: string; secret: string; attempts: number; backoffMs: number; timeoutMs: number; pollMs: number };
+  /** How often a node re-reads sessions and re-checks its rooms' people, for changes whose notice it missed. */
+  resyncIntervalMs: number;
   shutdownGraceMs: number;
   dataDir: string;
   /** The system of record: PostgreSQL when a URL is set, else the embedded engine in the data directory. */
-  database: { url?: string; poolSize: number };
+  /** `writeRetryMs`: how long a room record (attendance, floor, transcript) is retried through a database outage. */
+  database: { url?: string; poolSize: number; writeRetryMs: number };
   /** Most bytes one transcript (a session's language) may hold. */
   transcriptMaxBytes: number;
   adminApiKey?: string;
@@ -163,6 +172,8 @@ export interface Config {
     heartbeatIntervalMs: number;
     staleAfterMs: number;
     roomLeaseTtlMs: number;
+    /** A node stops serving a room this long before its unconfirmed lease could expire in Redis. */
+    roomLeaseSafetyMarginMs: number;
     /** A room's origin seats this many listeners; further listeners go to edge nodes that pipe the room in. */
     cascadeAfterListeners: number;
     /** Encrypt the pipes between nodes (SRTP). */
@@ -223,6 +234,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   if (e.PLENUM_MEDIA_RTC_MIN_PORT > e.PLENUM_MEDIA_RTC_MAX_PORT) {
     throw new ConfigError('invalid configuration: PLENUM_MEDIA_RTC_MIN_PORT is above PLENUM_MEDIA_RTC_MAX_PORT');
   }
+  const leaseMarginMs = e.PLENUM_ROOM_LEASE_SAFETY_MARGIN_MS ?? defaultSafetyMarginMs(e.PLENUM_ROOM_LEASE_TTL_MS);
+  const leaseProblem = leaseTimingProblem(e.PLENUM_ROOM_LEASE_TTL_MS, leaseMarginMs);
+  if (leaseProblem) throw new ConfigError(`invalid configuration: PLENUM_ROOM_LEASE_TTL_MS / PLENUM_ROOM_LEASE_SAFETY_MARGIN_MS: ${leaseProblem}`);
   const need = (value: string | undefined, name: string, why: string): string => {
     if (!value) throw new ConfigError(`invalid configuration: ${name} is required ${why}`);
     return value;
@@ -339,11 +353,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     roomIdleCloseMs: e.PLENUM_ROOM_IDLE_CLOSE_MS,
     handoverTakeAfterMs: e.PLENUM_HANDOVER_TAKE_AFTER_MS,
     webhook: e.PLENUM_WEBHOOK_URL
-      ? { url: e.PLENUM_WEBHOOK_URL, secret: e.PLENUM_WEBHOOK_SECRET!, attempts: e.PLENUM_WEBHOOK_ATTEMPTS, backoffMs: e.PLENUM_WEBHOOK_BACKOFF_MS, timeoutMs: 5000 }
+      ? { url: e.PLENUM_WEBHOOK_URL, secret: e.PLENUM_WEBHOOK_SECRET!, attempts: e.PLENUM_WEBHOOK_ATTEMPTS, backoffMs: e.PLENUM_WEBHOOK_BACKOFF_MS, timeoutMs: 5000, pollMs: e.PLENUM_WEBHOOK_POLL_MS }
       : undefined,
+    resyncIntervalMs: e.PLENUM_RESYNC_INTERVAL_MS,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
-    database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE },
+    database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE, writeRetryMs: e.PLENUM_DATABASE_WRITE_RETRY_MS },
     transcriptMaxBytes: e.PLENUM_TRANSCRIPT_MAX_BYTES,
     cluster: {
       nodeId: e.PLENUM_NODE_ID ?? `${hostname()}-${process.pid}`,
@@ -364,6 +379,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       heartbeatIntervalMs: e.PLENUM_HEARTBEAT_INTERVAL_MS,
       staleAfterMs: e.PLENUM_NODE_STALE_AFTER_MS,
       roomLeaseTtlMs: e.PLENUM_ROOM_LEASE_TTL_MS,
+      roomLeaseSafetyMarginMs: leaseMarginMs,
       cascadeAfterListeners: e.PLENUM_CASCADE_AFTER_LISTENERS,
       cascadeSrtp: e.PLENUM_CASCADE_SRTP,
       // One node without Redis talks only to itself: a secret of its own is enough.

@@ -1,5 +1,5 @@
 import { createServer, type Server as HttpServer } from 'node:http';
-import { join, resolve } from 'node:path';
+import { resolve } from 'node:path';
 import type { AddressInfo } from 'node:net';
 import { WorkerPool } from '../media/index.js';
 import { CloseReason } from '../protocol/errors.js';
@@ -18,15 +18,18 @@ import { BusEnvelopes } from './cluster/bus-envelope.js';
 import { LocalBus, type ClusterBus } from './cluster/cluster-bus.js';
 import { ClusterKeys } from './cluster/cluster-keys.js';
 import { RedisBus } from './cluster/redis-bus.js';
+import { FloorForwarding } from './cluster/floor-forwarding.js';
+import { StoreChanges } from './cluster/store-changes.js';
 import { CascadeEdge } from './cascade/cascade-edge.js';
 import { CascadeOrigin } from './cascade/cascade-origin.js';
 import { listensOnly } from './cascade/edge-policy.js';
 import { accreditationRoutes } from './http/accreditation-routes.js';
 import { TranscriptStore } from './interpretation/transcript-store.js';
-import { AttendanceLog } from './conduct/attendance-log.js';
+import { AttendanceLog, EdgeListenerAttendance } from './conduct/attendance-log.js';
 import { ConductService } from './conduct/conduct-service.js';
-import { ClusterFloorStore, FileFloorStore, type FloorStore } from './conduct/floor-store.js';
-import { WebhookSender } from './conduct/webhook-sender.js';
+import { DatabaseFloorStore } from './conduct/floor-store.js';
+import { OwnerWrites } from './cluster/owner-writes.js';
+import { WebhookOutbox } from './conduct/webhook-outbox.js';
 import { conductRoutes } from './http/conduct-routes.js';
 import { clusterRoutes } from './http/cluster-routes.js';
 import type { Config } from './config.js';
@@ -48,6 +51,8 @@ export class MeetingServer {
   private draining = false;
   /** /metrics on its own listener, when PLENUM_METRICS_PORT is set. */
   metricsListener?: MetricsListener;
+  /** Change notices between nodes and the resynchronisation from the database. */
+  changes?: StoreChanges;
 
   private constructor(
     readonly config: Config,
@@ -88,7 +93,7 @@ export class MeetingServer {
     log.info({ engine: store.kind, location: store.location, migrations: store.migration }, 'system of record open');
     let accreditation: Accreditation | undefined;
     try {
-      accreditation = createAccreditation(config, log.child({ component: 'accreditation' }));
+      accreditation = await createAccreditation(config, store.db, log.child({ component: 'accreditation' }));
       await pool.start();
     } catch (error) {
       await accreditation?.close();
@@ -102,13 +107,30 @@ export class MeetingServer {
       const coordinator: Coordinator = c.redis
         ? new RedisCoordinator(c.nodeId, c.redis, log.child({ component: 'coordinator' }), c.staleAfterMs)
         : new LocalCoordinator(c.nodeId, c.staleAfterMs);
-      // A cluster keeps the speakers list with the room's lease, so the node taking the room over has it.
-      const floorStore: FloorStore = c.redis ? new ClusterFloorStore(coordinator, (roomId) => ownership.leaseOf(roomId)) : new FileFloorStore(join(dataDir, 'floor'));
+      // The room's records are written under this node's epoch for the room (its lease token). A write for a
+      // room this node holds no lease on, or one a newer owner's fence refuses, gives the room up.
+      const ownerWrites = new OwnerWrites(
+        store.db,
+        (roomId) => {
+          const lease = ownership.leaseOf(roomId);
+          return lease && { roomId, nodeId: c.nodeId, epoch: lease.token };
+        },
+        (error) => {
+          log.warn({ roomId: error.roomId }, 'a write for a room this node no longer owns was refused; giving the room up');
+          ownership.forfeit(error.roomId);
+        },
+        {
+          deadlineMs: config.database.writeRetryMs,
+          onRetry: (error, attempt) => log.warn({ err: (error as Error).message, attempt }, 'the database is unreachable; retrying a room record'),
+        },
+      );
+      const floorStore = new DatabaseFloorStore(ownerWrites);
+      const attendance = new AttendanceLog(ownerWrites);
       const clusterKeys = new ClusterKeys(c.secret);
       const envelopes = new BusEnvelopes(c.nodeId, clusterKeys, c.messageWindowMs);
       const busLog = log.child({ component: 'bus' });
       const bus: ClusterBus = coordinator instanceof RedisCoordinator ? new RedisBus(c.nodeId, envelopes, coordinator.redis, busLog) : new LocalBus(c.nodeId, envelopes, busLog);
-      const ownership = new RoomOwnership(coordinator, c.roomLeaseTtlMs, log.child({ component: 'ownership' }), {
+      const ownership = new RoomOwnership(coordinator, { ttlMs: c.roomLeaseTtlMs, safetyMarginMs: c.roomLeaseSafetyMarginMs }, log.child({ component: 'ownership' }), {
         afterListeners: c.cascadeAfterListeners,
         localListeners: (roomId) => [...(ref.rooms?.get(roomId)?.participants.values() ?? [])].filter((p) => listensOnly(p.grants)).length,
         draining: () => ref.membership?.draining ?? false,
@@ -142,19 +164,23 @@ export class MeetingServer {
         ownership,
       );
       ref.rooms = rooms;
+      const edgeListeners = new EdgeListenerAttendance(attendance, c.nodeId, (roomId) => accreditation.service.sessions.get(roomId) !== undefined, log.child({ component: 'attendance' }));
       const addressing = { listenIp: m.listenIp, announcedAddress: m.announcedAddress, srtp: c.cascadeSrtp };
-      const cascade = new CascadeOrigin(rooms, bus, coordinator, addressing, clusterKeys, log.child({ component: 'cascade' }), c.staleAfterMs);
+      const cascade = new CascadeOrigin(rooms, bus, coordinator, addressing, clusterKeys, log.child({ component: 'cascade' }), c.staleAfterMs, (roomId) => ownership.leaseOf(roomId)?.token);
       rooms.upstreams = (room, owner) =>
-        CascadeEdge.open(room, owner, { bus, coordinator, addressing, keys: clusterKeys, log: log.child({ component: 'cascade' }), ownerCheckMs: Math.max(100, Math.floor(c.roomLeaseTtlMs / 3)) });
+        CascadeEdge.open(room, owner, { bus, coordinator, addressing, keys: clusterKeys, log: log.child({ component: 'cascade' }), ownerCheckMs: Math.max(100, Math.floor(c.roomLeaseTtlMs / 3)), listeners: edgeListeners });
+      // Every node delivers the shared outbox, whoever queued the event.
+      const webhooks = config.webhook ? new WebhookOutbox(store.db, c.nodeId, config.webhook, log.child({ component: 'webhooks' })) : undefined;
       const conduct = new ConductService(
         rooms,
         accreditation.service.sessions,
-        new AttendanceLog(join(dataDir, 'attendance')),
+        attendance,
         floorStore,
-        config.webhook ? new WebhookSender(config.webhook, log.child({ component: 'webhooks' })) : undefined,
+        webhooks,
         log.child({ component: 'conduct' }),
       );
       const metrics = new Metrics(pool, rooms);
+      webhooks?.watch(metrics.registry);
       pool.on('workerdied', () => metrics.workerDeaths.inc());
       metrics.watchAccreditation({ hashes: () => accreditation.hasher.load, registryCacheEntries: () => accreditation.service.registry.size });
       const tokens = new JoinTokenService(config.joinToken.secret, config.joinToken.ttlSeconds, config.joinToken.resumeTtlSeconds);
@@ -165,10 +191,13 @@ export class MeetingServer {
       const pipe = { address: m.announcedAddress, minPort: m.rtcMinPort, maxPort: m.rtcMaxPort };
       const membership = new ClusterMembership(coordinator, pool, () => c.publicUrl ?? ref.server?.url ?? '', c.heartbeatIntervalMs, log.child({ component: 'cluster' }), pipe);
       ref.membership = membership;
-      const transcripts = new TranscriptStore(join(dataDir, 'transcripts'), config.transcriptMaxBytes);
+      const transcripts = new TranscriptStore(ownerWrites, config.transcriptMaxBytes);
       const revocation = new RevocationMonitor(accreditation.service, rooms, log.child({ component: 'revocation' }));
       accreditation.embedded?.on('changed', (r) => void revocation.personChanged(r.eventId, r.personId, 'registry-change'));
       revocation.start(config.registry.revalidateIntervalMs);
+      const changes = new StoreChanges(bus, accreditation.service.sessions, revocation, config.resyncIntervalMs, log.child({ component: 'changes' }));
+      changes.start();
+      const floor = new FloorForwarding(rooms, coordinator, bus, log.child({ component: 'floor' }));
       const app = createHttpApp({
         devMode: config.devMode,
         embeddedSignIn: accreditation.signIn !== undefined,
@@ -184,7 +213,7 @@ export class MeetingServer {
             signInAttemptsPerMinutePerAddress: config.identity.signInAttemptsPerMinutePerAddress,
             log: log.child({ component: 'accreditation' }),
           }),
-          conductRoutes({ accreditation, conduct, rooms, transcripts, adminApiKey: config.adminApiKey }),
+          conductRoutes({ accreditation, conduct, rooms, transcripts, floor, adminApiKey: config.adminApiKey }),
           clusterRoutes({ membership, adminApiKey: config.adminApiKey }),
         ],
         tokens,
@@ -196,7 +225,7 @@ export class MeetingServer {
       });
       const httpServer = createServer(app);
       // A removal outlives every resume token issued before it.
-      const removals = new RemovalRecord(coordinator, config.joinToken.resumeTtlSeconds * 1000 + 60_000);
+      const removals = new RemovalRecord(ownerWrites, config.joinToken.resumeTtlSeconds * 1000 + 60_000);
       const admission = new ConnectionAdmission(accreditation.service, removals, config.registry.outage);
       const signaling = new SignalingServer(httpServer, tokens, membership, ownership, admission, {
         rooms,
@@ -220,12 +249,14 @@ export class MeetingServer {
       });
       const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, cascade, bus, store, log);
       ref.server = server;
+      server.changes = changes;
       if (config.metrics.listen) {
         server.metricsListener = await MetricsListener.listen(metrics, { ...config.metrics.listen, token: config.metrics.token });
         log.info({ url: server.metricsListener.url }, 'metrics listening');
       }
       membership.start();
       ownership.start();
+      webhooks?.start();
       log.info(
         { url: server.url, workers: pool.workers.length, devMode: config.devMode, registry: config.registry.kind, embeddedSignIn: config.identity.embeddedSignIn },
         'meeting server listening',
@@ -264,9 +295,10 @@ export class MeetingServer {
     this.httpServer.closeIdleConnections();
     await closing;
     this.pool.close();
-    await this.conduct.flush();
+    await this.conduct.close();
     this.ownership.stop();
     this.cascade.close();
+    await this.changes?.stop();
     await this.bus.close();
     await this.membership.stop();
     await this.metricsListener?.close();

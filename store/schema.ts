@@ -26,7 +26,7 @@ export interface SessionsTable {
   rules: Json<Record<string, unknown>>;
   status: string;
   /** Grows on every write: nodes compare it to know whether their copy is current. */
-  revision: number;
+  revision: ColumnType<number, number | undefined, number>;
   updated_at: CreatedAt;
 }
 
@@ -41,6 +41,8 @@ export interface RegistrationsTable {
   access_code_hash: string | null;
   administrator: ColumnType<boolean, boolean | undefined, boolean>;
   updated_at: CreatedAt;
+  /** When the status was last set on its own (a revocation): a CSV import begun earlier keeps it (migration 0002). */
+  status_changed_at: ColumnType<Date | null, Date | null | undefined, Date | null>;
 }
 
 export interface SettingsTable {

@@ -1,34 +1,15 @@
 import { EventEmitter } from 'node:events';
 import { randomBytes, scryptSync } from 'node:crypto';
-import { join } from 'node:path';
-import { z } from 'zod';
+import { sql, type Transaction } from 'kysely';
+import type { Db } from '../../store/open-store.js';
+import { json, type Schema } from '../../store/schema.js';
 import { AccessCodeHasher } from '../access-code-hasher.js';
-import { AdministratorFile } from '../administrator.js';
-import { CoalescingWriter } from '../coalescing-writer.js';
 import { parseCsvSliced } from '../csv.js';
+import { claimFirstStartStep, FirstStartStep, lockFirstStart } from '../first-start.js';
 import { PERSON_ID_PATTERN } from '../ids.js';
-import { JsonFile } from '../json-file.js';
 import { registration, type Registration, type RegistrationInput, type RegistrationStatus } from '../model.js';
-import { SerialQueue } from '../serial-queue.js';
 import { TimeSlices } from '../time-slices.js';
-import { registrationKey as codeKey, RegistrationTable } from './registration-table.js';
 import type { Registry, RegistryQuery } from './registry.js';
-
-const codeEntry = z.object({ eventId: z.string(), personId: z.string(), hash: z.string() });
-const fileV2 = z.object({
-  version: z.literal(2),
-  registrations: z.array(registration),
-  /** scrypt hashes of embedded sign-in access codes, by event and person. */
-  accessCodes: z.array(codeEntry),
-});
-/** Before: codes by e-mail across all events (one event's secretariat could set another event's person's code). */
-const fileV1 = z.object({
-  version: z.literal(1),
-  registrations: z.array(registration),
-  accessCodes: z.record(z.string(), z.string()),
-});
-const fileSchema = z.union([fileV2, fileV1]);
-type RegistryFile = z.infer<typeof fileV2>;
 
 export const CSV_COLUMNS = [
   'event_id',
@@ -69,7 +50,7 @@ export interface RegistrySeed {
   registrations: RegistrationInput[];
   /** Plain codes, hashed on the first start. */
   accessCodes: Array<{ eventId: string; personId: string; code: string }>;
-  /** The administrator whose code lives in administrator.json. */
+  /** The secretariat administrator (a registration above): `npm run admin:reset-code` finds them by this mark. */
   administrator?: { eventId: string; personId: string; code: string };
 }
 
@@ -86,140 +67,117 @@ export interface WriteOptions {
 
 type EmbeddedRegistryEvents = { changed: [Registration] };
 type CsvRow = { line: number; reg: Registration; code?: string };
-/** registry.json is written in parts of about this many characters. */
-const PART_CHARS = 1 << 20;
+type Holder = { event_id: string; person_id: string; email: string };
+
+/** Rows per INSERT of an import: well under PostgreSQL's 65,535 parameters, and short statements. */
+export const WRITE_BATCH_ROWS = 500;
+const UNIQUE_VIOLATION = '23505';
+const EMAIL_INDEX = 'registrations_email';
+
+/** The registration a row holds; the status column is the truth (a revocation sets only it). */
+function fromRow(row: { registration: Record<string, unknown>; status: string }): Registration {
+  return { ...(row.registration as Registration), status: row.status as RegistrationStatus };
+}
+
+/** Another registration of the event took the e-mail, as the unique (event_id, email) index says. */
+export function isEmailTaken(error: unknown): boolean {
+  const e = error as { code?: unknown; constraint?: unknown } | undefined;
+  return e?.code === UNIQUE_VIOLATION && e.constraint === EMAIL_INDEX;
+}
 
 /**
- * The default registry: registrations kept in the data directory (registry.json), managed through the
- * admin API and CSV imports. Emits `changed` on every write, which drives live revocation. Access codes
- * belong to one registration (event and person), never to an e-mail across events.
+ * The registry Plenum keeps itself (vs. a CRM behind RestRegistry): the `registrations` table of the system of
+ * record, managed through the admin API and CSV imports, shared by every node. Emits `changed` after each of
+ * this node's writes has committed, which drives live revocation here (other nodes learn through the bus).
+ * Access codes belong to one registration (event and person), never to an e-mail across events.
  *
- * Nothing here holds the event loop for long, however large the registry or the import: writes that check
- * e-mails run one at a time (an import's checks yield mid-way, so a write in between could invalidate them),
- * each applies its change in one synchronous step (readers never see half an import), and registry.json is
- * rewritten asynchronously, serialised a slice at a time, one save at a time (writes meanwhile share the next).
+ * One e-mail is one person's within an event: the unique (event_id, email) index says so, also between two
+ * nodes writing at once. E-mails across events are checked in the writing transaction.
  */
 export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> implements Registry {
   readonly kind = 'embedded';
   readonly hasher: AccessCodeHasher;
-  /** True when this start created the data file (first start). */
-  readonly seeded: boolean;
-  /** What loading an older file did to its e-mail-keyed access codes, and where the original was kept. */
-  readonly migration: V1Migration | undefined;
-  private readonly file: JsonFile<typeof fileSchema>;
-  private readonly administratorFile: AdministratorFile;
-  private readonly administrator: { eventId: string; personId: string } | undefined;
   private readonly signInDisabled: Set<string>;
-  private table: RegistrationTable;
-  private codes = new Map<string, string>();
-  /** One per import under way: the status changes made since it started, to replay onto what it applies. */
-  private readonly statusChangesDuringImports = new Set<Map<string, RegistrationStatus>>();
-  private readonly writes = new SerialQueue();
-  private readonly saver = new CoalescingWriter(() => this.file.saveParts(this.serialized()));
 
-  constructor(dataDir: string, seed?: () => RegistrySeed, options: EmbeddedRegistryOptions = {}) {
+  constructor(
+    private readonly db: Db,
+    options: EmbeddedRegistryOptions = {},
+    /** True when this start seeded the database (the first start of the system of record). */
+    readonly seeded = false,
+  ) {
     super();
     this.hasher = options.hasher ?? new AccessCodeHasher(2);
     this.signInDisabled = new Set(options.signInDisabledEvents ?? []);
-    this.file = new JsonFile(join(dataDir, 'registry.json'), fileSchema);
-    this.administratorFile = new AdministratorFile(dataDir);
-    // Loading, migrating and seeding happen before the server listens, so they may be synchronous.
-    let data: RegistryFile;
-    if (this.file.exists()) {
-      const loaded = this.file.load();
-      this.seeded = false;
-      if (loaded.version === 1) {
-        const { file, migration } = migrateV1(loaded);
-        data = file;
-        // The rewrite drops codes and cannot be undone: the original stays beside it, once.
-        this.migration = { ...migration, backup: this.file.backupOnce('.v1.bak') };
-        this.file.save(data);
-      } else data = loaded;
-    } else {
-      this.seeded = true;
-      data = { version: 2, registrations: [], accessCodes: [] };
-      if (seed) this.applySeed(data, seed());
-      this.file.save(data);
-    }
-    this.table = new RegistrationTable(data.registrations);
-    for (const c of data.accessCodes) this.codes.set(codeKey(c.eventId, c.personId), c.hash);
-    const admin = this.administratorFile.loadSync();
-    this.administrator = admin ? { eventId: admin.eventId, personId: admin.personId } : undefined;
   }
 
+  /**
+   * The registry, seeded first when the database has never been: by one node only, however many start at once
+   * (`seeded` tells whether it was this one).
+   */
+  static async open(db: Db, seed?: () => RegistrySeed, options: EmbeddedRegistryOptions = {}): Promise<EmbeddedRegistry> {
+    const hasher = options.hasher ?? new AccessCodeHasher(2);
+    const seeded = seed ? await applySeed(db, hasher, seed) : false;
+    return new EmbeddedRegistry(db, { ...options, hasher }, seeded);
+  }
+
+  /** One indexed query: by (event, person) or by (event, e-mail). */
   async lookup(query: RegistryQuery): Promise<Registration | null> {
-    return this.find(query) ?? null;
+    const base = this.db.selectFrom('registrations').select(['registration', 'status']).where('event_id', '=', query.eventId);
+    let row;
+    if (query.personId) row = await base.where('person_id', '=', query.personId).executeTakeFirst();
+    else if (query.email !== undefined) row = await base.where('email', '=', query.email.toLowerCase()).executeTakeFirst();
+    return row ? fromRow(row) : null;
   }
 
-  list(eventId?: string): Registration[] {
-    return this.table.list(eventId);
+  async list(eventId?: string): Promise<Registration[]> {
+    let q = this.db.selectFrom('registrations').select(['registration', 'status']);
+    if (eventId) q = q.where('event_id', '=', eventId);
+    return (await q.orderBy('event_id').orderBy('person_id').execute()).map(fromRow);
   }
 
-  hasEvent(eventId: string): boolean {
-    return this.table.hasEvent(eventId);
+  async hasEvent(eventId: string): Promise<boolean> {
+    return (await this.db.selectFrom('registrations').select('person_id').where('event_id', '=', eventId).limit(1).executeTakeFirst()) !== undefined;
   }
 
   /** Adds or replaces the registration with the same event and person id; hashes the code off the event loop. */
   async upsert(input: RegistrationInput, accessCode?: string, options: WriteOptions = {}): Promise<Registration> {
     const reg = registration.parse(input);
-    this.checkEmail(reg, options);
+    await this.refuseTakenEmail(this.db, reg, options); // before spending a hash on a write that cannot succeed
     const hash = accessCode ? await this.hasher.hash(accessCode) : undefined;
-    // Checked again, in turn with other writes: another may have taken the e-mail while the code was hashed.
-    await this.writes.run(() => {
-      this.checkEmail(reg, options);
-      this.put(reg, hash);
-      for (const changes of this.statusChangesDuringImports) changes.delete(codeKey(reg.eventId, reg.personId)); // this write supersedes them
-    });
-    await this.savedAndAnnounced([reg]);
-    return reg;
-  }
-
-  /** Changes a registration's status (a revocation); resolves once it is saved. */
-  async updateStatus(eventId: string, personId: string, status: RegistrationStatus): Promise<Registration | null> {
-    const reg = this.withStatus(eventId, personId, status);
-    if (!reg) return null;
-    await this.savedAndAnnounced([reg]);
-    return reg;
-  }
-
-  /**
-   * Saves, then emits `changed` for each registration. A change is live in memory from the moment it is
-   * made (rolling it back is not safe: other writes made meanwhile share the same save, and readers may have
-   * acted on it), so `changed` is emitted even when the save fails: listeners (live revocation, the cache)
-   * always follow memory. The error still reaches the caller; the next save writes the whole registry,
-   * this change included.
-   */
-  private async savedAndAnnounced(changed: Registration[], slices?: TimeSlices): Promise<void> {
+    let saved: Registration;
     try {
-      await this.saver.request();
-    } finally {
-      if (slices) await slices.forEach(changed, (reg) => this.emit('changed', reg));
-      else for (const reg of changed) this.emit('changed', reg);
+      saved = await this.db.transaction().execute(async (tx) => {
+        // Checked again: another write may have taken the e-mail while the code was hashed.
+        await this.refuseTakenEmail(tx, reg, options);
+        const [row] = await this.writeRows(tx, [{ reg, hash }]);
+        return row!;
+      });
+    } catch (error) {
+      if (isEmailTaken(error)) throw new EmailInUseError(reg.email, false);
+      throw error;
     }
+    this.emit('changed', saved);
+    return saved;
   }
 
-  /**
-   * updateStatus for tools and tests that read the file right after: saved before it returns, which holds
-   * the event loop for as long as a save of the whole registry takes (the server uses updateStatus). While an
-   * asynchronous save runs, it joins the next one instead, so two saves never race on the file.
-   */
-  setStatus(eventId: string, personId: string, status: RegistrationStatus): Registration | null {
-    const reg = this.withStatus(eventId, personId, status);
-    if (!reg) return null;
-    if (this.saver.idle) this.file.save(this.fileContent());
-    else void this.saver.request().catch(() => undefined); // a failed save is retried by the next write's
+  /** Changes a registration's status (a revocation); resolves once it is committed. */
+  async updateStatus(eventId: string, personId: string, status: RegistrationStatus): Promise<Registration | null> {
+    const row = await this.db
+      .updateTable('registrations')
+      .set({ status, status_changed_at: sql<Date>`clock_timestamp()`, updated_at: sql<Date>`now()` })
+      .where('event_id', '=', eventId)
+      .where('person_id', '=', personId)
+      .returning(['registration', 'status'])
+      .executeTakeFirst();
+    if (!row) return null;
+    const reg = fromRow(row);
     this.emit('changed', reg);
     return reg;
   }
 
-  /** A status touches no e-mail, so it needs no turn among the writes that check e-mails. */
-  private withStatus(eventId: string, personId: string, status: RegistrationStatus): Registration | null {
-    const current = this.table.get(eventId, personId);
-    if (!current) return null;
-    const reg = { ...current, status };
-    this.put(reg, undefined);
-    for (const changes of this.statusChangesDuringImports) changes.set(codeKey(eventId, personId), status);
-    return reg;
+  /** updateStatus, under the name tools and tests have used. */
+  setStatus(eventId: string, personId: string, status: RegistrationStatus): Promise<Registration | null> {
+    return this.updateStatus(eventId, personId, status);
   }
 
   /**
@@ -228,48 +186,99 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
    * unknown e-mail as for a wrong code.
    */
   async checkAccessCode(email: string, code: string, eventId?: string): Promise<Registration | null> {
-    const candidates = this.table
-      .withEmail(email.toLowerCase())
-      .filter((r) => (!eventId || r.eventId === eventId) && !this.signInDisabled.has(r.eventId) && this.hasCode(r));
+    let q = this.db
+      .selectFrom('registrations')
+      .select(['event_id', 'registration', 'status', 'access_code_hash'])
+      .where('email', '=', email.toLowerCase())
+      .where('access_code_hash', 'is not', null);
+    if (eventId) q = q.where('event_id', '=', eventId);
+    const candidates = (await q.orderBy('event_id').execute()).filter((r) => !this.signInDisabled.has(r.event_id));
     if (candidates.length === 0) {
       await this.hasher.verify(code, undefined);
       return null;
     }
     for (const r of candidates) {
-      if (await this.hasher.verify(code, await this.storedHash(r.eventId, r.personId))) return r;
+      if (await this.hasher.verify(code, r.access_code_hash ?? undefined)) return fromRow(r);
     }
     return null;
   }
 
   /**
-   * Imports a CSV (columns: CSV_COLUMNS). All rows are validated first; one bad row imports nothing.
-   * With `eventId`, every row must belong to that event (a secretariat imports only into its own).
-   * Parsing, validation, the e-mail checks, the save and the `changed` events run in slices that yield to
-   * the event loop; the rows are applied in one step, so no reader sees part of an import.
+   * Imports a CSV (columns: CSV_COLUMNS). All rows are validated first; one bad row imports nothing. With
+   * `eventId`, every row must belong to that event (a secretariat imports only into its own). The rows are
+   * written in one transaction, in batches: all of the import or none of it, for every reader on every node.
+   * A status set on its own (a revocation) after the import began is kept over the file's.
    */
   async importCsv(text: string, eventId?: string, options: WriteOptions = {}): Promise<{ imported: number }> {
     const slices = new TimeSlices();
-    // Status changes (revocations) acknowledged while the import runs must survive it, also for people it replaces.
-    const statusChanges = new Map<string, RegistrationStatus>();
-    this.statusChangesDuringImports.add(statusChanges);
-    let parsed: CsvRow[];
+    const parsed = await this.parseCsvRows(text, eventId, slices);
+    await refuseDuplicatesInFile(parsed, slices);
+    const { rows } = await sql<{ began: string }>`select clock_timestamp()::text as began`.execute(this.db);
+    const began = rows[0]!.began;
+    // Before spending hashes on an import that cannot succeed (checked again in the transaction).
+    if (parsed.some((r) => r.code)) await this.checkRows(this.db, parsed, options);
+    const hashes = await this.hashCodes(parsed);
+    let saved: Registration[];
     try {
-      parsed = await this.parseCsvRows(text, eventId, slices);
-      await this.checkRows(parsed, options, slices);
-      const hashes = await this.hashCodes(parsed);
-      await this.writes.run(async () => {
-        // Checked again, in turn with other writes: another may have taken an e-mail while the codes were hashed.
-        await this.checkRows(parsed, options, slices);
-        await this.applyAtOnce(parsed, hashes, statusChanges, slices);
+      saved = await this.db.transaction().execute(async (tx) => {
+        // Checked again: another write may have taken an e-mail while the codes were hashed.
+        await this.checkRows(tx, parsed, options);
+        // A person twice in the file: the last line is the one that counts (one statement may not write a row twice).
+        const last = new Map(parsed.map(({ reg }, i) => [`${reg.eventId}\u0000${reg.personId}`, { reg, hash: hashes[i] }]));
+        const rows = [...last.values()];
+        const out: Registration[] = [];
+        for (let i = 0; i < rows.length; i += WRITE_BATCH_ROWS) out.push(...(await this.writeRows(tx, rows.slice(i, i + WRITE_BATCH_ROWS), began)));
+        return out;
       });
-    } finally {
-      this.statusChangesDuringImports.delete(statusChanges);
+    } catch (error) {
+      if (!isEmailTaken(error)) throw error;
+      // Another node gave one of the e-mails to someone else after the check: name the lines if they are still taken.
+      await this.checkRows(this.db, parsed, options);
+      throw new CsvEmailInUseError([{ line: 1, message: 'an e-mail of this file was given to another person meanwhile; nothing was imported, try again' }]);
     }
-    await this.savedAndAnnounced(
-      parsed.map(({ reg }) => reg),
-      slices,
-    );
+    await slices.forEach(saved, (reg) => this.emit('changed', reg));
     return { imported: parsed.length };
+  }
+
+  /**
+   * Inserts or replaces rows. A code is replaced only when one is given; `importBegan` keeps a status set on
+   * its own since then. A PUT replaces the registration whole, status included, as an import begun after it would.
+   */
+  private async writeRows(tx: Transaction<Schema>, rows: Array<{ reg: Registration; hash: string | undefined }>, importBegan?: string): Promise<Registration[]> {
+    const values = rows.map(({ reg, hash }) => ({
+      event_id: reg.eventId,
+      person_id: reg.personId,
+      email: reg.email,
+      registration: reg,
+      status: reg.status,
+      access_code_hash: hash ?? null,
+    }));
+    const saved = await tx
+      .insertInto('registrations')
+      .columns(['event_id', 'person_id', 'email', 'registration', 'status', 'access_code_hash'])
+      // The batch as one JSON parameter: a few times faster than thousands of bound values, on both engines.
+      .expression(
+        sql`select x.event_id, x.person_id, x.email, x.registration, x.status, x.access_code_hash
+            from jsonb_to_recordset(${JSON.stringify(values)}::jsonb)
+              as x(event_id text, person_id text, email text, registration jsonb, status text, access_code_hash text)`,
+      )
+      .onConflict((oc) =>
+        oc.columns(['event_id', 'person_id']).doUpdateSet((eb) => ({
+          email: eb.ref('excluded.email'),
+          registration: eb.ref('excluded.registration'),
+          status: importBegan
+            ? sql<string>`case when registrations.status_changed_at >= ${importBegan}::timestamptz then registrations.status else excluded.status end`
+            : eb.ref('excluded.status'),
+          status_changed_at: importBegan ? sql<Date | null>`registrations.status_changed_at` : null,
+          access_code_hash: sql<string | null>`coalesce(excluded.access_code_hash, registrations.access_code_hash)`,
+          updated_at: sql<Date>`now()`,
+        })),
+      )
+      // Only what the write may have kept from the row (the status): the rest is what was written.
+      .returning(['event_id', 'person_id', 'status'])
+      .execute();
+    const status = new Map(saved.map((row) => [`${row.event_id}\u0000${row.person_id}`, row.status as RegistrationStatus]));
+    return rows.map(({ reg }) => ({ ...reg, status: status.get(`${reg.eventId}\u0000${reg.personId}`) ?? reg.status }));
   }
 
   /**
@@ -297,40 +306,6 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     await Promise.all(Array.from({ length: Math.max(1, this.hasher.maxConcurrent) }, worker));
     return hashes;
   }
-
-  /**
-   * Builds the registry with the import applied beside the live one, a slice at a time, then swaps it in in
-   * one step: readers see all of the import or none of it (applying 40,000 rows in place would hold the
-   * event loop, or, in slices, show half an import). Only status changes can happen meanwhile (other writes
-   * wait their turn). Every status change made since the import started is replayed onto the copy, onto the
-   * people the import replaces too (their imported row, with the status set meanwhile), so a revocation
-   * acknowledged during an import is never undone by it.
-   */
-  private async applyAtOnce(rows: CsvRow[], hashes: Array<string | undefined>, statusChanges: ReadonlyMap<string, RegistrationStatus>, slices: TimeSlices): Promise<void> {
-    const table = new RegistrationTable();
-    const codes = new Map<string, string>();
-    const administratorHashes: string[] = [];
-    await slices.forEach(this.table.list(), (r) => table.put(r));
-    await slices.forEach(this.codes, ([key, hash]) => codes.set(key, hash));
-    await slices.forEach(rows, ({ reg }, i) => {
-      table.put(reg);
-      const hash = hashes[i];
-      if (!hash) return;
-      if (this.isAdministrator(reg.eventId, reg.personId)) administratorHashes.push(hash);
-      else codes.set(codeKey(reg.eventId, reg.personId), hash);
-    });
-    // Synchronous from here to the swap: no status change can slip in between the replay and the swap.
-    for (const [key, status] of statusChanges) {
-      const [eventId, personId] = key.split('\u0000') as [string, string];
-      const current = table.get(eventId, personId);
-      if (current) table.put({ ...current, status });
-    }
-    this.table = table;
-    this.codes = codes;
-    const admin = this.administrator;
-    if (admin && administratorHashes.length > 0) this.administratorFile.save({ version: 1, ...admin, hash: administratorHashes.at(-1)! });
-  }
-
 
   private async parseCsvRows(text: string, eventId: string | undefined, slices: TimeSlices): Promise<CsvRow[]> {
     let rows: string[][];
@@ -374,142 +349,99 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
     return parsed;
   }
 
-  /** E-mails must not collide with other registrations, nor with each other within the file. Linear in the rows. */
-  private async checkRows(rows: CsvRow[], options: WriteOptions, slices: TimeSlices): Promise<void> {
+  /** The rows' e-mails against the registrations already there; every line in conflict is named. */
+  private async checkRows(db: Db | Transaction<Schema>, rows: CsvRow[], options: WriteOptions): Promise<void> {
     const errors: Array<{ line: number; message: string }> = [];
-    const seen = new Map<string, Registration>();
-    const replacing = new Set<string>();
-    await slices.forEach(rows, ({ reg }) => replacing.add(codeKey(reg.eventId, reg.personId)));
-    await slices.forEach(rows, ({ line, reg }) => {
-      const earlier = seen.get(`${reg.eventId}\u0000${reg.email}`);
-      if (earlier && earlier.personId !== reg.personId) errors.push({ line, message: `email: ${reg.email} is another person's in this file` });
-      seen.set(`${reg.eventId}\u0000${reg.email}`, reg);
-      try {
-        this.checkEmail(reg, options, replacing);
-      } catch (error) {
-        if (!(error instanceof EmailInUseError)) throw error;
-        errors.push({ line, message: `email: ${error.message}` });
-      }
-    });
+    for (let i = 0; i < rows.length; i += WRITE_BATCH_ROWS) {
+      const batch = rows.slice(i, i + WRITE_BATCH_ROWS);
+      const taken = await this.takenEmails(
+        db,
+        batch.map((r) => r.reg),
+        options,
+      );
+      for (const { index, error } of taken) errors.push({ line: batch[index]!.line, message: `email: ${error.message}` });
+    }
     if (errors.length > 0) throw new CsvEmailInUseError(errors);
   }
 
-  /** Throws EmailInUseError when another registration (not replaced by this write) holds the e-mail. */
-  private checkEmail(reg: Registration, options: WriteOptions, replacing: ReadonlySet<string> = new Set([codeKey(reg.eventId, reg.personId)])): void {
-    for (const other of this.table.withEmail(reg.email)) {
-      if (replacing.has(codeKey(other.eventId, other.personId))) continue;
-      if (other.eventId === reg.eventId) throw new EmailInUseError(reg.email, false);
-      if (!options.allowEmailOfOtherEvent) throw new EmailInUseError(reg.email, true);
-    }
-  }
-
-  private find(query: RegistryQuery): Registration | undefined {
-    if (query.personId) return this.table.get(query.eventId, query.personId);
-    const email = query.email?.toLowerCase();
-    return email === undefined ? undefined : this.table.withEmail(email).find((r) => r.eventId === query.eventId);
-  }
-
-  private isAdministrator(eventId: string, personId: string): boolean {
-    return this.administrator?.eventId === eventId && this.administrator.personId === personId;
-  }
-
-  private hasCode(r: Registration): boolean {
-    return this.isAdministrator(r.eventId, r.personId) || this.codes.has(codeKey(r.eventId, r.personId));
-  }
-
-  /** The administrator's hash is read from its file each time, so a reset applies to a running server. */
-  private async storedHash(eventId: string, personId: string): Promise<string | undefined> {
-    if (this.isAdministrator(eventId, personId)) return (await this.administratorFile.read())?.hash;
-    return this.codes.get(codeKey(eventId, personId));
-  }
-
-  private put(reg: Registration, hash: string | undefined): void {
-    this.table.put(reg);
-    if (!hash) return;
-    if (this.isAdministrator(reg.eventId, reg.personId)) this.administratorFile.save({ version: 1, eventId: reg.eventId, personId: reg.personId, hash });
-    else this.codes.set(codeKey(reg.eventId, reg.personId), hash);
-  }
-
-  private fileContent(): RegistryFile {
-    const accessCodes = [...this.codes].map(([key, hash]) => {
-      const [eventId, personId] = key.split('\u0000') as [string, string];
-      return { eventId, personId, hash };
-    });
-    return { version: 2, registrations: this.table.list(), accessCodes };
+  private async refuseTakenEmail(db: Db | Transaction<Schema>, reg: Registration, options: WriteOptions): Promise<void> {
+    const [taken] = await this.takenEmails(db, [reg], options);
+    if (taken) throw taken.error;
   }
 
   /**
-   * registry.json's text in parts, one registration or code per line, serialised a slice at a time from the
-   * state when the save starts (a registration is replaced, never changed in place, so the copy is enough).
+   * The registrations whose e-mail is held by another person of their event, or (unless allowed) by a
+   * registration of another event. An e-mail moving between two people of one import is refused too: the
+   * unique index is checked row by row.
    */
-  private async *serialized(): AsyncGenerator<string> {
-    const slices = new TimeSlices();
-    const registrations = this.table.list();
-    const codes = [...this.codes];
-    let out = '{\n  "version": 2,\n  "registrations": [';
-    for (let i = 0; i < registrations.length; i++) {
-      out += `${i === 0 ? '' : ','}\n    ${JSON.stringify(registrations[i])}`;
-      if (out.length >= PART_CHARS) {
-        yield out;
-        out = '';
-      }
-      if (slices.due()) await slices.next();
-    }
-    out += '\n  ],\n  "accessCodes": [';
-    for (let i = 0; i < codes.length; i++) {
-      const [key, hash] = codes[i]!;
-      const [eventId, personId] = key.split('\u0000') as [string, string];
-      out += `${i === 0 ? '' : ','}\n    ${JSON.stringify({ eventId, personId, hash })}`;
-      if (out.length >= PART_CHARS) {
-        yield out;
-        out = '';
-      }
-      if (slices.due()) await slices.next();
-    }
-    yield `${out}\n  ]\n}\n`;
-  }
-
-  private applySeed(data: RegistryFile, s: RegistrySeed): void {
-    for (const r of s.registrations) data.registrations.push(registration.parse(r));
-    // Seeds run once, before the server listens; one hash per distinct code (the demo shares one public code).
-    const hashes = new Map<string, string>();
-    const hashOnce = (code: string): string => {
-      let h = hashes.get(code);
-      if (!h) hashes.set(code, (h = hashAccessCodeSync(code)));
-      return h;
-    };
-    for (const c of s.accessCodes) data.accessCodes.push({ eventId: c.eventId, personId: c.personId, hash: hashOnce(c.code) });
-    if (s.administrator) {
-      const { eventId, personId, code } = s.administrator;
-      this.administratorFile.save({ version: 1, eventId, personId, hash: hashAccessCodeSync(code) });
-    }
+  private async takenEmails(db: Db | Transaction<Schema>, regs: Registration[], options: WriteOptions): Promise<Array<{ index: number; error: EmailInUseError }>> {
+    if (regs.length === 0) return [];
+    const emails = [...new Set(regs.map((r) => r.email))];
+    const holders = await db
+      .selectFrom('registrations')
+      .select(['event_id', 'person_id', 'email'])
+      .where(sql<boolean>`email = any(${emails}::text[])`)
+      .execute();
+    const byEmail = new Map<string, Holder[]>();
+    for (const h of holders) byEmail.set(h.email, [...(byEmail.get(h.email) ?? []), h]);
+    const taken: Array<{ index: number; error: EmailInUseError }> = [];
+    regs.forEach((reg, index) => {
+      const others = (byEmail.get(reg.email) ?? []).filter((o) => o.event_id !== reg.eventId || o.person_id !== reg.personId);
+      if (others.some((o) => o.event_id === reg.eventId)) taken.push({ index, error: new EmailInUseError(reg.email, false) });
+      else if (others.length > 0 && !options.allowEmailOfOtherEvent) taken.push({ index, error: new EmailInUseError(reg.email, true) });
+    });
+    return taken;
   }
 }
 
-/** What migrating a version-1 file did: codes moved, codes dropped (by why), and the original's copy. */
-export interface V1Migration {
-  migrated: number;
-  dropped: { noRegistration: string[]; severalRegistrations: string[] };
-  backup: string;
+/** Two people of one event with the same e-mail in one file. */
+async function refuseDuplicatesInFile(rows: CsvRow[], slices: TimeSlices): Promise<void> {
+  const errors: Array<{ line: number; message: string }> = [];
+  const seen = new Map<string, Registration>();
+  await slices.forEach(rows, ({ line, reg }) => {
+    const key = `${reg.eventId}\u0000${reg.email}`;
+    const earlier = seen.get(key);
+    if (earlier && earlier.personId !== reg.personId) errors.push({ line, message: `email: ${reg.email} is another person's in this file` });
+    seen.set(key, reg);
+  });
+  if (errors.length > 0) throw new CsvEmailInUseError(errors);
 }
 
 /**
- * Version 1 kept codes by e-mail across events. A code moves to the one registration with that e-mail.
- * It is dropped when no registration has the e-mail (nobody to give it to), or when several do (ambiguous:
- * it may be the hijack this format allowed); the secretariat sets new ones.
+ * Writes the seed if the registry was never seeded (nor imported from a previous version's files), in one
+ * transaction: of nodes starting at once, one writes it and the others find it done. Returns whether this one did.
  */
-function migrateV1(v1: z.infer<typeof fileV1>): { file: RegistryFile; migration: Omit<V1Migration, 'backup'> } {
-  const accessCodes: RegistryFile['accessCodes'] = [];
-  const dropped: V1Migration['dropped'] = { noRegistration: [], severalRegistrations: [] };
-  for (const [email, hash] of Object.entries(v1.accessCodes)) {
-    const owners = v1.registrations.filter((r) => r.email === email.toLowerCase());
-    if (owners.length === 1) accessCodes.push({ eventId: owners[0]!.eventId, personId: owners[0]!.personId, hash });
-    else (owners.length === 0 ? dropped.noRegistration : dropped.severalRegistrations).push(email);
+async function applySeed(db: Db, hasher: AccessCodeHasher, seed: () => RegistrySeed): Promise<boolean> {
+  const s = seed();
+  // One hash per distinct code (the demo shares one public code), made before the transaction.
+  const hashes = new Map<string, string>();
+  for (const code of [...s.accessCodes.map((c) => c.code), ...(s.administrator ? [s.administrator.code] : [])]) {
+    if (!hashes.has(code)) hashes.set(code, await hasher.hash(code));
   }
-  return { file: { version: 2, registrations: v1.registrations, accessCodes }, migration: { migrated: accessCodes.length, dropped } };
+  const key = (eventId: string, personId: string): string => `${eventId}\u0000${personId}`;
+  const codes = new Map(s.accessCodes.map((c) => [key(c.eventId, c.personId), hashes.get(c.code)!]));
+  const admin = s.administrator ? key(s.administrator.eventId, s.administrator.personId) : undefined;
+  if (s.administrator) codes.set(admin!, hashes.get(s.administrator.code)!);
+  return db.transaction().execute(async (tx) => {
+    await lockFirstStart(tx);
+    if (!(await claimFirstStartStep(tx, FirstStartStep.registrySeeded))) return false;
+    const rows = s.registrations.map((input) => {
+      const reg = registration.parse(input);
+      const k = key(reg.eventId, reg.personId);
+      return { event_id: reg.eventId, person_id: reg.personId, email: reg.email, registration: json(reg), status: reg.status, access_code_hash: codes.get(k) ?? null, administrator: k === admin };
+    });
+    for (let i = 0; i < rows.length; i += WRITE_BATCH_ROWS) {
+      await tx
+        .insertInto('registrations')
+        .values(rows.slice(i, i + WRITE_BATCH_ROWS))
+        .onConflict((oc) => oc.doNothing())
+        .execute();
+    }
+    return true;
+  });
 }
 
-/** Synchronous scrypt: only for seeding on a first start and for the reset command, never while serving. */
+/** Synchronous scrypt, in the stored format: for tests and tools that write data files, never while serving. */
 export function hashAccessCodeSync(code: string): string {
   const salt = randomBytes(16);
   return `${salt.toString('hex')}:${scryptSync(code, salt, 32).toString('hex')}`;

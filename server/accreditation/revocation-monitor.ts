@@ -29,6 +29,8 @@ type GrantChange = Pick<JoinGrants, 'role' | 'publish' | 'subscribe' | 'moderate
 export class RevocationMonitor {
   private timer: NodeJS.Timeout | undefined;
   private sweeping: Promise<void> | undefined;
+  /** Tells the other nodes that a person changed here (set by the composition root: StoreChanges). */
+  announce: ((eventId: string, personId: string) => void) | undefined;
 
   constructor(
     private readonly service: AccreditationService,
@@ -46,10 +48,19 @@ export class RevocationMonitor {
     clearInterval(this.timer);
   }
 
-  /** One person of one event changed in the registry. */
-  async personChanged(eventId: string, personId: string, source: AuditSource): Promise<number> {
+  /**
+   * One person of one event changed in the registry. A change learnt here is announced to the other nodes;
+   * one they announced (`fromOtherNode`) is not announced again.
+   */
+  async personChanged(eventId: string, personId: string, source: AuditSource, fromOtherNode = false): Promise<number> {
     this.service.registry.invalidate(eventId, { personId });
+    if (!fromOtherNode) this.announce?.(eventId, personId);
     return this.recheck((g) => g.event === eventId && g.person === personId, source);
+  }
+
+  /** A session's rules changed (booths, admitted roles...): everyone in its room here, against them. */
+  sessionChanged(sessionId: string): Promise<number> {
+    return this.recheck((g) => g.room === sessionId, 'secretariat');
   }
 
   /** Everyone present, against fresh registry answers (coalesced per person). */
@@ -67,7 +78,16 @@ export class RevocationMonitor {
     for (const room of this.rooms.all) {
       for (const p of room.participants.values()) {
         if (match(p.grants)) {
-          targets.push({ grants: p.grants, remove: (m) => room.remove(p, CloseReason.ACCREDITATION_REVOKED, m), change: (next) => room.changeGrants(p, next) });
+          targets.push({
+            grants: p.grants,
+            remove: (m) => room.remove(p, CloseReason.ACCREDITATION_REVOKED, m),
+            change: (next) => {
+              const before = new Set(p.grants.publish.booths);
+              room.changeGrants(p, next);
+              // A booth given now (the secretariat assigned them) takes them in, as a live assignment does.
+              for (const language of next.publish.booths) if (!before.has(language) && room.interpretation.booths.has(language)) room.interpretation.assign(p, language);
+            },
+          });
         }
       }
       for (const w of room.lobby.values()) {

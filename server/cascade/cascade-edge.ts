@@ -4,9 +4,10 @@ import type { ChannelInfo, ProducerInfo } from '../../protocol/signaling.js';
 import type { ClusterBus } from '../cluster/cluster-bus.js';
 import type { ClusterKeys } from '../cluster/cluster-keys.js';
 import type { Coordinator, RoomLease } from '../cluster/coordinator.js';
+import type { EdgeListenerAttendance } from '../conduct/attendance-log.js';
 import type { Logger } from '../logger.js';
 import type { Room, RoomUpstream, RoomView } from '../rooms/room.js';
-import { cascadeRequests, roomTopic, roomTopicMessage, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomSnapshot, type RoomTopicMessage } from './cascade-protocol.js';
+import { cascadeRequests, roomTopic, roomTopicFrame, StreamCursor, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomSnapshot, type RoomTopicFrame, type RoomTopicMessage } from './cascade-protocol.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
 import { openEndpoint, sealEndpoint } from './srtp-seal.js';
 
@@ -19,6 +20,8 @@ export interface EdgeDeps {
   log: Logger;
   /** How often the edge checks that its origin still holds the room. */
   ownerCheckMs: number;
+  /** Records the listeners this edge serves in the attendance (written by this node, not the owner). */
+  listeners?: EdgeListenerAttendance;
 }
 
 /**
@@ -31,8 +34,10 @@ export class CascadeEdge implements RoomUpstream {
   private mirror: RoomSnapshot = { peers: [], producers: [], channels: [], floor: { controlled: false, speaker: null, queue: [] } };
   private readonly producerInfos = new Map<string, ProducerInfo>();
   private readonly piped = new Map<string, Promise<types.Producer | undefined>>();
-  /** Topic messages that arrive before the first snapshot, applied after it. */
-  private early: RoomTopicMessage[] | undefined = [];
+  /** The origin's epoch (its lease token) and the last sequence number applied, from a snapshot or a message. */
+  private cursor = new StreamCursor({ epoch: 0, seq: 0 });
+  /** Topic frames that arrive before the first snapshot or during a resync, applied after it. */
+  private early: RoomTopicFrame[] | undefined = [];
   private unsubscribe: (() => Promise<void>) | undefined;
   private watch: NodeJS.Timeout | undefined;
   private closed = false;
@@ -101,11 +106,14 @@ export class CascadeEdge implements RoomUpstream {
     }
     const origin = openEndpoint(answer.origin, this.deps.keys, { ...context, side: 'origin' });
     const snapshot = answer.snapshot;
+    // The origin must serve the room under the epoch this edge was sent to follow; another one means it moved.
+    if (answer.at.epoch !== this.owner.token) throw new Error(`the origin serves the room under epoch ${answer.at.epoch}, not ${this.owner.token}`);
     await this.transport.connect({ ip: origin.ip, port: origin.port, srtpParameters: origin.srtpParameters });
+    this.cursor = new StreamCursor(answer.at);
     this.applySnapshot(snapshot, false);
-    for (const m of this.early ?? []) this.apply(m);
-    this.early = undefined;
+    this.drainEarly();
     this.deps.bus.on('resubscribed', this.onResubscribed);
+    this.deps.listeners?.track(this.room, this.owner.token);
     this.watch = setInterval(() => void this.checkOwner(), this.deps.ownerCheckMs);
     this.watch.unref();
   }
@@ -130,13 +138,55 @@ export class CascadeEdge implements RoomUpstream {
   }
 
   private onTopic(raw: unknown): void {
-    const parsed = roomTopicMessage.safeParse(raw);
+    const parsed = roomTopicFrame.safeParse(raw);
     if (!parsed.success) {
       this.deps.log.warn({ room: this.room.id }, 'malformed room event from the origin; dropped');
       return;
     }
     if (this.early) this.early.push(parsed.data);
-    else this.apply(parsed.data);
+    else this.follow(parsed.data);
+  }
+
+  /**
+   * Keeps the origin's stream in order. A lower epoch is a late word from an earlier owner of the room:
+   * ignored (its `closed` must not close the new owner's edge). A higher one is a newer owner: this edge's
+   * pipe leads to a node that lost the room, so the edge closes and its listeners follow the room. Within
+   * the epoch, what the snapshot already holds is skipped, and a gap (a message lost on the way) makes the
+   * edge resynchronise from the origin.
+   */
+  private follow(frame: RoomTopicFrame): void {
+    if (this.closed) return;
+    const at = this.cursor.position;
+    switch (this.cursor.judge(frame)) {
+      case 'apply':
+        this.apply(frame.message);
+        return;
+      case 'seen':
+        return;
+      case 'stale':
+        this.deps.log.debug({ room: this.room.id, epoch: frame.epoch, current: at.epoch }, 'room event from an earlier owner; ignored');
+        return;
+      case 'moved':
+        this.deps.log.info({ room: this.room.id, epoch: frame.epoch, current: at.epoch }, 'a newer owner speaks for the room; closing the edge');
+        this.room.close(CloseReason.SERVER_SHUTDOWN);
+        return;
+      case 'gap':
+        this.deps.log.info({ room: this.room.id, expected: at.seq + 1, got: frame.seq }, 'gap in the room events; resynchronising');
+        void this.resync(frame);
+    }
+  }
+
+  /** Applies the frames held while a snapshot was awaited; a gap among them starts another resync. */
+  private drainEarly(): void {
+    const frames = this.early ?? [];
+    this.early = undefined;
+    for (let i = 0; i < frames.length; i++) {
+      this.follow(frames[i]!);
+      if (this.early) {
+        (this.early as RoomTopicFrame[]).push(...frames.slice(i + 1));
+        return;
+      }
+    }
   }
 
   /** A checked message from the origin: `roomTopicMessage` has validated each event's data against its schema. */
@@ -209,11 +259,30 @@ export class CascadeEdge implements RoomUpstream {
     await (paused ? producer.pause() : producer.resume());
   }
 
-  /** After Redis came back: what was said meanwhile is lost, so take a fresh snapshot. */
-  private async resync(): Promise<void> {
+  /**
+   * After Redis came back (what was said meanwhile is lost) or on a gap: takes a fresh snapshot, holding the
+   * frames that arrive meanwhile (and the one that showed the gap) to apply those it does not cover.
+   */
+  private async resync(trigger?: RoomTopicFrame): Promise<void> {
+    if (this.early) {
+      if (trigger) this.early.push(trigger); // a snapshot is already on its way
+      return;
+    }
+    this.early = trigger ? [trigger] : [];
     try {
-      const snapshot = await this.call('cascade.snapshot', { roomId: this.room.id });
-      if (!this.closed) this.applySnapshot(snapshot, true);
+      const answer = await this.call('cascade.snapshot', { roomId: this.room.id });
+      if (this.closed) return;
+      const epoch = this.cursor.position.epoch;
+      // The frame that showed the gap was sent before this snapshot was taken: one that does not cover it
+      // comes from an origin that contradicts itself (or another epoch): listeners reconnect instead.
+      if (answer.at.epoch !== epoch || (trigger && trigger.epoch === epoch && trigger.seq > answer.at.seq)) {
+        this.deps.log.warn({ room: this.room.id, at: answer.at, epoch }, 'the origin answered a snapshot that does not follow its stream; closing the edge');
+        this.room.close(CloseReason.SERVER_SHUTDOWN);
+        return;
+      }
+      this.applySnapshot(answer.snapshot, true);
+      this.cursor.resetTo(answer.at);
+      this.drainEarly();
     } catch (error) {
       this.deps.log.warn({ err: (error as Error).message, room: this.room.id }, 'edge resync failed; closing the edge so listeners reconnect');
       this.room.close(CloseReason.SERVER_SHUTDOWN);

@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { producerInfo } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RelayedEvent, type RoomTopicMessage } from './cascade-protocol.js';
+import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RelayedEvent, type RoomTopicFrame, type RoomTopicMessage, type StreamPosition } from './cascade-protocol.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
 import { openEndpoint, sealEndpoint } from './srtp-seal.js';
 
@@ -27,6 +27,8 @@ const RELAYED = new Set<string>(relayedEvents);
  */
 export class CascadeOrigin {
   private readonly pipes = new Map<string, Map<string, EdgePipe>>();
+  /** Per room served here: its epoch and the sequence number of the last message published on its topic. */
+  private readonly streams = new Map<string, StreamPosition>();
   private readonly sweeper: NodeJS.Timeout;
 
   constructor(
@@ -37,6 +39,8 @@ export class CascadeOrigin {
     private readonly keys: ClusterKeys,
     private readonly log: Logger,
     sweepIntervalMs: number,
+    /** The epoch (lease token) under which this node serves a room. */
+    private readonly epochOf: (roomId: string) => number | undefined,
   ) {
     bus.serve((method, params, from) => this.handle(method, params, from));
     rooms.on('roomcreated', (room) => this.relay(room));
@@ -47,6 +51,12 @@ export class CascadeOrigin {
   /** Edge nodes with a pipe from this room. */
   edgesOf(roomId: string): string[] {
     return [...(this.pipes.get(roomId)?.keys() ?? [])];
+  }
+
+  /** Where a room's stream stands (epoch and last sequence number sent), while this node serves the room. */
+  streamOf(roomId: string): StreamPosition | undefined {
+    const stream = this.streams.get(roomId);
+    return stream && { ...stream };
   }
 
   close(): void {
@@ -65,12 +75,21 @@ export class CascadeOrigin {
         return this.attach(parsed.data as CascadeParams<'cascade.attach'>, from);
       case 'cascade.pipe':
         return this.pipe(parsed.data as CascadeParams<'cascade.pipe'>, from);
-      case 'cascade.snapshot':
-        return this.originRoom((parsed.data as CascadeParams<'cascade.snapshot'>).roomId).view();
+      case 'cascade.snapshot': {
+        const roomId = (parsed.data as CascadeParams<'cascade.snapshot'>).roomId;
+        return { snapshot: this.originRoom(roomId).view(), at: this.positionOf(roomId) } satisfies CascadeResult<'cascade.snapshot'>;
+      }
       case 'cascade.detach':
         this.detach((parsed.data as CascadeParams<'cascade.detach'>).roomId, from);
         return null;
     }
+  }
+
+  /** Taken in the same tick as the view it goes with: the two agree. */
+  private positionOf(roomId: string): StreamPosition {
+    const stream = this.streams.get(roomId);
+    if (!stream) throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, `this node does not serve room ${roomId}`);
+    return { ...stream };
   }
 
   private originRoom(roomId: string): Room {
@@ -112,7 +131,7 @@ export class CascadeOrigin {
       if (edges.size === 0 && this.pipes.get(roomId) === edges) this.pipes.delete(roomId);
     });
     this.log.info({ room: roomId, edge: from, edges: edges.size }, 'edge attached');
-    return { origin: sealEndpoint(pipeEndpoint(transport, this.addressing), this.keys, { ...context, side: 'origin' }), snapshot: room.view() };
+    return { origin: sealEndpoint(pipeEndpoint(transport, this.addressing), this.keys, { ...context, side: 'origin' }), snapshot: room.view(), at: this.positionOf(roomId) };
   }
 
   private async pipe({ roomId, producerId }: CascadeParams<'cascade.pipe'>, from: string): Promise<CascadeResult<'cascade.pipe'>> {
@@ -140,11 +159,20 @@ export class CascadeOrigin {
     this.pipes.get(roomId)?.get(from)?.transport.close();
   }
 
-  /** Repeats the room's broadcasts on its topic, only while it has edges: a room without any costs nothing. */
+  /**
+   * Repeats the room's broadcasts on its topic, only while it has edges: a room without any costs nothing.
+   * Each message carries the room's epoch and the next sequence number: one that fails to go out leaves a
+   * gap, on which the edges resynchronise.
+   */
   private relay(room: Room): void {
+    const stream: StreamPosition = { epoch: this.epochOf(room.id) ?? 0, seq: 0 };
+    this.streams.set(room.id, stream);
+    const send = (message: RoomTopicMessage): void => {
+      const frame: RoomTopicFrame = { epoch: stream.epoch, seq: ++stream.seq, message };
+      this.bus.publish(roomTopic(room.id), frame).catch((error: Error) => this.log.debug({ err: error.message, room: room.id }, 'room event not relayed'));
+    };
     const publish = (message: RoomTopicMessage): void => {
-      if (!this.pipes.has(room.id)) return;
-      this.bus.publish(roomTopic(room.id), message).catch((error: Error) => this.log.debug({ err: error.message, room: room.id }, 'room event not relayed'));
+      if (this.pipes.has(room.id)) send(message);
     };
     room.on('relay', (event, data) => {
       if (RELAYED.has(event)) publish({ type: 'event', event: event as RelayedEvent, data } as RoomTopicMessage);
@@ -153,7 +181,8 @@ export class CascadeOrigin {
     // The pipes close with the router, before this: say it whether or not edges remain.
     room.once('close', (reason) => {
       this.pipes.delete(room.id);
-      this.bus.publish(roomTopic(room.id), { type: 'closed', reason } satisfies RoomTopicMessage).catch(() => undefined);
+      if (this.streams.get(room.id) === stream) this.streams.delete(room.id);
+      send({ type: 'closed', reason });
     });
   }
 

@@ -55,16 +55,25 @@ const wireEndpoint = z
   .strict();
 export type WireEndpoint = z.infer<typeof wireEndpoint>;
 
+/**
+ * Where the origin's stream of a room stands: the owner's epoch (its lease token: only grows from one owner
+ * to the next) and the sequence number of the last message it published in that epoch (0: none yet). A
+ * snapshot comes with the position it reflects; messages at or below it are already in it.
+ */
+const streamPosition = z.object({ epoch: z.number().int().nonnegative(), seq: z.number().int().nonnegative() }).strict();
+export type StreamPosition = z.infer<typeof streamPosition>;
+
 /** Requests an edge sends to a room's origin node, each with the schema of its parameters and of its answer. */
 export const cascadeRequests = {
   /** Opens the pipe from the origin's router to the edge's: each side gives its address. */
-  'cascade.attach': { params: z.object({ roomId: id, edge: wireEndpoint }).strict(), result: z.object({ origin: wireEndpoint, snapshot: roomSnapshot }).strict() },
+  'cascade.attach': { params: z.object({ roomId: id, edge: wireEndpoint }).strict(), result: z.object({ origin: wireEndpoint, snapshot: roomSnapshot, at: streamPosition }).strict() },
   /** Sends one producer through the pipe; the edge then produces it under the same id. */
   'cascade.pipe': {
     params: z.object({ roomId: id, producerId: id }).strict(),
     result: z.object({ kind: z.enum(['audio', 'video']), rtpParameters, paused: z.boolean(), info: producer }).strict(),
   },
-  'cascade.snapshot': { params: z.object({ roomId: id }).strict(), result: roomSnapshot },
+  /** Resynchronisation: the whole state again, after the edge missed messages (a gap, or Redis was away). */
+  'cascade.snapshot': { params: z.object({ roomId: id }).strict(), result: z.object({ snapshot: roomSnapshot, at: streamPosition }).strict() },
   'cascade.detach': { params: z.object({ roomId: id }).strict(), result: z.null() },
 } as const;
 export type CascadeMethod = keyof typeof cascadeRequests;
@@ -100,5 +109,50 @@ export const roomTopicMessage = z.union([
   z.object({ type: z.literal('closed'), reason: z.enum(closeReasons) }).strict(),
 ]);
 export type RoomTopicMessage = z.infer<typeof roomTopicMessage>;
+
+/**
+ * What travels on a room's topic: a message stamped with the publishing owner's epoch and its sequence
+ * number, 1, 2, 3… within that epoch (a new owner starts again at 1). An edge ignores a lower epoch than
+ * its origin's (a late word from an old owner) and resynchronises on a gap in the sequence.
+ */
+export const roomTopicFrame = z
+  .object({ epoch: z.number().int().nonnegative(), seq: z.number().int().positive(), message: roomTopicMessage })
+  .strict();
+export type RoomTopicFrame = z.infer<typeof roomTopicFrame>;
+
+/**
+ * What an edge does with a frame: apply it; skip it (`seen`: the snapshot or an earlier frame holds it);
+ * ignore it (`stale`: an earlier owner's); follow the room away (`moved`: a newer owner speaks for it); or
+ * resynchronise (`gap`: a message in between was lost).
+ */
+export type FrameVerdict = 'apply' | 'seen' | 'stale' | 'moved' | 'gap';
+
+/** An edge's place in its origin's stream. */
+export class StreamCursor {
+  private at: StreamPosition;
+
+  constructor(at: StreamPosition) {
+    this.at = { ...at };
+  }
+
+  get position(): StreamPosition {
+    return { ...this.at };
+  }
+
+  /** Judges a frame; `apply` moves the cursor past it. */
+  judge(frame: Pick<RoomTopicFrame, 'epoch' | 'seq'>): FrameVerdict {
+    if (frame.epoch < this.at.epoch) return 'stale';
+    if (frame.epoch > this.at.epoch) return 'moved';
+    if (frame.seq <= this.at.seq) return 'seen';
+    if (frame.seq > this.at.seq + 1) return 'gap';
+    this.at.seq = frame.seq;
+    return 'apply';
+  }
+
+  /** A snapshot of the same epoch: what it reflects is behind the cursor now. */
+  resetTo(at: StreamPosition): void {
+    this.at = { ...at };
+  }
+}
 
 export const roomTopic = (roomId: string): string => `room:${roomId}`;

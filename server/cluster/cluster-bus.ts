@@ -34,8 +34,11 @@ export interface ClusterBus extends EventEmitter<BusEvents> {
   subscribe(topic: string, handler: (message: unknown) => void): Promise<() => Promise<void>>;
   /** Rejects with BusRequestError when the remote handler refuses, CoordinatorUnavailableError on timeout. */
   request<T = unknown>(nodeId: string, method: string, params: unknown, timeoutMs?: number): Promise<T>;
-  /** Serves requests addressed to this node (one handler per node). */
-  serve(handler: RequestHandler): void;
+  /**
+   * Serves requests addressed to this node: one handler per method prefix (`room.` for `room.addSpeaker`),
+   * the longest matching prefix wins; '' (the default) takes the rest.
+   */
+  serve(handler: RequestHandler, methodPrefix?: string): void;
   close(): Promise<void>;
 }
 
@@ -111,7 +114,7 @@ const inboxMessage = z.discriminatedUnion('kind', [
 export abstract class SignedBus extends EventEmitter<BusEvents> implements ClusterBus {
   private readonly topicHandlers = new Map<string, Set<(message: unknown) => void>>();
   private readonly pending = new PendingReplies();
-  private handler: RequestHandler | undefined;
+  private readonly handlers = new Map<string, RequestHandler>();
   /** Resolves once this node's inbox is listened to. */
   protected started: Promise<unknown> = Promise.resolve();
 
@@ -168,8 +171,8 @@ export abstract class SignedBus extends EventEmitter<BusEvents> implements Clust
     return (await reply) as T;
   }
 
-  serve(handler: RequestHandler): void {
-    this.handler = handler;
+  serve(handler: RequestHandler, methodPrefix = ''): void {
+    this.handlers.set(methodPrefix, handler);
   }
 
   async close(): Promise<void> {
@@ -189,12 +192,18 @@ export abstract class SignedBus extends EventEmitter<BusEvents> implements Clust
     const m = parsed.data;
     const from = opened.from;
     if (m.kind === 'reply') return this.pending.settle(m.id, m.outcome as Outcome, from);
-    void answer(this.handler, m.method, m.params, from).then((outcome) => {
+    void answer(this.handlerFor(m.method), m.method, m.params, from).then((outcome) => {
       const replyTo = this.inbox(from);
       this.transmit(replyTo, this.envelopes.seal(replyTo, { kind: 'reply', id: m.id, outcome })).catch((error: Error) =>
         this.log.warn({ err: error.message, method: m.method }, 'bus reply not sent'),
       );
     });
+  }
+
+  private handlerFor(method: string): RequestHandler | undefined {
+    let best: string | undefined;
+    for (const prefix of this.handlers.keys()) if (method.startsWith(prefix) && (best === undefined || prefix.length > best.length)) best = prefix;
+    return best === undefined ? undefined : this.handlers.get(best);
   }
 
   protected inbox(nodeId: string): string {

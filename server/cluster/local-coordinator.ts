@@ -31,7 +31,9 @@ export class LocalCoordinator implements Coordinator {
     const held = this.leases.get(roomId);
     if (held && held.expiresAt > this.now() && held.lease.nodeId !== this.nodeId) return null;
     const renewing = held && held.expiresAt > this.now();
-    const lease = renewing ? held.lease : { roomId, nodeId: this.nodeId, token: ++this.tokens };
+    // Fences outlive this process (the database keeps them): a token is at least the clock in ms, so a
+    // restarted node's tokens are above its previous life's, as with Redis' ACQUIRE.
+    const lease = renewing ? held.lease : { roomId, nodeId: this.nodeId, token: (this.tokens = Math.max(this.tokens + 1, Math.floor(this.now()))) };
     if (!renewing) this.fences.set(roomId, lease.token);
     this.leases.set(roomId, { lease, expiresAt: this.now() + ttlMs });
     return lease;

@@ -18,8 +18,10 @@ export class RedisBus extends SignedBus {
   constructor(nodeId: string, envelopes: BusEnvelopes, private readonly publisher: Redis, log: Logger, prefix = 'plenum:') {
     super(nodeId, envelopes, log, prefix);
     // A dedicated connection: a subscribed connection can issue no other command. It queues while
-    // disconnected (unlike the coordinator's) so that subscriptions survive an outage.
-    this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null });
+    // disconnected (unlike the coordinator's) so that subscriptions survive an outage. No ready check: a
+    // SUBSCRIBE sent between connect and ready puts the connection in subscriber mode, the check's INFO is
+    // then refused, and ioredis fails every queued subscription (the inbox's among them).
+    this.subscriber = publisher.duplicate({ enableOfflineQueue: true, maxRetriesPerRequest: null, enableReadyCheck: false });
     this.subscriber.on('error', (error: Error) => log.debug({ err: error.message }, 'bus subscriber error'));
     this.subscriber.on('ready', () => {
       if (this.wasReady) this.emit('resubscribed');

@@ -51,9 +51,10 @@ return 1`;
 
 /**
  * The cluster coordinator on Redis (a single server or a Sentinel-managed group). Commands fail fast
- * while Redis is unreachable (no offline queue): callers see CoordinatorUnavailableError and refuse or
- * retry, they never act on a guess. ioredis reconnects by itself; the node re-registers on the next
- * heartbeat.
+ * while Redis is unreachable (no offline queue), and a command that gets no answer within
+ * `commandTimeoutMs` (a network that drops packets instead of refusing them) fails too: callers see
+ * CoordinatorUnavailableError and refuse or retry, they never act on a guess. ioredis reconnects by
+ * itself; the node re-registers on the next heartbeat.
  */
 export class RedisCoordinator implements Coordinator {
   /** The command connection; the cluster bus publishes on it too. */
@@ -65,6 +66,7 @@ export class RedisCoordinator implements Coordinator {
     private readonly log: Logger,
     private readonly staleAfterMs = 5000,
     private readonly prefix = 'plenum:',
+    private readonly commandTimeoutMs = 2000,
   ) {
     const common: RedisOptions = {
       enableOfflineQueue: false,
@@ -166,11 +168,21 @@ export class RedisCoordinator implements Coordinator {
     return this.prefix + parts.join(':');
   }
 
+  /**
+   * The caller stops waiting after the timeout; the command itself may still reach Redis later, which every
+   * script here tolerates (a late renewal or take only sets a lease that this node will find or let lapse).
+   */
   private async run<T>(fn: () => Promise<T>): Promise<T> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<never>((_, reject) => {
+      timer = setTimeout(() => reject(new Error(`no answer within ${this.commandTimeoutMs} ms`)), this.commandTimeoutMs);
+    });
     try {
-      return await fn();
+      return await Promise.race([fn(), timeout]);
     } catch (error) {
       throw new CoordinatorUnavailableError(`coordination store unavailable: ${(error as Error).message}`, { cause: error });
+    } finally {
+      clearTimeout(timer);
     }
   }
 }

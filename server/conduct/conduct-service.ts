@@ -5,9 +5,10 @@ import type { Logger } from '../logger.js';
 import type { Participant } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import type { AttendanceLog } from './attendance-log.js';
+import { StaleOwnerError } from '../../store/room-fence.js';
+import type { AttendanceLog, Attendee } from './attendance-log.js';
 import type { FloorStore } from './floor-store.js';
-import type { ConductEventType, WebhookSender } from './webhook-sender.js';
+import type { ConductEventType, WebhookOutbox } from './webhook-outbox.js';
 
 export type LifecycleAction = 'open' | 'suspend' | 'resume' | 'close';
 
@@ -31,10 +32,14 @@ export class ConductService {
     private readonly sessions: SessionDirectory,
     readonly attendance: AttendanceLog,
     private readonly floors: FloorStore,
-    private readonly webhooks: WebhookSender | undefined,
+    private readonly webhooks: WebhookOutbox | undefined,
     private readonly log: Logger,
   ) {
     rooms.on('roomcreated', (room) => this.attach(room));
+    // Written here or re-read after another node wrote it (StoreChanges): the room here follows either way.
+    sessions.on('changed', (rules, previous) => {
+      if (previous && rules.status !== previous.status) this.applyStatus(rules.sessionId, rules.status);
+    });
   }
 
   async transition(sessionId: string, action: LifecycleAction): Promise<SessionStatus> {
@@ -44,17 +49,21 @@ export class ConductService {
     if (!rule.from.includes(session.status)) {
       throw new ProtocolError(ErrorCode.INVALID_TRANSITION, `a ${session.status} session cannot ${action}`);
     }
-    this.sessions.upsert({ ...session, status: rule.to });
-    const room = this.rooms.get(sessionId);
-    if (rule.to === 'suspended') room?.floor.take();
-    if (rule.to === 'closed' && room) {
-      // Closing ends everyone's media: each is told why, their transports close, the room goes.
-      room.close(CloseReason.SESSION_CLOSED);
-    }
+    // The room follows through the directory's `changed` (applyStatus), as on every other node.
+    await this.sessions.upsert({ ...session, status: rule.to });
     const type = ({ open: 'session.opened', suspended: 'session.suspended', closed: 'session.closed' } as const)[rule.to as 'open' | 'suspended' | 'closed'];
     this.emitWebhook(type, { sessionId, eventId: session.eventId, status: rule.to });
     this.log.info({ sessionId, action, status: rule.to }, 'session lifecycle');
     return rule.to;
+  }
+
+  /** A session's new status, applied to its room on this node (if it has it). */
+  private applyStatus(sessionId: string, status: SessionStatus): void {
+    const room = this.rooms.get(sessionId);
+    if (!room || room.closed) return;
+    if (status === 'suspended') room.floor.take();
+    // Closing ends everyone's media: each is told why, their transports close, the room goes.
+    if (status === 'closed') room.close(CloseReason.SESSION_CLOSED);
   }
 
   /** The speakers list saved for a session whose room is not open on this node. */
@@ -65,24 +74,51 @@ export class ConductService {
   /** Waits for attendance writes and webhooks under way (shutdown, tests). */
   async flush(): Promise<void> {
     await Promise.all([...this.pending]);
+    await this.attendance.settled();
     await this.webhooks?.drain();
+  }
+
+  /** Shutdown: writes under way land, then the webhook loop stops (its pending rows stay for any node). */
+  async close(): Promise<void> {
+    await this.flush();
+    await this.webhooks?.stop();
   }
 
   private attach(room: Room): void {
     const sessionId = room.id;
     const persistent = this.sessions.get(sessionId) !== undefined;
+    /** Participants' open intervals here: the row id once written (undefined if the write was refused). */
+    const intervals = new Map<Participant, Promise<number | undefined>>();
+    let shutDown = false;
+    // The new owner's first write: intervals an earlier owner left open (it crashed) are closed now.
+    if (persistent) this.record(() => this.attendance.takeOver(this.attendance.owner(sessionId), sessionId));
     room.on('participantjoined', (p) => {
-      if (persistent) this.track(this.attendance.mark(sessionId, this.mark('join', p)));
+      if (persistent) {
+        intervals.set(p, this.record(() => this.attendance.open(this.attendance.owner(sessionId), sessionId, this.attendee(p))));
+        // After the room's own handler (participantleft), still inside the close: the epoch is read while the room holds its lease.
+        p.once('close', (reason) => {
+          const opened = intervals.get(p);
+          intervals.delete(p);
+          if (!opened) return;
+          if (room.closed && reason === CloseReason.SERVER_SHUTDOWN) {
+            if (shutDown) return;
+            shutDown = true;
+            const all = [opened, ...intervals.values()];
+            this.record((owner = this.attendance.owner(sessionId)) => Promise.all(all).then(() => this.attendance.closeOpen(owner, sessionId, 'shutdown')));
+            return;
+          }
+          this.record((owner = this.attendance.owner(sessionId)) => opened.then((id) => (id === undefined ? undefined : this.attendance.close(owner, id, 'leave'))));
+        });
+      }
       this.emitWebhook('participant.joined', { sessionId, ...this.who(p) });
       room.notifyModerators('quorum', room.quorum());
     });
     room.on('participantleft', (p) => {
-      if (persistent) this.track(this.attendance.mark(sessionId, this.mark('leave', p)));
       this.emitWebhook('participant.left', { sessionId, ...this.who(p) });
       room.notifyModerators('quorum', room.quorum());
     });
     room.floor.on('changed', () => {
-      if (persistent) this.track(this.floors.save(sessionId, room.floor.snapshot()), 'speakers list not saved');
+      if (persistent) this.record(() => this.floors.save(sessionId, room.floor.snapshot()), 'speakers list not saved');
     });
     room.floor.on('given', (e) => this.emitWebhook('floor.given', { sessionId, participantId: e.id, name: e.name, entity: e.entity }));
     room.floor.on('taken', (e) => this.emitWebhook('floor.taken', { sessionId, participantId: e.id, name: e.name, entity: e.entity }));
@@ -95,9 +131,9 @@ export class ConductService {
     }
   }
 
-  private mark(kind: 'join' | 'leave', p: Participant) {
+  private attendee(p: Participant): Attendee {
     const g = p.grants;
-    return { at: Date.now(), kind, personId: p.id, name: g.name, entity: g.entity.name, entityType: g.entity.type, role: g.role };
+    return { eventId: g.event, personId: p.id, name: g.name, entity: g.entity.name, entityType: g.entity.type, role: g.role };
   }
 
   private who(p: Participant) {
@@ -108,8 +144,23 @@ export class ConductService {
     this.webhooks?.send(type, data);
   }
 
-  private track(p: Promise<unknown>, what = 'attendance write failed'): void {
-    const tracked = p.catch((error: unknown) => this.log.error({ err: error, sessionId: undefined }, what)).finally(() => this.pending.delete(tracked));
+  /**
+   * Starts a durable write now (its epoch is read synchronously) and tracks it until it lands. A stale
+   * owner's refusal has been reported by OwnerWrites (the room is given up); anything else is logged here.
+   */
+  private record<T>(write: () => Promise<T>, what = 'attendance not recorded'): Promise<T | undefined> {
+    let started: Promise<T>;
+    try {
+      started = write();
+    } catch (error) {
+      started = Promise.reject(error);
+    }
+    const tracked = started.catch((error: unknown) => {
+      if (!(error instanceof StaleOwnerError)) this.log.error({ err: error }, what);
+      return undefined;
+    });
     this.pending.add(tracked);
+    void tracked.finally(() => this.pending.delete(tracked));
+    return tracked;
   }
 }

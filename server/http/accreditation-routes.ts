@@ -1,6 +1,6 @@
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
-import { auditToCsv } from '../../accreditation/audit-log.js';
+import { AUDIT_PAGE_MAX, auditToCsv, type AuditRecord } from '../../accreditation/audit-log.js';
 import { HasherBusyError } from '../../accreditation/access-code-hasher.js';
 import { AccreditationService } from '../../accreditation/accreditation-service.js';
 import * as ids from '../../accreditation/ids.js';
@@ -40,7 +40,10 @@ const auditQuery = z
     personId: ids.personId.optional(),
     decision: z.enum(['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove']).optional(),
     since: z.coerce.date().optional(),
-    limit: z.coerce.number().int().positive().max(100_000).optional(),
+    /** Records per page (JSON), or at most this many in all (CSV). */
+    limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),
+    /** A page's `nextCursor`: the records older than the last one of that page. */
+    cursor: z.coerce.number().int().positive().optional(),
     format: z.enum(['json', 'csv']).default('json'),
   })
   .strict();
@@ -236,8 +239,8 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
 
   admin.get(
     '/registrations',
-    route((req, res) => {
-      res.json({ registrations: requireEmbedded().list(String(req.params.eventId)) });
+    route(async (req, res) => {
+      res.json({ registrations: await requireEmbedded().list(String(req.params.eventId)) });
     }),
   );
   admin.put(
@@ -279,12 +282,23 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   admin.get(
     '/audit',
     route(async (req, res) => {
-      const q = parseOr400(auditQuery, req.query);
-      const records = await service.audit.query({ ...q, eventId: String(req.params.eventId) });
-      if (q.format === 'csv') {
-        setAttachment(res, 'text/csv; charset=utf-8', ['audit', String(req.params.eventId)], 'csv');
-        res.send(auditToCsv(records));
-      } else res.json({ records });
+      const { cursor, format, limit, ...filter } = parseOr400(auditQuery, req.query);
+      const query = { ...filter, eventId: String(req.params.eventId), before: cursor };
+      if (format === 'json') {
+        const page = await service.audit.query({ ...query, limit });
+        res.json({ records: page.records, nextCursor: page.nextCursor ?? null });
+        return;
+      }
+      // The export pages through the trail (all of it, or `limit` records), oldest first as a ledger reads.
+      const records: AuditRecord[] = [];
+      for (let before = query.before; ; ) {
+        const page = await service.audit.query({ ...query, before, limit: AUDIT_PAGE_MAX });
+        records.push(...page.records);
+        if (page.nextCursor === undefined || (limit !== undefined && records.length >= limit)) break;
+        before = page.nextCursor;
+      }
+      setAttachment(res, 'text/csv; charset=utf-8', ['audit', String(req.params.eventId)], 'csv');
+      res.send(auditToCsv(records.slice(0, limit).reverse()));
     }),
   );
   admin.get(
@@ -295,10 +309,10 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   );
   admin.put(
     '/sessions/:sessionId',
-    route((req, res) => {
+    route(async (req, res) => {
       const input = parseOr400(sessionRulesObject.omit({ sessionId: true, eventId: true }), req.body);
       try {
-        res.json({ session: service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) }) });
+        res.json({ session: await service.sessions.upsert({ ...input, sessionId: String(req.params.sessionId), eventId: String(req.params.eventId) }) });
       } catch (error) {
         // A session id belongs to one event: another event's secretariat may not take it over.
         if (error instanceof SessionOfOtherEventError) throw new ProtocolError(ErrorCode.ID_IN_USE, error.message);

@@ -1,7 +1,9 @@
 import express, { type Router } from 'express';
 import { z } from 'zod';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { QuorumView } from '../../protocol/signaling.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
+import type { FloorForwarding } from '../cluster/floor-forwarding.js';
 import type { ConductService } from '../conduct/conduct-service.js';
 import type { TranscriptStore } from '../interpretation/transcript-store.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
@@ -15,14 +17,24 @@ export interface ConductRoutesDeps {
   transcripts: TranscriptStore;
   conduct: ConductService;
   rooms: RoomRegistry;
+  /** Floor commands, applied on the node serving the room. */
+  floor: FloorForwarding;
   adminApiKey?: string;
 }
 
 const lifecycleBody = z.object({ action: z.enum(['open', 'suspend', 'resume', 'close']) }).strict();
 const lockBody = z.object({ locked: z.boolean() }).strict();
+const speakerBody = z.object({ personId: z.string().min(1).max(128), kind: z.enum(['speaker', 'point_of_order']).default('speaker') }).strict();
 const meetingBody = z.object({ title: z.string().trim().min(1).max(200) }).strict();
 const channelLanguage = z.object({ language: z.string().regex(/^(floor|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$/, '"floor" or a language code') });
-const format = z.object({ format: z.enum(['json', 'csv']).default('json') }).strict();
+const attendanceQuery = z
+  .object({
+    format: z.enum(['json', 'csv']).default('json'),
+    presence: z.enum(['participant', 'listener']).default('participant'),
+    limit: z.coerce.number().int().positive().max(10_000).default(1000),
+    cursor: z.string().regex(/^\d{1,15}$/).optional(),
+  })
+  .strict();
 
 /** The secretariat's REST API for conduct: meetings, the session lifecycle, the floor, attendance, quorum. */
 export function conductRoutes(deps: ConductRoutesDeps): Router {
@@ -48,9 +60,9 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
   );
   admin.put(
     '/meetings/:meetingId',
-    route((req, res) => {
+    route(async (req, res) => {
       const body = parseOr400(meetingBody, req.body);
-      res.json({ meeting: sessions.upsertMeeting({ meetingId: String(req.params.meetingId), eventId: String(req.params.eventId), title: body.title }) });
+      res.json({ meeting: await sessions.upsertMeeting({ meetingId: String(req.params.meetingId), eventId: String(req.params.eventId), title: body.title }) });
     }),
   );
   admin.post(
@@ -63,10 +75,10 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
   );
   admin.post(
     '/sessions/:sessionId/lock',
-    route((req, res) => {
+    route(async (req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       const { locked } = parseOr400(lockBody, req.body);
-      res.json({ sessionId: s.sessionId, locked: sessions.upsert({ ...s, locked }).locked });
+      res.json({ sessionId: s.sessionId, locked: (await sessions.upsert({ ...s, locked })).locked });
     }),
   );
   admin.get(
@@ -77,22 +89,42 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
       res.json(room ? room.view().floor : { controlled: s.floorControl, speaker: null, queue: [], ...(await conduct.storedFloor(s.sessionId)) });
     }),
   );
+  admin.post(
+    '/sessions/:sessionId/speakers',
+    route(async (req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      const body = parseOr400(speakerBody, req.body);
+      res.json({ sessionId: s.sessionId, floor: await deps.floor.addSpeaker({ sessionId: s.sessionId, ...body }) });
+    }),
+  );
   admin.get(
     '/sessions/:sessionId/attendance',
     route(async (req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
-      const { format: f } = parseOr400(format, req.query);
-      if (f === 'csv') {
+      const q = parseOr400(attendanceQuery, req.query);
+      // CSV is the whole record (read from the database a page at a time); JSON is paged.
+      if (q.format === 'csv') {
         setAttachment(res, 'text/csv; charset=utf-8', ['attendance', s.sessionId], 'csv');
-        res.send(await conduct.attendance.csv(s.sessionId));
-      } else res.json({ attendance: await conduct.attendance.intervals(s.sessionId) });
+        res.send(await conduct.attendance.csv(s.sessionId, q.presence));
+      } else res.json(await conduct.attendance.page(s.sessionId, q));
+    }),
+  );
+  admin.get(
+    '/sessions/:sessionId/attendance/summary',
+    route(async (req, res) => {
+      const s = sessionOf(req.params.eventId, req.params.sessionId);
+      res.json(await conduct.attendance.summary(s.sessionId));
     }),
   );
   admin.get(
     '/sessions/:sessionId/quorum',
-    route((req, res) => {
+    route(async (req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
-      res.json(rooms.get(s.sessionId)?.quorum() ?? { byType: {}, total: 0 });
+      // The room here counts who is present now; edge listeners (and a room served by another node) are
+      // counted from the open intervals in the database.
+      const room = rooms.get(s.sessionId);
+      const present = await conduct.attendance.entitiesPresent(s.sessionId, room ? 'listener' : undefined);
+      res.json(mergeQuorum(room?.quorum() ?? { byType: {}, total: 0 }, present));
     }),
   );
 
@@ -109,4 +141,17 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
   const router = express.Router();
   router.use('/api/admin/events/:eventId', admin);
   return router;
+}
+
+/** Adds entities present elsewhere (edges, the database) to a quorum view, each entity once. */
+function mergeQuorum(view: QuorumView, present: Array<{ entity: string; entityType: string }>): QuorumView {
+  const byType: QuorumView['byType'] = {};
+  for (const [type, b] of Object.entries(view.byType)) byType[type] = { entities: [...b.entities], count: b.count };
+  for (const { entity, entityType } of present) {
+    const bucket = (byType[entityType] ??= { entities: [], count: 0 });
+    if (bucket.entities.includes(entity)) continue;
+    bucket.entities.push(entity);
+    bucket.count += 1;
+  }
+  return { byType, total: Object.values(byType).reduce((n, b) => n + b.count, 0) };
 }

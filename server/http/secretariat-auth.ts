@@ -38,7 +38,7 @@ export function secretariatOnly(service: AccreditationService, adminApiKey: stri
     const identity = await service.identity.verify(token).catch(() => {
       throw new ProtocolError(ErrorCode.UNAUTHENTICATED, 'the identity token is not valid');
     });
-    if (!AccreditationService.mayActFor(identity, eventId) || !service.knownEvent(eventId)) {
+    if (!AccreditationService.mayActFor(identity, eventId) || !(await service.knownEvent(eventId))) {
       throw new ProtocolError(ErrorCode.FORBIDDEN, 'only the secretariat of this event may do this');
     }
     const { registration: reg } = await service.registry.lookup({ eventId, email: identity.email, personId: identity.personId }).catch((error: unknown) => {

@@ -1,49 +1,67 @@
-import { stat } from 'node:fs/promises';
-import { join } from 'node:path';
-import { JsonLinesAppender, readJsonLines } from '../../accreditation/json-lines.js';
+import { sql } from 'kysely';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { OwnerWrites } from '../cluster/owner-writes.js';
 
-const SAFE = /^[A-Za-z0-9_-][A-Za-z0-9._-]{0,127}$/;
+/** Bytes a caption line counts for beyond its text and author: its row's own fields, roughly. */
+const LINE_OVERHEAD = 32;
 
-/** Final caption lines per session and language, appended to `<dataDir>/transcripts/<session>/<language>.jsonl`. */
+const lineBytes = (by: string, text: string): number => Buffer.byteLength(text) + Buffer.byteLength(by) + LINE_OVERHEAD;
+
+/**
+ * Final caption lines per session and language, in the system of record (`transcripts`). Captions are
+ * published on the room's owner, so each line is written under the owner's epoch.
+ */
 export class TranscriptStore {
-  private readonly appender = new JsonLinesAppender();
-  /** Bytes per transcript file: what it held when first used here, and what was appended since. */
+  /** Bytes per transcript: what it held when first used here (one query), and what was appended since. */
   private readonly sizes = new Map<string, { initial: Promise<number>; added: number }>();
 
   constructor(
-    private readonly dir: string,
+    private readonly owners: OwnerWrites,
     /** Most bytes one transcript (a session's language) may hold: a captioner's client cannot fill the disk. */
     private readonly maxBytes = Number.POSITIVE_INFINITY,
   ) {}
 
   async append(sessionId: string, language: string, line: { at: number; by: string; text: string }): Promise<void> {
-    const path = this.path(sessionId, language);
-    let size = this.sizes.get(path);
+    const owner = this.owners.owner(sessionId); // this moment's epoch: the line is the owner's
+    const key = `${sessionId}\u0000${language}`;
+    let size = this.sizes.get(key);
     if (!size) {
-      size = { initial: stat(path).then((s) => s.size, () => 0), added: 0 };
-      this.sizes.set(path, size);
+      const initial = this.storedBytes(sessionId, language);
+      size = { initial, added: 0 };
+      this.sizes.set(key, size);
+      // A failed count is asked again next time rather than remembered.
+      initial.catch(() => this.sizes.get(key) === size && this.sizes.delete(key));
     }
     const initial = await size.initial;
     // Checked and counted in one synchronous step after the await, so parallel captions cannot overshoot.
-    const bytes = Buffer.byteLength(JSON.stringify(line)) + 1;
+    const bytes = lineBytes(line.by, line.text);
     if (initial + size.added + bytes > this.maxBytes) {
       throw new ProtocolError(ErrorCode.LIMIT_REACHED, `the ${language} transcript of this session is full; captions are still shown live`);
     }
     size.added += bytes;
-    return this.appender.append(path, line);
+    try {
+      await this.owners.write(owner, (tx) =>
+        tx.insertInto('transcripts').values({ session_id: sessionId, language, at: new Date(line.at), by_person: line.by, text: line.text }).execute(),
+      );
+    } catch (error) {
+      size.added -= bytes;
+      throw error;
+    }
   }
 
   /** The transcript as plain text, one "[HH:MM:SS] text" line per caption; empty when there is none. */
   async read(sessionId: string, language: string): Promise<string> {
-    const path = this.path(sessionId, language);
-    await this.appender.settled(path);
-    return (await readJsonLines<{ at: number; text: string }>(path)).map((l) => `[${new Date(l.at).toISOString().slice(11, 19)}] ${l.text}`).join('\n');
+    const rows = await this.owners.db.selectFrom('transcripts').select(['at', 'text']).where('session_id', '=', sessionId).where('language', '=', language).orderBy('id').execute();
+    return rows.map((l) => `[${l.at.toISOString().slice(11, 19)}] ${l.text}`).join('\n');
   }
 
-  private path(sessionId: string, language: string): string {
-    // Session ids and language codes are validated upstream; this keeps any path out of the data directory anyway.
-    for (const part of [sessionId, language]) if (!SAFE.test(part)) throw new Error(`unsafe transcript path part: ${part}`);
-    return join(this.dir, sessionId, `${language}.jsonl`);
+  private async storedBytes(sessionId: string, language: string): Promise<number> {
+    const row = await this.owners.db
+      .selectFrom('transcripts')
+      .select(sql<number>`coalesce(sum(octet_length(text) + octet_length(by_person)), 0) + count(*) * ${LINE_OVERHEAD}`.as('bytes'))
+      .where('session_id', '=', sessionId)
+      .where('language', '=', language)
+      .executeTakeFirstOrThrow();
+    return Number(row.bytes);
   }
 }

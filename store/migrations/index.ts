@@ -1,5 +1,6 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
+import * as registrationStatusAndEmail from './0002-registration-status-and-email.js';
 
 /**
  * Every migration, in order. Names sort by their number; a released migration never changes, a change is a
@@ -7,4 +8,5 @@ import * as initial from './0001-initial.js';
  */
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
+  '0002-registration-status-and-email': registrationStatusAndEmail,
 };

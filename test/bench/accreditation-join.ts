@@ -29,7 +29,7 @@ async function run(label: string, crm: CrmProcess, jwksUrl: string, tokens: stri
     PLENUM_REVALIDATE_INTERVAL_SECONDS: '0',
     ...env,
   });
-  server.accreditation.service.sessions.upsert({ sessionId: 'bench', eventId: 'crm-event', title: 'Bench', open: true, lobby: false });
+  await server.accreditation.service.sessions.upsert({ sessionId: 'bench', eventId: 'crm-event', title: 'Bench', open: true, lobby: false });
   // The schedule: distinct joins at even intervals; each repeat re-joins someone who joined earlier.
   const schedule: Array<{ at: number; person: number }> = [];
   for (let i = 0; i < DISTINCT; i++) schedule.push({ at: (i / DISTINCT) * DURATION_MS, person: i });

@@ -6,6 +6,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   forwarding: () => import('./forwarding.js'),
   cascade: () => import('./cascade.js'),
   'csv-import': () => import('./csv-import.js'),
+  store: () => import('./store.js'),
 };
 
 const only = process.env.BENCH;

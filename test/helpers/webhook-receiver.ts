@@ -14,7 +14,8 @@ export class WebhookReceiver {
     private readonly secret: string,
   ) {}
 
-  static async start(secret: string): Promise<WebhookReceiver> {
+  /** `port`: a fixed one, to come back where a stopped receiver was (outbox tests); a free one by default. */
+  static async start(secret: string, port = 0): Promise<WebhookReceiver> {
     const receiver = new WebhookReceiver(createServer(), secret);
     receiver.server.on('request', (req, res) => {
       let body = '';
@@ -31,7 +32,7 @@ export class WebhookReceiver {
         res.writeHead(204).end();
       });
     });
-    await new Promise<void>((resolve) => receiver.server.listen(0, '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => receiver.server.listen(port, '127.0.0.1', resolve));
     return receiver;
   }
 

@@ -142,7 +142,7 @@ describe('the server with a REST CRM: outage policy, audit source, webhook revoc
       ...extra,
     });
     servers.push(s);
-    s.accreditation.service.sessions.upsert({ sessionId: 'crm-plenary', eventId: 'crm-event', title: 'Plenary', open: true, lobby: false });
+    await s.accreditation.service.sessions.upsert({ sessionId: 'crm-plenary', eventId: 'crm-event', title: 'Plenary', open: true, lobby: false });
     return s;
   }
 
@@ -170,12 +170,12 @@ describe('the server with a REST CRM: outage policy, audit source, webhook revoc
     expect(admitted.body.decision).toBe('allow');
     await crm.control({ mode: 'ok' });
 
-    const strictAudit = await strict.accreditation.service.audit.query({ sessionId: 'crm-plenary' });
+    const strictAudit = (await strict.accreditation.service.audit.query({ sessionId: 'crm-plenary' })).records.reverse();
     expect(strictAudit.map((r) => [r.decision, r.source])).toEqual([
       ['allow', 'live'],
       ['deny', 'unavailable'],
     ]);
-    const lenientAudit = await lenient.accreditation.service.audit.query({ sessionId: 'crm-plenary' });
+    const lenientAudit = (await lenient.accreditation.service.audit.query({ sessionId: 'crm-plenary' })).records.reverse();
     expect(lenientAudit.map((r) => [r.decision, r.source])).toEqual([
       ['allow', 'live'],
       ['allow', 'grace'],
@@ -202,7 +202,7 @@ describe('the server with a REST CRM: outage policy, audit source, webhook revoc
     await crm.control({ registrants: Array.from({ length: 300 }, (_, i) => registrant(i, i === 20 ? { state: 'revoked' } : {})) });
     expect(await (await post(signWebhook(webhookSecret, body))).json()).toEqual({ accepted: true, removed: 1 });
     expect(await removed).toMatchObject({ reason: 'ACCREDITATION_REVOKED', message: expect.stringMatching(/revoked/) });
-    const audit = await s.accreditation.service.audit.query({ decision: 'revoke' });
+    const audit = (await s.accreditation.service.audit.query({ decision: 'revoke' })).records;
     expect(audit).toMatchObject([{ personId: '20', source: 'webhook', reasons: ['REGISTRATION_REVOKED'] }]);
     socket.close();
   });
@@ -228,7 +228,7 @@ describe('the server with a REST CRM: outage policy, audit source, webhook revoc
 
     await crm.control({ mode: 'ok', registrants: Array.from({ length: 300 }, (_, i) => registrant(i, i === 30 ? { state: 'withdrawn' } : {})) });
     await waitFor(() => removedAt > 0, { what: 'removal by revalidation' });
-    const audit = await s.accreditation.service.audit.query({ decision: 'revoke' });
+    const audit = (await s.accreditation.service.audit.query({ decision: 'revoke' })).records;
     expect(audit).toMatchObject([{ personId: '30', source: 'revalidation', reasons: ['REGISTRATION_WITHDRAWN'] }]);
     expect(dev.connected).toBe(true);
     socket.close();

@@ -192,7 +192,7 @@ describe('accreditation: the lobby', () => {
     expect((await removed)[0]).toEqual({ reason: 'LOBBY_DENIED', message: 'Not on the list for this drafting group.' });
     await disconnected;
 
-    const audit = await server.accreditation.service.audit.query({ sessionId: 'demo-with-lobby' });
+    const audit = (await server.accreditation.service.audit.query({ sessionId: 'demo-with-lobby' })).records.reverse();
     expect(audit.filter((r) => r.source === 'secretariat').map((r) => [r.decision, r.personId, r.actor])).toEqual([
       ['lobby-admit', 'p-ke-1', 'p-sec-1'],
       ['lobby-deny', 'p-br-1', 'p-sec-1'],
@@ -220,7 +220,7 @@ describe('accreditation: admin API and live revocation', () => {
     expect((await removed)[0]).toEqual({ reason: 'ACCREDITATION_REVOKED', message: 'Removed: your accreditation was revoked.' });
     // And the revoked person cannot come back.
     expect((await requestJoinAs(server.url, FRANCE, 'demo-member-states')).body.reasons).toEqual(['REGISTRATION_REVOKED']);
-    const audit = await server.accreditation.service.audit.query({ decision: 'revoke', personId: 'p-fr-1' });
+    const audit = (await server.accreditation.service.audit.query({ decision: 'revoke', personId: 'p-fr-1' })).records;
     expect(audit).toMatchObject([{ source: 'registry-change', reasons: ['REGISTRATION_REVOKED'] }]);
   });
 

@@ -3,6 +3,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { post, requestJoinAs, tryProduce } from '../helpers/accreditation-client.js';
+import { roomTopic } from '../../server/cascade/cascade-protocol.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
 import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { RtpInjector, RtpSink } from '../helpers/rtp.js';
@@ -175,6 +176,18 @@ describe('cluster: a room cascades from its origin node to edge nodes', () => {
     // Back in service and the least loaded: the next new room lands there, wherever the client started.
     const second = await connectAs('camille.durand@demo.fr', 'demo-council', origin.url);
     expect(second.url).toBe(idle.url);
+  });
+
+  it('a late `closed` from an earlier owner of the room (a lower epoch) does not close the edge', async () => {
+    const at = origin.cascade.streamOf(ROOM)!;
+    expect(at.epoch).toBe(origin.ownership.leaseOf(ROOM)!.token);
+    // Signed with the cluster key like any node's word, with the very next sequence number: only its epoch is old.
+    await origin.bus.publish(roomTopic(ROOM), { epoch: at.epoch - 1, seq: at.seq + 1, message: { type: 'closed', reason: 'SESSION_CLOSED' } });
+    // The origin's next event goes out on the same Redis connection after it: once it arrives, the late one was judged.
+    origin.rooms.get(ROOM)!.broadcast('caption', { language: 'en', text: 'after the late close', final: true, at: Date.now() });
+    await waitFor(() => listenerEvents.some((e) => e.event === 'caption' && e.data.text === 'after the late close'), { what: 'the next event on the edge' });
+    expect(listenerEvents.some((e) => e.event === 'roomClosed')).toBe(false);
+    expect(edge.rooms.get(ROOM)?.closed).toBe(false);
   });
 
   it('when the origin closes the session, the edge closes it for its listeners with the same reason', async () => {

@@ -1,5 +1,11 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ClusterFloorStore, StaleOwnerError } from '../../server/conduct/floor-store.js';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DatabaseFloorStore } from '../../server/conduct/floor-store.js';
+import { OwnerWrites } from '../../server/cluster/owner-writes.js';
+import { openStore } from '../../store/open-store.js';
+import { StaleOwnerError } from '../../store/room-fence.js';
 import { CoordinatorUnavailableError, pickNode, type Coordinator, type RoomLease } from '../../server/cluster/coordinator.js';
 import { LocalCoordinator } from '../../server/cluster/local-coordinator.js';
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
@@ -57,22 +63,35 @@ describe('cluster coordination on a real redis-server', () => {
     expect(await a.readRoomState('fenced', 'speakers')).toBe('["br"]');
   });
 
-  it("a room's speakers list is rebuilt by the node that takes the room over; the stale owner cannot overwrite it", async () => {
+  it("a room's speakers list (in the database, fenced by the Redis lease tokens) is rebuilt by the node that takes the room over; the stale owner cannot overwrite it", async () => {
     const a = await node('floor-a');
     const b = await node('floor-b');
-    const leases = new Map<string, RoomLease>();
-    const storeA = new ClusterFloorStore(a, (room) => (leases.get('a')?.roomId === room ? leases.get('a') : undefined));
-    const storeB = new ClusterFloorStore(b, (room) => (leases.get('b')?.roomId === room ? leases.get('b') : undefined));
-    const entry = (id: string) => ({ id, name: id, entity: id, kind: 'speaker' as const, requestedAt: 1 });
-    leases.set('a', (await a.acquireRoom('council', 200))!);
-    await storeA.save('council', { queue: [entry('ke'), entry('br')], speaker: null });
-    leases.set('b', await waitFor(() => b.acquireRoom('council', 5000), { what: 'the lease to expire' }));
-    expect((await storeB.load('council'))?.queue.map((e) => e.id)).toEqual(['ke', 'br']);
-    await expect(storeA.save('council', { queue: [], speaker: null })).rejects.toBeInstanceOf(StaleOwnerError);
-    await storeB.save('council', { queue: [entry('br')], speaker: null });
-    expect((await storeA.load('council'))?.queue.map((e) => e.id)).toEqual(['br']);
-    // A node without the lease writes nothing.
-    await expect(storeA.save('other-room', { queue: [], speaker: null })).rejects.toBeInstanceOf(StaleOwnerError);
+    const db = await openStore({ dataDir: mkdtempSync(join(tmpdir(), 'plenum-floor-')) });
+    try {
+      const leases = new Map<string, RoomLease>();
+      const floorsOf = (id: string) =>
+        new DatabaseFloorStore(
+          new OwnerWrites(db.db, (room) => {
+            const lease = leases.get(id);
+            return lease?.roomId === room ? { roomId: room, nodeId: lease.nodeId, epoch: lease.token } : undefined;
+          }),
+        );
+      const storeA = floorsOf('a');
+      const storeB = floorsOf('b');
+      const entry = (id: string) => ({ id, name: id, entity: id, kind: 'speaker' as const, requestedAt: 1 });
+      leases.set('a', (await a.acquireRoom('council', 200))!);
+      await storeA.save('council', { queue: [entry('ke'), entry('br')], speaker: null });
+      leases.set('b', await waitFor(() => b.acquireRoom('council', 5000), { what: 'the lease to expire' }));
+      expect((await storeB.load('council'))?.queue.map((e) => e.id)).toEqual(['ke', 'br']);
+      await storeB.save('council', { queue: [entry('br')], speaker: null });
+      // After the new owner's first write, the old owner's is refused and nothing of it lands.
+      await expect(storeA.save('council', { queue: [], speaker: null })).rejects.toBeInstanceOf(StaleOwnerError);
+      expect((await storeA.load('council'))?.queue.map((e) => e.id)).toEqual(['br']);
+      // A node without the lease writes nothing.
+      await expect(storeA.save('other-room', { queue: [], speaker: null })).rejects.toBeInstanceOf(StaleOwnerError);
+    } finally {
+      await db.close();
+    }
   });
 
   it('node registry: heartbeats carry load; stale nodes drop out; placement skips draining nodes', async () => {

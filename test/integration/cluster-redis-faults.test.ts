@@ -30,6 +30,7 @@ const clusterEnv = (id: string) => ({
   PLENUM_DATABASE_URL: postgres.url,
   PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
   PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
+  PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
   PLENUM_HEARTBEAT_INTERVAL_MS: '200',
   PLENUM_ROOM_LEASE_TTL_MS: '10000',
 });

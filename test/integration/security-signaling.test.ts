@@ -105,8 +105,9 @@ describe('2.4 resume tokens re-run the accreditation decision', () => {
     expect(code(await call(sofia, 'removeParticipant', { participantId: 'p-ke-2', reason: 'disorder' }))).toBe('ok');
     expect((await removed)[0].reason).toBe('REMOVED_BY_SECRETARIAT');
 
-    // The removal is recorded (cluster store) and refuses the resume token.
+    // The removal is recorded (in the system of record, for every node) and refuses the resume token.
     expect(await refusal(brian.resumeToken)).toMatchObject({ code: ErrorCode.REMOVED });
+    expect(await server.store.db.selectFrom('removals').select('person_id').where('room_id', '=', PLENARY).execute()).toEqual([{ person_id: 'p-ke-2' }]);
 
     // Signing in again gets a join token (the registry still accredits him), but only the lobby: the
     // secretariat decides again, and admitting him ends the removal.
@@ -119,7 +120,8 @@ describe('2.4 resume tokens re-run the accreditation decision', () => {
     const admitted = nextEvent(again, 'lobbyAdmitted');
     expect(code(await call(sofia, 'admitFromLobby', { participantId: 'p-ke-2' }))).toBe('ok');
     await admitted;
-    expect(await server.ownership['coordinator'].isRemoved(PLENARY, 'p-ke-2')).toBe(false);
+    // The removal was a record of the meeting (system of record); admitting him deleted it.
+    expect(await server.store.db.selectFrom('removals').selectAll().where('room_id', '=', PLENARY).where('person_id', '=', 'p-ke-2').execute()).toEqual([]);
   });
 
   it('2.4 someone admitted from the lobby goes back to the lobby when resuming', async () => {
@@ -297,7 +299,7 @@ describe('2.10 explicit connection states behind one gate', () => {
 
     // Refusals at every step after the room was located: a spent token, a removed person's resume token.
     expect(await refusal(token)).toMatchObject({ code: ErrorCode.UNAUTHENTICATED });
-    await server.ownership['coordinator'].recordRemoval(room, 'lease-2', 60_000);
+    await server.store.db.insertInto('removals').values({ room_id: room, person_id: 'lease-2', until: new Date(Date.now() + 60_000) }).execute();
     expect(await refusal(server.tokens.issue('lease-2', grants({ room, person: 'lease-2' }), 'resume'))).toMatchObject({ code: ErrorCode.REMOVED });
     expect(server.ownership.leaseOf(room)).toBeUndefined();
     expect(await server.ownership['coordinator'].roomOwner(room)).toBeNull();
@@ -389,7 +391,7 @@ describe('2.4 the grace policy applies to resumes with its time window', () => {
       PLENUM_IDENTITY_AUDIENCE: IDP_AUDIENCE,
       PLENUM_IDENTITY_JWKS_URL: jwks.url,
     });
-    s.accreditation.service.sessions.upsert({ sessionId: 'crm-plenary', eventId: 'crm-event', title: 'Plenary', open: true, lobby: false });
+    await s.accreditation.service.sessions.upsert({ sessionId: 'crm-plenary', eventId: 'crm-event', title: 'Plenary', open: true, lobby: false });
     return s;
   };
   /** Joins through the real /api/join flow and leaves; answers the resume token the join handed out. */
