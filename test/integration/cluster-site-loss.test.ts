@@ -64,11 +64,12 @@ async function records(server: PostgresProcess) {
   return server.withClient(async (client: pg.Client) => {
     const audit = await client.query<{ id: number }>(`select id from audit where event_id = 'demo-council-2026' order by id`);
     const attendance = await client.query<{ id: number; person_id: string }>(`select id, person_id from attendance order by id`);
-    const floor = await client.query<{ snapshot: { queue: Array<{ name: string }> } }>(`select snapshot from floor_state where session_id = 'demo-council'`);
+    const floor = await client.query<{ snapshot: { queue: Array<{ name: string; kind: string }> } }>(`select snapshot from floor_state where session_id = 'demo-council'`);
     return {
       audit: audit.rows.map((r) => Number(r.id)),
       attendance: attendance.rows.map((r) => `${Number(r.id)}:${r.person_id}`),
       queue: (floor.rows[0]?.snapshot.queue ?? []).map((e) => e.name),
+      kinds: (floor.rows[0]?.snapshot.queue ?? []).map((e) => `${e.name}:${e.kind}`),
     };
   });
 }
@@ -107,6 +108,8 @@ describe('cluster: the database primary is lost and its synchronous standby prom
 
     await standby.promote();
     address.retarget(standby.port);
+    // The change made during the outage lands by itself (retried), before any later change could carry it.
+    await waitFor(async () => (await records(standby)).kinds.includes('Brian Kamau:point_of_order'), { what: 'the outage-time change to be written', timeoutMs: 30_000 });
 
     const later = await join('camille.durand@demo.fr', 'demo-council');
     expect((await call(later.socket, 'requestFloor', { kind: 'speaker' })).ok).toBe(true);
