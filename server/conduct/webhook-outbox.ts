@@ -22,6 +22,11 @@ export interface WebhookOptions {
 
 /** Rows claimed per pass. */
 const BATCH = 20;
+/**
+ * Largest event body queued, in bytes. Meeting events are small (ids, a name, an entity); anything larger is a
+ * bug or an abuse, and would be stored, claimed and posted again on every retry.
+ */
+export const MAX_WEBHOOK_BODY_BYTES = 64 * 1024;
 
 /** Milliseconds from the database's clock: every node schedules and claims on the same clock. */
 const fromNow = (ms: number) => sql<Date>`now() + ${Math.max(0, Math.round(ms))} * interval '1 millisecond'`;
@@ -51,6 +56,10 @@ export class WebhookOutbox {
   send(type: ConductEventType, data: Record<string, unknown>): void {
     const id = randomUUID();
     const body = JSON.stringify({ id, type, at: new Date().toISOString(), data });
+    if (Buffer.byteLength(body) > MAX_WEBHOOK_BODY_BYTES) {
+      this.log.error({ type, bytes: Buffer.byteLength(body) }, 'webhook not queued: its body is too large');
+      return;
+    }
     const insert = this.db
       .insertInto('webhook_outbox')
       .values({ delivery_id: id, type, body })
@@ -139,7 +148,9 @@ export class WebhookOutbox {
       for (;;) {
         this.wakeAgain = false;
         const claimed = await this.claim();
-        await Promise.all(claimed.map((row) => this.deliver(row)));
+        // One at a time, oldest first: receivers see a meeting's events in the order they happened (a retry
+        // after a failure may still arrive after later events; each carries its time and id).
+        for (const row of claimed.sort((x, y) => x.id - y.id)) await this.deliver(row);
         if (this.stopped || (claimed.length < BATCH && !this.wakeAgain)) return;
       }
     } catch (error) {

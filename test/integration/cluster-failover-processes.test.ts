@@ -115,16 +115,22 @@ describe('cluster: three server processes; the origin of a cascading room is kil
     // Attendance is one record in the shared database: the dead owner's open intervals were closed by the
     // node that took the room over, and each delegate's presence continues in a new interval there.
     const deadNode = lease.nodeId;
-    const rows = await postgres!.withClient(async (c) =>
-      (
-        await c.query<{ person_id: string; node_id: string; epoch: string; left_at: Date | null; closed_by: string | null; presence: string }>(
-          `select person_id, node_id, epoch, left_at, closed_by, presence from attendance where session_id = $1 order by joined_at, id`,
-          [ROOM],
-        )
-      ).rows,
-    );
+    type Row = { person_id: string; node_id: string; epoch: string; left_at: Date | null; closed_by: string | null; presence: string };
+    const participantRows = async (person: string) =>
+      postgres!.withClient(async (c) =>
+        (
+          await c.query<Row>(`select person_id, node_id, epoch, left_at, closed_by, presence from attendance where session_id = $1 and person_id = $2 and presence = 'participant' order by joined_at, id`, [
+            ROOM,
+            person,
+          ])
+        ).rows,
+      );
     for (const person of ['p-ke-2', 'p-ke-1']) {
-      const mine = rows.filter((r) => r.person_id === person && r.presence === 'participant');
+      // The new interval is written just after the rejoin: wait for it.
+      const mine = await waitFor(async () => {
+        const rows = await participantRows(person);
+        return rows.length === 2 ? rows : undefined;
+      }, { what: `two attendance intervals of ${person}` });
       expect(mine.map((r) => r.node_id)).toEqual([deadNode, moved.nodeId]);
       expect(mine[0]).toMatchObject({ closed_by: 'takeover' });
       expect(mine[0]!.left_at).not.toBeNull();
@@ -133,6 +139,7 @@ describe('cluster: three server processes; the origin of a cascading room is kil
       expect(Number(mine[1]!.epoch)).toBe(moved.token);
     }
     // Nothing of the dead owner's is left open.
-    expect(rows.filter((r) => r.node_id === deadNode && r.presence === 'participant' && r.left_at === null)).toEqual([]);
+    const open = await postgres!.withClient(async (c) => (await c.query(`select id from attendance where session_id = $1 and node_id = $2 and presence = 'participant' and left_at is null`, [ROOM, deadNode])).rows);
+    expect(open).toEqual([]);
   });
 });

@@ -211,7 +211,10 @@ describe('8. the cluster bus trusts only what the cluster secret signed', () => 
     const piped = edge.rooms.get(ROOM)!.media.findProducer(microphone)!;
     expect((await call(delegate, 'pauseProducer', { producerId: microphone })).ok).toBe(true);
     await waitFor(() => piped.paused, { what: 'the pause to reach the edge' });
-    const pause = await waitFor(() => published.find((p) => p.channel === topicChannel && bodyOf(p.message)?.paused === true), { what: "the origin's pause on Redis" });
+    // Room topic messages travel in frames ({ epoch, seq, message }).
+    const pause = await waitFor(() => published.find((p) => p.channel === topicChannel && (bodyOf(p.message)?.message as { paused?: boolean } | undefined)?.paused === true), {
+      what: "the origin's pause on Redis",
+    });
     expect((await call(delegate, 'resumeProducer', { producerId: microphone })).ok).toBe(true);
     await waitFor(() => !piped.paused, { what: 'the resume to reach the edge' });
     const pausesSeen = listenerEvents.filter((e) => e.event === 'producerPaused').length;
@@ -261,7 +264,10 @@ describe('8. the cluster bus trusts only what the cluster secret signed', () => 
 
   it('8 (schema) relayed events that do not match their schema are not mirrored, even when signed', async () => {
     const originId = nodeIdOf(origin);
-    const signed = (body: unknown): string => forge(topicChannel, body, { from: originId });
+    // Framed as the origin would frame its next message (its epoch, the next sequence number), so only the
+    // schema can refuse them; a refused frame moves no sequence, so the marker below takes the same number.
+    const stream = origin.cascade.streamOf(ROOM)!;
+    const signed = (body: unknown): string => forge(topicChannel, { epoch: stream.epoch, seq: stream.seq + 1, message: body }, { from: originId });
     const invalid = [
       { type: 'event', event: 'newProducer', data: { producerId: 'bad-1', peerId: 'p-ke-1', kind: 'audio', source: 'mic', channel: 'floor', paused: false, extra: 'x' } },
       { type: 'event', event: 'newProducer', data: { producerId: 'bad-2', peerId: 'p-ke-1', kind: 'data', source: 'mic', channel: 'floor', paused: false } },
