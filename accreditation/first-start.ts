@@ -8,6 +8,8 @@ export const FirstStartStep = {
   sessionsSeeded: 'first-start:sessions-seeded',
   registrySeeded: 'first-start:registry-seeded',
   legacyImported: 'first-start:legacy-imported',
+  /** The room records (attendance, transcripts, floor) of a file-based data directory: server/conduct/legacy-room-records.ts. */
+  roomRecordsImported: 'first-start:room-records-imported',
 } as const;
 export type FirstStartStep = (typeof FirstStartStep)[keyof typeof FirstStartStep];
 

@@ -235,7 +235,8 @@ function sameFiles(recorded: unknown, paths: string[]): boolean {
 }
 
 /** `<path>.imported`, or, if a file of that name is already there, one with the time added: nothing is overwritten. */
-async function importedName(path: string): Promise<string> {
+/** `<path>.imported`, or with a timestamp when that name is taken (an earlier upgrade's leftovers). */
+export async function importedName(path: string): Promise<string> {
   const name = `${path}${IMPORTED_SUFFIX}`;
   return existsSync(name) ? `${name}.${new Date().toISOString().replace(/[:.]/g, '-')}` : name;
 }

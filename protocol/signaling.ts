@@ -213,6 +213,28 @@ export interface FloorState {
 export interface QuorumView {
   byType: Record<string, { entities: string[]; count: number }>;
   total: number;
+  /**
+   * Live notices and the roster only, once counted: listeners served by other (edge) nodes. They are not in
+   * `byType` (their entities are in the `listeners` census and the quorum route).
+   */
+  edgeListeners?: number;
+}
+
+/**
+ * Listeners served by other (edge) nodes, counted from the attendance in the database: compact however many
+ * there are (each person once; the largest entities by name, the rest as one number).
+ */
+export interface ListenerCensus {
+  total: number;
+  byEntityType: Record<string, number>;
+  /** The entities with the most listeners, largest first (at most 20). */
+  byEntity: Array<{ entity: string; entityType: string; count: number }>;
+  /** Listeners of the entities not in `byEntity`. */
+  others: number;
+  /** Entities with at least one listener, listed or not. */
+  entities: number;
+  /** When it was counted (ms since the epoch). */
+  at: number;
 }
 
 /** The secretariat's view of a participant adds the accreditation behind their admission. */
@@ -359,6 +381,8 @@ export interface ServerEvents {
   grantsChanged: GrantsView;
   /** To moderators: entities present by type. */
   quorum: QuorumView;
+  /** To moderators: listeners on other (edge) nodes, when the count changed (at most once per census interval), and on joining. */
+  listeners: ListenerCensus;
   /** This participant was removed (revoked accreditation, secretariat, lobby denial); the connection closes. */
   removed: { reason: CloseReason; message: string };
   /** An error for a message that carried no acknowledgement callback. */

@@ -51,7 +51,10 @@ const envSchema = z.object({
   PLENUM_WEBHOOK_ATTEMPTS: positiveInt.default(5),
   PLENUM_WEBHOOK_BACKOFF_MS: positiveInt.default(500),
   PLENUM_WEBHOOK_POLL_MS: positiveInt.default(1000),
+  PLENUM_WEBHOOK_RETENTION_HOURS: positiveInt.default(168),
   PLENUM_RESYNC_INTERVAL_MS: positiveInt.default(30_000),
+  // A floor, so the census never becomes a query loop on the shared database.
+  PLENUM_LISTENER_CENSUS_MS: z.coerce.number().int().min(100, 'PLENUM_LISTENER_CENSUS_MS must be at least 100').default(2000),
   PLENUM_DATA_DIR: z.string().default('data'),
   /** The cluster's shared PostgreSQL; absent: the embedded engine in the data directory. */
   PLENUM_DATABASE_URL: z
@@ -154,9 +157,11 @@ export interface Config {
   roomIdleCloseMs: number;
   handoverTakeAfterMs: number;
   /** Outgoing meeting events (session opened/closed, joins, the floor), when configured. */
-  webhook?: { url: string; secret: string; attempts: number; backoffMs: number; timeoutMs: number; pollMs: number };
+  webhook?: { url: string; secret: string; attempts: number; backoffMs: number; timeoutMs: number; pollMs: number; retentionMs: number; queueRetryMs: number };
   /** How often a node re-reads sessions and re-checks its rooms' people, for changes whose notice it missed. */
   resyncIntervalMs: number;
+  /** How often a room's owner recounts its edge listeners for its moderators (sent only when changed). */
+  listenerCensusMs: number;
   shutdownGraceMs: number;
   dataDir: string;
   /** The system of record: PostgreSQL when a URL is set, else the embedded engine in the data directory. */
@@ -353,9 +358,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     roomIdleCloseMs: e.PLENUM_ROOM_IDLE_CLOSE_MS,
     handoverTakeAfterMs: e.PLENUM_HANDOVER_TAKE_AFTER_MS,
     webhook: e.PLENUM_WEBHOOK_URL
-      ? { url: e.PLENUM_WEBHOOK_URL, secret: e.PLENUM_WEBHOOK_SECRET!, attempts: e.PLENUM_WEBHOOK_ATTEMPTS, backoffMs: e.PLENUM_WEBHOOK_BACKOFF_MS, timeoutMs: 5000, pollMs: e.PLENUM_WEBHOOK_POLL_MS }
+      ? { url: e.PLENUM_WEBHOOK_URL, secret: e.PLENUM_WEBHOOK_SECRET!, attempts: e.PLENUM_WEBHOOK_ATTEMPTS, backoffMs: e.PLENUM_WEBHOOK_BACKOFF_MS, timeoutMs: 5000, pollMs: e.PLENUM_WEBHOOK_POLL_MS, retentionMs: e.PLENUM_WEBHOOK_RETENTION_HOURS * 3_600_000, queueRetryMs: e.PLENUM_DATABASE_WRITE_RETRY_MS }
       : undefined,
     resyncIntervalMs: e.PLENUM_RESYNC_INTERVAL_MS,
+    listenerCensusMs: e.PLENUM_LISTENER_CENSUS_MS,
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
     database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE, writeRetryMs: e.PLENUM_DATABASE_WRITE_RETRY_MS },

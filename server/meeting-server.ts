@@ -28,6 +28,8 @@ import { TranscriptStore } from './interpretation/transcript-store.js';
 import { AttendanceLog, EdgeListenerAttendance } from './conduct/attendance-log.js';
 import { ConductService } from './conduct/conduct-service.js';
 import { DatabaseFloorStore } from './conduct/floor-store.js';
+import { EdgeListenerCensus } from './conduct/listener-census.js';
+import { importLegacyRoomRecords, reportLegacyRoomRecords } from './conduct/legacy-room-records.js';
 import { OwnerWrites } from './cluster/owner-writes.js';
 import { WebhookOutbox } from './conduct/webhook-outbox.js';
 import { conductRoutes } from './http/conduct-routes.js';
@@ -94,6 +96,8 @@ export class MeetingServer {
     let accreditation: Accreditation | undefined;
     try {
       accreditation = await createAccreditation(config, store.db, log.child({ component: 'accreditation' }));
+      // After the accreditation import and seeds: the room records need each session's event.
+      reportLegacyRoomRecords(await importLegacyRoomRecords(store.db, dataDir), log.child({ component: 'conduct' }));
       await pool.start();
     } catch (error) {
       await accreditation?.close();
@@ -178,6 +182,7 @@ export class MeetingServer {
         floorStore,
         webhooks,
         log.child({ component: 'conduct' }),
+        new EdgeListenerCensus(store.db, config.listenerCensusMs, log.child({ component: 'census' })),
       );
       const metrics = new Metrics(pool, rooms);
       webhooks?.watch(metrics.registry);
@@ -213,7 +218,7 @@ export class MeetingServer {
             signInAttemptsPerMinutePerAddress: config.identity.signInAttemptsPerMinutePerAddress,
             log: log.child({ component: 'accreditation' }),
           }),
-          conductRoutes({ accreditation, conduct, rooms, transcripts, floor, adminApiKey: config.adminApiKey }),
+          conductRoutes({ accreditation, conduct, rooms, transcripts, floor, adminApiKey: config.adminApiKey, log: log.child({ component: 'conduct' }) }),
           clusterRoutes({ membership, adminApiKey: config.adminApiKey }),
         ],
         tokens,

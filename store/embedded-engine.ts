@@ -38,7 +38,9 @@ export class EmbeddedEngine {
       else pending.resolve(reply.result!);
     });
     worker.on('exit', (code) => {
-      this.exited = new Error(`the embedded database's worker stopped (exit ${code})`);
+      // 57P01 (admin_shutdown), as PostgreSQL says when it stops under a client: callers treat it as an
+      // outage (routes answer UNAVAILABLE, room records retry), not as an unknown failure.
+      this.exited = new EmbeddedDatabaseError(`the embedded database's worker stopped (exit ${code})`, '57P01');
       for (const pending of this.waiting.values()) pending.reject(this.exited);
       this.waiting.clear();
     });

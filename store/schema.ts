@@ -77,7 +77,7 @@ export interface AttendanceTable {
   epoch: number;
   joined_at: Date;
   left_at: Date | null;
-  /** `leave`, `shutdown`, or `takeover` (closed by the next owner after a crash). */
+  /** `leave`, `shutdown`, `takeover` (closed by the next owner after a crash), or `imported-open` (see the legacy import). */
   closed_by: string | null;
 }
 

@@ -3,13 +3,14 @@ import { randomBytes, scryptSync } from 'node:crypto';
 import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../store/open-store.js';
 import { json, type Schema } from '../../store/schema.js';
+import { isTransient } from '../../store/transient.js';
 import { AccessCodeHasher } from '../access-code-hasher.js';
 import { parseCsvSliced } from '../csv.js';
 import { claimFirstStartStep, FirstStartStep, lockFirstStart } from '../first-start.js';
 import { PERSON_ID_PATTERN } from '../ids.js';
 import { registration, type Registration, type RegistrationInput, type RegistrationStatus } from '../model.js';
 import { TimeSlices } from '../time-slices.js';
-import type { Registry, RegistryQuery } from './registry.js';
+import { RegistryUnavailableError, type Registry, type RegistryQuery } from './registry.js';
 
 export const CSV_COLUMNS = [
   'event_id',
@@ -124,8 +125,14 @@ export class EmbeddedRegistry extends EventEmitter<EmbeddedRegistryEvents> imple
   async lookup(query: RegistryQuery): Promise<Registration | null> {
     const base = this.db.selectFrom('registrations').select(['registration', 'status']).where('event_id', '=', query.eventId);
     let row;
-    if (query.personId) row = await base.where('person_id', '=', query.personId).executeTakeFirst();
-    else if (query.email !== undefined) row = await base.where('email', '=', query.email.toLowerCase()).executeTakeFirst();
+    try {
+      if (query.personId) row = await base.where('person_id', '=', query.personId).executeTakeFirst();
+      else if (query.email !== undefined) row = await base.where('email', '=', query.email.toLowerCase()).executeTakeFirst();
+    } catch (error) {
+      // The database is away (restart, failover): the outage policy decides, as for a CRM that is down.
+      if (isTransient(error)) throw new RegistryUnavailableError('the registry database did not answer', { cause: error });
+      throw error;
+    }
     return row ? fromRow(row) : null;
   }
 

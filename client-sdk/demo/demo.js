@@ -115,6 +115,7 @@ async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
     $('tiles').replaceChildren();
     show('in-room', false);
     show('conduct', false);
+    $('edge-listeners').textContent = '';
     show('listen', false);
     flow.backToSessions();
     show('floor', false);
@@ -127,6 +128,7 @@ async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
   client.on('moderated', ({ action }) => notice(action === 'muted' ? 'The secretariat muted your microphone.' : 'The secretariat stopped your video.'));
   client.on('unmuteRequested', () => notice('The secretariat asks you to unmute.'));
   client.on('quorum', renderQuorum);
+  client.on('listeners', renderEdgeListeners);
   client.on('channelsChanged', ({ channels }) => renderBooths(channels));
   client.on('error', (error) => status(`${error.code}: ${error.message}`, true));
   client.on('reconnecting', () => status('Connection lost: reconnecting…', true));
@@ -208,6 +210,15 @@ function setUpFloor(client, moderate) {
 function renderQuorum(view) {
   const parts = Object.entries(view.byType).map(([type, b]) => `${type.replaceAll('_', ' ')}: ${b.count}`);
   $('quorum').textContent = parts.length ? `${parts.join(' · ')} (total ${view.total})` : 'Nobody.';
+}
+
+/** Listeners served by other nodes: counts only (there may be thousands), by entity type, largest entities first. */
+function renderEdgeListeners(census) {
+  const types = Object.entries(census.byEntityType).map(([type, n]) => `${type.replaceAll('_', ' ')}: ${n}`);
+  const top = census.byEntity.slice(0, 5).map((e) => `${e.entity} ${e.count}`);
+  if (census.others > 0 || census.byEntity.length > 5) top.push('…');
+  const detail = types.length ? ` (by entity type ${types.join(' · ')}; ${top.join(', ')})` : '';
+  $('edge-listeners').textContent = `Listeners on other nodes: ${census.total}${detail}`;
 }
 
 function renderBooths(channels) {

@@ -21,4 +21,5 @@ export type {
   FloorState,
   SpeakerEntry,
   QuorumView,
+  ListenerCensus,
 } from '../../protocol/signaling.js';

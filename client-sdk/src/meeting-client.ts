@@ -8,6 +8,7 @@ import type {
   ChannelInfo,
   GrantsView,
   FloorState,
+  ListenerCensus,
   QuorumView,
   PeerInfo,
   ProducerInfo,
@@ -100,6 +101,8 @@ export type MeetingClientEvents = {
   grantsChanged: GrantsView;
   /** Moderators: entities present by type. */
   quorum: QuorumView;
+  /** Moderators: listeners on other (edge) nodes, by entity type and the largest entities; sent when the count changes. */
+  listeners: ListenerCensus;
   /** The connection was lost for a reason a retry can mend; the client reconnects by itself. */
   reconnecting: { reason: string };
   /** Back, with the same tracks published again and the same channel selected. */
@@ -177,6 +180,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private floorVolume: number;
   /** The speakers list and the floor, kept current by the server. */
   floor: FloorState = { controlled: false, speaker: null, queue: [] };
+  /** Moderators: the latest count of listeners on other (edge) nodes, once the server sent one. */
+  listenersElsewhere: ListenerCensus | undefined;
 
   constructor(private readonly options: MeetingClientOptions) {
     super();
@@ -674,6 +679,10 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       if (resumeToken) this.resumeToken = resumeToken;
     });
     on('quorum', (view) => this.emit('quorum', view));
+    on('listeners', (census) => {
+      this.listenersElsewhere = census;
+      this.emit('listeners', census);
+    });
     on('roomClosed', ({ reason }) => (RECOVERABLE.has(reason) ? void this.recover(reason) : this.shutdown(reason)));
     on('removed', ({ reason, message }) => this.shutdown(reason, message));
     on('lobbyChanged', (data) => this.emit('lobbyChanged', data));

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { eventId as eventIdFormat, personId as personIdFormat, sessionId as sessionIdFormat } from '../../accreditation/ids.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { FloorState } from '../../protocol/signaling.js';
 import type { Logger } from '../logger.js';
@@ -9,9 +10,8 @@ import { BusRequestError, type ClusterBus } from './cluster-bus.js';
 import { CoordinatorUnavailableError, forClient, type Coordinator } from './coordinator.js';
 
 const PREFIX = 'floor.';
-const addSpeakerParams = z
-  .object({ sessionId: z.string().min(1).max(64), personId: z.string().min(1).max(128), kind: z.enum(['speaker', 'point_of_order']) })
-  .strict();
+// The event goes along so that the owner checks it again: the bus proves a cluster member, not the check.
+const addSpeakerParams = z.object({ eventId: eventIdFormat, sessionId: sessionIdFormat, personId: personIdFormat, kind: z.enum(['speaker', 'point_of_order']) }).strict();
 export type AddSpeaker = z.infer<typeof addSpeakerParams>;
 
 /**
@@ -52,9 +52,12 @@ export class FloorForwarding {
     return this.applyAddSpeaker(room, parsed.data);
   }
 
-  private applyAddSpeaker(room: Room, { personId, kind }: AddSpeaker): FloorState {
-    room.floor.request(speakerEntry(participantIn(room, personId), kind));
-    this.log.info({ room: room.id, personId, kind }, 'speaker added');
+  /** Only someone in the room now, admitted for the event the caller named (a session belongs to one event). */
+  private applyAddSpeaker(room: Room, command: AddSpeaker): FloorState {
+    const participant = participantIn(room, command.personId);
+    if (participant.grants.event !== command.eventId) throw new ProtocolError(ErrorCode.NOT_FOUND, `no participant ${command.personId}`);
+    room.floor.request(speakerEntry(participant, command.kind));
+    this.log.info({ room: room.id, personId: command.personId, kind: command.kind }, 'speaker added');
     return room.floor.state();
   }
 
@@ -67,6 +70,8 @@ export class FloorForwarding {
   /** The owner's refusal keeps its code when it is one of ours; a silent owner is UNAVAILABLE (retryable). */
   private asProtocolError(error: unknown, owner: string): Error {
     if (error instanceof BusRequestError) {
+      // The room moved on since this node looked: for an HTTP caller, a retry finds the new owner.
+      if (error.code === ErrorCode.ROOM_ELSEWHERE) return new ProtocolError(ErrorCode.UNAVAILABLE, 'the room is moving to another node; try again shortly');
       const code = (Object.values(ErrorCode) as string[]).includes(error.code) ? (error.code as ErrorCode) : ErrorCode.INTERNAL;
       return new ProtocolError(code, code === ErrorCode.INTERNAL ? 'the node serving the room failed' : error.message);
     }

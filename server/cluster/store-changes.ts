@@ -14,6 +14,12 @@ const notice = z.discriminatedUnion('kind', [
 ]);
 type Notice = z.infer<typeof notice>;
 
+/**
+ * Rows being re-read at once, at most. Past this, a flood of notices (thousands of people changed by an
+ * import, or a misbehaving node) becomes one resynchronisation instead of a read per notice.
+ */
+const MAX_ROWS_REREAD = 64;
+
 /** Rules whose change may change who is admitted or what they may publish (booths, captions, the floor). */
 const PEOPLE_RULES = ['interpreters', 'captioners', 'speakerRoles', 'roles', 'entityTypes', 'languages'] as const;
 
@@ -40,6 +46,13 @@ export class StoreChanges {
    */
   private readonly rereading = new Map<string, number>();
   private resyncing: Promise<void> | undefined;
+  /** A resynchronisation asked for while one runs: it may have read before the change, so one more follows. */
+  private resyncAgain: string | undefined;
+  /**
+   * Rows being re-read because of a notice, by row: more notices for a row under way only ask for one more
+   * read after it (`again`), so a flood of one row costs two reads, not one per notice.
+   */
+  private readonly applying = new Map<string, { again: boolean }>();
   private readonly onResubscribed = (): void => void this.resync('bus resubscribed');
 
   constructor(
@@ -55,7 +68,7 @@ export class StoreChanges {
     this.sessions.on('changed', (rules, previous) => this.sessionChanged(rules, previous));
     this.revocation.announce = (eventId, personId) => this.announce({ kind: 'person', from: this.bus.nodeId, eventId, personId });
     this.subscribed = this.bus
-      .subscribe(TOPIC, (message) => void this.received(message))
+      .subscribe(TOPIC, (message) => this.received(message))
       .then((unsubscribe) => {
         this.unsubscribe = unsubscribe;
         // Whatever changed between this node's load of the directory and its subscription.
@@ -69,6 +82,7 @@ export class StoreChanges {
 
   async stop(): Promise<void> {
     clearInterval(this.timer);
+    this.timer = undefined; // and no follow-up resynchronisation
     this.bus.off('resubscribed', this.onResubscribed);
     this.revocation.announce = undefined;
     await Promise.race([this.subscribed, new Promise((resolve) => setTimeout(resolve, 1000).unref())]);
@@ -78,7 +92,11 @@ export class StoreChanges {
 
   /** Re-reads every session and re-checks everyone present here: what a missed notice would have said. */
   resync(why: string): Promise<void> {
-    this.resyncing ??= (async () => {
+    if (this.resyncing) {
+      this.resyncAgain = why;
+      return this.resyncing;
+    }
+    this.resyncing = (async () => {
       this.log.debug({ why }, 'resynchronising from the database');
       this.rereading.set('*', 1);
       try {
@@ -89,7 +107,12 @@ export class StoreChanges {
       await this.revocation.checkAll();
     })()
       .catch((error: unknown) => this.log.warn({ err: (error as Error).message, why }, 'resynchronisation failed; next at the next interval'))
-      .finally(() => (this.resyncing = undefined));
+      .finally(() => {
+        this.resyncing = undefined;
+        const again = this.resyncAgain;
+        this.resyncAgain = undefined;
+        if (again !== undefined && this.timer !== undefined) void this.resync(again);
+      });
     return this.resyncing;
   }
 
@@ -106,11 +129,34 @@ export class StoreChanges {
     this.bus.publish(TOPIC, message).catch((error: unknown) => this.log.warn({ err: (error as Error).message, kind: message.kind }, 'change notice not sent'));
   }
 
-  private async received(raw: unknown): Promise<void> {
+  /** A notice only ever causes a re-read from the database, coalesced per row and bounded in number. */
+  private received(raw: unknown): void {
     const parsed = notice.safeParse(raw);
     if (!parsed.success) return void this.log.warn('malformed change notice dropped');
     const m = parsed.data;
     if (m.from === this.bus.nodeId) return;
+    const row = m.kind === 'session' ? `session\u0000${m.sessionId}` : `person\u0000${m.eventId}\u0000${m.personId}`;
+    const underway = this.applying.get(row);
+    if (underway) {
+      underway.again = true;
+      return;
+    }
+    if (this.applying.size >= MAX_ROWS_REREAD) return void this.resync('too many change notices at once');
+    const state = { again: false };
+    this.applying.set(row, state);
+    void (async () => {
+      try {
+        do {
+          state.again = false;
+          await this.apply(m);
+        } while (state.again);
+      } finally {
+        this.applying.delete(row);
+      }
+    })();
+  }
+
+  private async apply(m: Notice): Promise<void> {
     try {
       if (m.kind === 'person') {
         await this.revocation.personChanged(m.eventId, m.personId, 'registry-change', true);

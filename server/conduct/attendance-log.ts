@@ -8,7 +8,8 @@ import type { Logger } from '../logger.js';
 import type { Room } from '../rooms/room.js';
 
 export type Presence = 'participant' | 'listener';
-export type ClosedBy = 'leave' | 'shutdown' | 'takeover';
+/** `imported-open`: an interval a file-based version left open (it crashed), closed at its file's last mark. */
+export type ClosedBy = 'leave' | 'shutdown' | 'takeover' | 'imported-open';
 
 /** Who is present, on behalf of which entity. */
 export interface Attendee {
@@ -46,6 +47,7 @@ export interface AttendanceSummary {
 }
 
 const CSV_PAGE = 5000;
+const CSV_HEADER = ['personId', 'name', 'entity', 'entityType', 'role', 'from', 'to'];
 
 /**
  * Attendance intervals in the system of record: one row per interval, opened on join and closed on leave.
@@ -156,21 +158,35 @@ export class AttendanceLog {
   /** Every interval of a session (participants unless asked otherwise), read a page at a time. */
   async intervals(sessionId: string, presence: Presence = 'participant'): Promise<AttendanceInterval[]> {
     const out: AttendanceInterval[] = [];
-    let cursor: string | undefined;
-    do {
-      const page = await this.page(sessionId, { presence, limit: CSV_PAGE, cursor });
-      out.push(...page.attendance);
-      cursor = page.nextCursor;
-    } while (cursor);
+    for await (const page of this.pages(sessionId, presence)) out.push(...page);
     return out;
   }
 
-  async csv(sessionId: string, presence: Presence = 'participant'): Promise<string> {
-    const rows = await this.intervals(sessionId, presence);
-    return formatCsv(
-      ['personId', 'name', 'entity', 'entityType', 'role', 'from', 'to'],
-      rows.map((r) => [r.personId, r.name, r.entity, r.entityType, r.role, r.from, r.to ?? '']),
-    );
+  /**
+   * The session's intervals as CSV, one chunk per page read from the database: a session with thousands of
+   * listeners is streamed, never held whole in memory. The first chunk starts with the header.
+   */
+  async *csv(sessionId: string, presence: Presence = 'participant'): AsyncGenerator<string> {
+    let first = true;
+    for await (const page of this.pages(sessionId, presence)) {
+      const text = formatCsv(
+        CSV_HEADER,
+        page.map((r) => [r.personId, r.name, r.entity, r.entityType, r.role, r.from, r.to ?? '']),
+      );
+      // formatCsv always writes the header line; only the first chunk keeps it.
+      yield first ? text : text.slice(text.indexOf('\r\n') + 2);
+      first = false;
+    }
+    if (first) yield formatCsv(CSV_HEADER, []);
+  }
+
+  private async *pages(sessionId: string, presence: Presence): AsyncGenerator<AttendanceInterval[]> {
+    let cursor: string | undefined;
+    do {
+      const page = await this.page(sessionId, { presence, limit: CSV_PAGE, cursor });
+      if (page.attendance.length > 0) yield page.attendance;
+      cursor = page.nextCursor;
+    } while (cursor);
   }
 
   /** People present now by entity and entity type, counted in the database (each person once). */

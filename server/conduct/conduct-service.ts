@@ -8,6 +8,7 @@ import type { RoomRegistry } from '../rooms/room-registry.js';
 import { StaleOwnerError } from '../../store/room-fence.js';
 import type { AttendanceLog, Attendee } from './attendance-log.js';
 import type { FloorStore } from './floor-store.js';
+import type { EdgeListenerCensus } from './listener-census.js';
 import type { ConductEventType, WebhookOutbox } from './webhook-outbox.js';
 
 export type LifecycleAction = 'open' | 'suspend' | 'resume' | 'close';
@@ -34,6 +35,8 @@ export class ConductService {
     private readonly floors: FloorStore,
     private readonly webhooks: WebhookOutbox | undefined,
     private readonly log: Logger,
+    /** Counts listeners on edge nodes for the moderators of the rooms served here. */
+    private readonly census?: EdgeListenerCensus,
   ) {
     rooms.on('roomcreated', (room) => this.attach(room));
     // Written here or re-read after another node wrote it (StoreChanges): the room here follows either way.
@@ -75,6 +78,7 @@ export class ConductService {
   async flush(): Promise<void> {
     await Promise.all([...this.pending]);
     await this.attendance.settled();
+    await this.census?.settled();
     await this.webhooks?.drain();
   }
 
@@ -92,6 +96,8 @@ export class ConductService {
     let shutDown = false;
     // The new owner's first write: intervals an earlier owner left open (it crashed) are closed now.
     if (persistent) this.record(() => this.attendance.takeOver(this.attendance.owner(sessionId), sessionId));
+    // Only sessions of record have edge listeners in the attendance.
+    if (persistent) this.census?.watch(room);
     room.on('participantjoined', (p) => {
       if (persistent) {
         intervals.set(p, this.record(() => this.attendance.open(this.attendance.owner(sessionId), sessionId, this.attendee(p))));

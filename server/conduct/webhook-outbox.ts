@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { retryTransient } from '../../store/transient.js';
 import { sql } from 'kysely';
 import { Gauge, type Registry } from 'prom-client';
 import { signWebhook } from '../../accreditation/webhook-signature.js';
@@ -18,7 +19,14 @@ export interface WebhookOptions {
   timeoutMs: number;
   /** How often every node looks for due deliveries (an insert on this node wakes it at once). */
   pollMs: number;
+  /** Delivered and given-up rows are deleted this long after (kept meanwhile for inspection). */
+  retentionMs: number;
+  /** How long queuing an event rides out a database outage before it is given up (logged). */
+  queueRetryMs: number;
 }
+
+/** How often a node deletes rows past their retention (any node may; the delete is idempotent). */
+const PRUNE_EVERY_MS = 10 * 60_000;
 
 /** Rows claimed per pass. */
 const BATCH = 20;
@@ -60,10 +68,7 @@ export class WebhookOutbox {
       this.log.error({ type, bytes: Buffer.byteLength(body) }, 'webhook not queued: its body is too large');
       return;
     }
-    const insert = this.db
-      .insertInto('webhook_outbox')
-      .values({ delivery_id: id, type, body })
-      .execute()
+    const insert = retryTransient(() => this.db.insertInto('webhook_outbox').values({ delivery_id: id, type, body }).execute(), { deadlineMs: this.options.queueRetryMs })
       .then(() => this.wake())
       .catch((error: unknown) => this.log.error({ err: error, type }, 'webhook not queued'))
       .finally(() => this.inserts.delete(insert));
@@ -127,6 +132,20 @@ export class WebhookOutbox {
     });
   }
 
+  private lastPrune = 0;
+
+  /** Rows delivered or given up longer ago than the retention go, so the table stays the size of its backlog. */
+  private async prune(): Promise<void> {
+    if (Date.now() - this.lastPrune < PRUNE_EVERY_MS) return;
+    this.lastPrune = Date.now();
+    const before = sql<Date>`now() - ${Math.round(this.options.retentionMs)} * interval '1 millisecond'`;
+    const result = await this.db
+      .deleteFrom('webhook_outbox')
+      .where((w) => w.or([w('delivered_at', '<', before), w('failed_at', '<', before)]))
+      .executeTakeFirst();
+    if (result.numDeletedRows > 0n) this.log.info({ deleted: Number(result.numDeletedRows) }, 'webhook outbox: old rows deleted');
+  }
+
   /** Runs a pass now, or right after the one under way. */
   private wake(): void {
     if (this.stopped) return;
@@ -145,6 +164,7 @@ export class WebhookOutbox {
 
   private async loop(): Promise<void> {
     try {
+      await this.prune();
       for (;;) {
         this.wakeAgain = false;
         const claimed = await this.claim();

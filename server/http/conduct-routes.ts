@@ -1,14 +1,17 @@
-import express, { type Router } from 'express';
+import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
+import { personId as personIdFormat } from '../../accreditation/ids.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { QuorumView } from '../../protocol/signaling.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { FloorForwarding } from '../cluster/floor-forwarding.js';
 import type { ConductService } from '../conduct/conduct-service.js';
 import type { TranscriptStore } from '../interpretation/transcript-store.js';
+import type { Logger } from '../logger.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
+import { isTransient } from '../../store/transient.js';
 import { setAttachment } from './attachment.js';
-import { parseOr400, route } from './http-errors.js';
+import { parseOr400, route, sendError } from './http-errors.js';
 import { validateIdParams } from './id-params.js';
 import { secretariatOnly } from './secretariat-auth.js';
 
@@ -20,11 +23,13 @@ export interface ConductRoutesDeps {
   /** Floor commands, applied on the node serving the room. */
   floor: FloorForwarding;
   adminApiKey?: string;
+  /** Where a download cut short by the database is told. */
+  log?: Logger;
 }
 
 const lifecycleBody = z.object({ action: z.enum(['open', 'suspend', 'resume', 'close']) }).strict();
 const lockBody = z.object({ locked: z.boolean() }).strict();
-const speakerBody = z.object({ personId: z.string().min(1).max(128), kind: z.enum(['speaker', 'point_of_order']).default('speaker') }).strict();
+const speakerBody = z.object({ personId: personIdFormat, kind: z.enum(['speaker', 'point_of_order']).default('speaker') }).strict();
 const meetingBody = z.object({ title: z.string().trim().min(1).max(200) }).strict();
 const channelLanguage = z.object({ language: z.string().regex(/^(floor|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$/, '"floor" or a language code') });
 const attendanceQuery = z
@@ -94,7 +99,8 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
     route(async (req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       const body = parseOr400(speakerBody, req.body);
-      res.json({ sessionId: s.sessionId, floor: await deps.floor.addSpeaker({ sessionId: s.sessionId, ...body }) });
+      // The event goes along: the node serving the room checks it again.
+      res.json({ sessionId: s.sessionId, floor: await deps.floor.addSpeaker({ eventId: s.eventId, sessionId: s.sessionId, ...body }) });
     }),
   );
   admin.get(
@@ -102,11 +108,9 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
     route(async (req, res) => {
       const s = sessionOf(req.params.eventId, req.params.sessionId);
       const q = parseOr400(attendanceQuery, req.query);
-      // CSV is the whole record (read from the database a page at a time); JSON is paged.
-      if (q.format === 'csv') {
-        setAttachment(res, 'text/csv; charset=utf-8', ['attendance', s.sessionId], 'csv');
-        res.send(await conduct.attendance.csv(s.sessionId, q.presence));
-      } else res.json(await conduct.attendance.page(s.sessionId, q));
+      // CSV is the whole record, streamed as read from the database a page at a time; JSON is paged.
+      if (q.format === 'csv') await streamCsv(res, s.sessionId, conduct.attendance.csv(s.sessionId, q.presence), deps.log);
+      else res.json(await conduct.attendance.page(s.sessionId, q));
     }),
   );
   admin.get(
@@ -138,9 +142,40 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
     }),
   );
 
+  // A database that cannot answer (down, restarting, failing over), in a route or in the secretariat check:
+  // UNAVAILABLE (503, worth a retry) with a generic message. Its error text (SQLSTATE, tables, addresses)
+  // stays in the server's log.
+  admin.use((error: unknown, _req: Request, res: Response, next: NextFunction) => {
+    if (!isTransient(error) || res.headersSent) return next(error);
+    deps.log?.warn({ err: (error as Error).message }, 'the system of record did not answer an admin request');
+    sendError(res, ErrorCode.UNAVAILABLE, 'the meeting records are unavailable; try again shortly');
+  });
+
   const router = express.Router();
   router.use('/api/admin/events/:eventId', admin);
   return router;
+}
+
+/**
+ * Sends CSV chunks as they come, waiting for the client to take each (a session with thousands of
+ * listeners is never held whole in memory). The first chunk is read before any header goes out, so a
+ * database that cannot answer still gets a proper error; a failure later cuts the download short.
+ */
+async function streamCsv(res: Response, sessionId: string, chunks: AsyncIterator<string>, log?: Logger): Promise<void> {
+  const first = await chunks.next();
+  setAttachment(res, 'text/csv; charset=utf-8', ['attendance', sessionId], 'csv');
+  if (first.done) return void res.end();
+  try {
+    for (let chunk: IteratorResult<string> = first; !chunk.done; chunk = await chunks.next()) {
+      if (res.destroyed) return void (await chunks.return?.());
+      if (!res.write(chunk.value)) await new Promise((resolve) => (res.once('drain', resolve), res.once('close', resolve)));
+    }
+    res.end();
+  } catch (error) {
+    // Headers are gone: all that is left is to cut the download (the client sees an incomplete body).
+    log?.warn({ err: (error as Error).message, sessionId }, 'attendance download cut short');
+    res.destroy();
+  }
 }
 
 /** Adds entities present elsewhere (edges, the database) to a quorum view, each entity once. */

@@ -7,6 +7,7 @@ import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
 import { demoDir, openApiDir, sdkBundleDir } from '../project-paths.js';
 import type { TrustProxy } from './client-address.js';
+import { isTransient } from '../../store/transient.js';
 import { sendError } from './http-errors.js';
 import { mainPortMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import { securityHeaders } from './security-headers.js';
@@ -86,6 +87,12 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use((error: Error & { status?: number; type?: string }, _req: Request, res: Response, _next: NextFunction) => {
     if (error.type === 'entity.too.large') return sendError(res, ErrorCode.PAYLOAD_TOO_LARGE, 'the body is too large');
     if (error.status && error.status >= 400 && error.status < 500) return sendError(res, ErrorCode.BAD_REQUEST, 'the body is not valid JSON');
+    // The system of record cannot answer (down, restarting, failing over): worth a retry, and its error text
+    // (SQLSTATE, tables, addresses) stays in the log.
+    if (isTransient(error)) {
+      deps.log.warn({ err: error.message }, 'the database did not answer a request');
+      return sendError(res, ErrorCode.UNAVAILABLE, 'the service is briefly unavailable; try again shortly');
+    }
     deps.log.error({ err: error }, 'http request failed');
     sendError(res, ErrorCode.INTERNAL, 'internal error');
   });

@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { ChannelInfo, FloorState, PeerInfo, ProducerInfo, QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
+import type { ChannelInfo, FloorState, ListenerCensus, PeerInfo, ProducerInfo, QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
@@ -76,6 +76,8 @@ export class Room extends EventEmitter<RoomEvents> {
    * until a moderator allows it again.
    */
   private readonly blocks = new Map<string, { mic: boolean; video: boolean }>();
+  /** On the owner: the latest count of this room's listeners on edge nodes (EdgeListenerCensus keeps it). */
+  listenersElsewhere: ListenerCensus | undefined;
 
   constructor(
     readonly id: string,
@@ -175,7 +177,10 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('relay', event, data);
   }
 
-  /** Entities present now, by entity type (each entity counted once, however many of its people are here). */
+  /**
+   * Entities present now, by entity type (each entity counted once, however many of its people are here),
+   * and, once counted, how many listen on edge nodes.
+   */
   quorum(): QuorumView {
     const byType: QuorumView['byType'] = {};
     for (const p of this.participants.values()) {
@@ -186,7 +191,8 @@ export class Room extends EventEmitter<RoomEvents> {
         bucket.count += 1;
       }
     }
-    return { byType, total: Object.values(byType).reduce((n, b) => n + b.count, 0) };
+    const total = Object.values(byType).reduce((n, b) => n + b.count, 0);
+    return { byType, total, ...(this.listenersElsewhere ? { edgeListeners: this.listenersElsewhere.total } : {}) };
   }
 
   notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void {

@@ -11,7 +11,8 @@
 //     in time and round-robin over the nodes, without waiting for each other (an open loop). Database round trips
 //     are counted on the wire: every query a pg client sends, BEGIN and COMMIT included.
 import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { loadavg, tmpdir } from 'node:os';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { join, resolve } from 'node:path';
 import jwt from 'jsonwebtoken';
 import { sql } from 'kysely';
@@ -180,6 +181,9 @@ async function cluster(postgres: PostgresProcess) {
     const latencies: number[] = [];
     const outcomes: Record<string, number> = {};
     const before = roundTrips;
+    // The three nodes share this process's event loop: its delays (and the machine's load) show in the tail.
+    const loop = monitorEventLoopDelay({ resolution: 10 });
+    loop.enable();
     const start = performance.now();
     await Promise.all(
       tokens.map(async (t, i) => {
@@ -192,6 +196,7 @@ async function cluster(postgres: PostgresProcess) {
       }),
     );
     const elapsedS = (performance.now() - start) / 1000;
+    loop.disable();
     const trips = roundTrips - before;
     const audited = await sql<{ n: number }>`select count(*)::int as n from audit where session_id = ${SESSION}`.execute(seedStore.db);
     return {
@@ -203,6 +208,8 @@ async function cluster(postgres: PostgresProcess) {
       joinDecisionMs: summary(latencies),
       databaseRoundTrips: trips,
       databaseRoundTripsPerJoin: round(trips / latencies.length),
+      eventLoopDelayMs: { p99: round(loop.percentile(99) / 1e6), max: round(loop.max / 1e6) },
+      machineLoadAverage1m: round(loadavg()[0]!),
     };
   } finally {
     for (const node of nodes) await node.close();

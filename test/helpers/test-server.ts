@@ -2,7 +2,7 @@ import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../server/config.js';
-import { createLogger } from '../../server/logger.js';
+import { createLogger, type Logger } from '../../server/logger.js';
 import { MeetingServer } from '../../server/meeting-server.js';
 
 /**
@@ -22,8 +22,11 @@ export function loopbackEnv(): Record<string, string> {
   };
 }
 
-/** A real meeting server on a free loopback port with one real mediasoup worker and its own data directory. */
-export function startTestServer(env: Record<string, string> = {}): Promise<MeetingServer> {
+/**
+ * A real meeting server on a free loopback port with one real mediasoup worker and its own data directory.
+ * `log`: a logger of the test's own, to read what the server logged.
+ */
+export function startTestServer(env: Record<string, string> = {}, log?: Logger): Promise<MeetingServer> {
   const config = loadConfig({ ...loopbackEnv(), PLENUM_DEV_MODE: 'true', PLENUM_ROOM_IDLE_CLOSE_MS: '2000', ...env });
-  return MeetingServer.start(config, createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
+  return MeetingServer.start(config, log ?? createLogger(process.env.TEST_LOG_LEVEL ?? 'silent'));
 }

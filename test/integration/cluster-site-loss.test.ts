@@ -1,5 +1,5 @@
 import type { Socket } from 'socket.io-client';
-import pg from 'pg';
+import type pg from 'pg';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';

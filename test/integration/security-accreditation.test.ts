@@ -214,18 +214,22 @@ describe('security: accreditation (issue 10, part 2)', () => {
     const regs = await http('GET', `${first.url}/api/admin/events/${admin.eventId}/registrations`, undefined, bearer(token));
     expect(regs.body.registrations).toEqual([expect.objectContaining({ email: admin.email, role: 'secretariat', status: 'approved' })]);
 
-    // The reset command works on the running server's data directory.
-    const reset = await promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli/reset-admin-code.ts'], { cwd: projectRoot, env: { ...process.env, PLENUM_DATA_DIR: dataDir } });
+    // The embedded database admits one process: the reset command says to stop the server first, and does nothing.
+    const resetCode = () => promisify(execFile)(process.execPath, ['--import', 'tsx', 'server/cli/reset-admin-code.ts'], { cwd: projectRoot, env: { ...process.env, PLENUM_DATA_DIR: dataDir } });
+    const refused = (await resetCode().catch((e: unknown) => e)) as { code?: number; stderr?: string };
+    expect(refused.code).toBe(1);
+    expect(refused.stderr).toMatch(/in use by a running server .*stop the server first/);
+    expect((await post(`${first.url}/api/auth/sign-in`, { email: admin.email, accessCode: admin.accessCode })).status).toBe(200);
+    await stop(first);
+
+    // Stopped, the reset works; a restart prints no code again, and only the new code signs in.
+    const reset = await resetCode();
     const newCode = /: ([a-z2-9]{4}(?:-[a-z2-9]{4}){4})$/m.exec(reset.stdout)?.[1];
     expect(newCode).toBeDefined();
     expect(reset.stdout).toContain(admin.email);
-    expect((await post(`${first.url}/api/auth/sign-in`, { email: admin.email, accessCode: admin.accessCode })).status).toBe(401);
-    expect((await post(`${first.url}/api/auth/sign-in`, { email: admin.email, accessCode: newCode })).status).toBe(200);
-    await stop(first);
-
-    // A restart prints no code again.
     const again = await spawned(env);
     expect(again.logs.some((l) => l.administrator !== undefined || String(l.msg).includes('FIRST START'))).toBe(false);
+    expect((await post(`${again.url}/api/auth/sign-in`, { email: admin.email, accessCode: admin.accessCode })).status).toBe(401);
     expect((await post(`${again.url}/api/auth/sign-in`, { email: admin.email, accessCode: newCode })).status).toBe(200);
     await stop(again);
 

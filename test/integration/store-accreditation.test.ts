@@ -5,13 +5,15 @@ import { existsSync, mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { DatabaseAuditLog, type AuditRecord } from '../../accreditation/audit-log.js';
+import { AUDIT_PAGE_MAX, DatabaseAuditLog, type AuditRecord } from '../../accreditation/audit-log.js';
 import { importLegacyData } from '../../accreditation/legacy-import.js';
 import type { RegistrationStatus, SessionRules } from '../../accreditation/model.js';
 import { CsvEmailInUseError, EmailInUseError, EmbeddedRegistry, hashAccessCodeSync, WRITE_BATCH_ROWS } from '../../accreditation/registry/embedded-registry.js';
 import { SessionDirectory, SessionOfOtherEventError } from '../../accreditation/session-directory.js';
 import { openStore, type Db, type Store } from '../../store/open-store.js';
+import type { MeetingServer } from '../../server/meeting-server.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
+import { startTestServer } from '../helpers/test-server.js';
 
 const tmp = (): string => mkdtempSync(join(tmpdir(), 'plenum-store-acc-'));
 const HEADER = 'event_id,person_id,name,email,entity_name,entity_type,country_code,role,languages,status,sessions,access_code';
@@ -299,5 +301,38 @@ describe.each([
     expect(await registries[0].checkAccessCode('admin@example.org', 'first-start-code')).toMatchObject({ personId: 'administrator' });
     const rows = await nodes[0].selectFrom('registrations').select('person_id').where('administrator', '=', true).execute();
     expect(rows).toHaveLength(1);
+  });
+});
+
+describe('the audit route pages through the trail', () => {
+  const ADMIN_KEY = 'admin-api-key-for-store-accreditation-0123';
+  let server: MeetingServer;
+  beforeAll(async () => {
+    server = await startTestServer({ PLENUM_ADMIN_API_KEY: ADMIN_KEY });
+  });
+  afterAll(() => server?.close());
+  const get = async (query: string) => {
+    const res = await fetch(`${server.url}/api/admin/events/demo-council-2026/audit?${query}`, { headers: { 'x-api-key': ADMIN_KEY } });
+    return { status: res.status, body: res.headers.get('content-type')?.includes('json') ? ((await res.json()) as Record<string, unknown>) : await res.text() };
+  };
+
+  it('answers { records, nextCursor } a page at a time, exports all of it as CSV, and refuses a bad limit or cursor with BAD_REQUEST', async () => {
+    const audit = server.accreditation.service.audit;
+    for (let i = 0; i < 7; i++) await audit.append({ eventId: 'demo-council-2026', sessionId: 'demo-plenary', personId: `route-${i}`, decision: 'allow', reasons: ['ADMITTED'], source: 'live' });
+    const seen: string[] = [];
+    let cursor: unknown = undefined;
+    do {
+      const page = (await get(`sessionId=demo-plenary&limit=3${cursor ? `&cursor=${String(cursor)}` : ''}`)).body as { records: AuditRecord[]; nextCursor: number | null };
+      expect(page.records.length).toBeLessThanOrEqual(3);
+      seen.push(...page.records.map((r) => r.personId!));
+      cursor = page.nextCursor;
+    } while (cursor !== null);
+    expect(seen).toEqual(Array.from({ length: 7 }, (_, i) => `route-${6 - i}`));
+    const csv = (await get('sessionId=demo-plenary&format=csv')).body as string;
+    expect(csv.split('\r\n').filter((l) => l.includes(',route-')).map((l) => /,(route-\d)/.exec(l)![1])).toEqual(Array.from({ length: 7 }, (_, i) => `route-${i}`));
+    for (const bad of [`limit=${AUDIT_PAGE_MAX + 1}`, 'limit=0', 'cursor=abc', 'cursor=-4', 'before=3']) {
+      const res = await get(bad);
+      expect([bad, res.status, (res.body as { error?: { code?: string } }).error?.code]).toEqual([bad, 400, 'BAD_REQUEST']);
+    }
   });
 });

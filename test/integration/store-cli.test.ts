@@ -126,12 +126,16 @@ function expectOnlyEventA(file: string): void {
 }
 
 /** A separate process that holds the embedded database, as a running server does. */
-function holdDatabase(dataDir: string): Promise<ChildProcess> {
-  const script = `const { openStore } = await import(${JSON.stringify(join(ROOT, 'store/open-store.ts'))});
+function holdDatabase(dataDir: string, scriptDir: string): Promise<ChildProcess> {
+  const script = join(scriptDir, 'hold-database.mts');
+  writeFileSync(
+    script,
+    `const { openStore } = await import(${JSON.stringify(join(ROOT, 'store/open-store.ts'))});
     await openStore({ dataDir: ${JSON.stringify(dataDir)} });
     process.stdout.write('ready\\n');
-    setInterval(() => {}, 60_000);`;
-  const child = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
+    setInterval(() => {}, 60_000);\n`,
+  );
+  const child = spawn(process.execPath, ['--import', 'tsx', script], { cwd: ROOT, stdio: ['ignore', 'pipe', 'inherit'] });
   return new Promise((ready, failed) => {
     let out = '';
     child.stdout!.on('data', (chunk: Buffer) => {
@@ -222,7 +226,7 @@ describe('plenum CLI on the embedded engine', () => {
   it('backup and restore refuse while another process holds the database', async () => {
     const root = tmp();
     const dataDir = join(root, 'data');
-    const holder = await holdDatabase(dataDir);
+    const holder = await holdDatabase(dataDir, root);
     children.push(holder);
 
     const backup = await plenum(['backup', join(root, 'b.tar.gz')], { PLENUM_DATA_DIR: dataDir });

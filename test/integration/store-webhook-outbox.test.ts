@@ -129,7 +129,7 @@ describe('webhook outbox', () => {
 
   it('two nodes on one PostgreSQL deliver each event once', async () => {
     const hooks = await receiver();
-    const options = { url: hooks.url, secret: HOOK_SECRET, attempts: 5, backoffMs: 20, timeoutMs: 5000, pollMs: 5 };
+    const options = { url: hooks.url, secret: HOOK_SECRET, attempts: 5, backoffMs: 20, timeoutMs: 5000, pollMs: 5, retentionMs: 3_600_000, queueRetryMs: 0 };
     for (const nodeId of ['outbox-a', 'outbox-b']) {
       const store = await openStore({ databaseUrl: postgres.url, dataDir: mkdtempSync(join(tmpdir(), 'plenum-outbox-')) });
       stores.push(store);
@@ -149,5 +149,27 @@ describe('webhook outbox', () => {
     // Both nodes took part (each polls every 5 ms while the other is delivering).
     const by = await stores[0]!.db.selectFrom('webhook_outbox').select('claimed_by').distinct().where('body', 'like', '%"outbox-pair"%').execute();
     expect(by.map((r) => r.claimed_by).sort()).toEqual(['outbox-a', 'outbox-b']);
+  });
+  it('rows delivered or given up longer ago than the retention are deleted; pending and recent ones stay', async () => {
+    const hooks = await receiver();
+    const store = await openStore({ databaseUrl: postgres.url, dataDir: mkdtempSync(join(tmpdir(), 'plenum-outbox-')) });
+    stores.push(store);
+    const old = new Date(Date.now() - 3 * 3_600_000);
+    const row = (id: string, done: Partial<{ delivered_at: Date; failed_at: Date }>) => ({ delivery_id: id, type: 'floor.given', body: `{"id":"${id}","data":{"sessionId":"retention"}}`, ...done });
+    await store.db
+      .insertInto('webhook_outbox')
+      .values([row('old-delivered', { delivered_at: old }), row('old-failed', { failed_at: old }), row('recent-delivered', { delivered_at: new Date() })])
+      .execute();
+    const outbox = new WebhookOutbox(store.db, 'retention-node', { url: hooks.url, secret: HOOK_SECRET, attempts: 2, backoffMs: 20, timeoutMs: 5000, pollMs: 20, retentionMs: 3_600_000, queueRetryMs: 0 }, log);
+    outboxes.push(outbox);
+    outbox.start();
+    outbox.send('floor.given', { sessionId: 'retention' });
+    await outbox.drain();
+    const ids = async () => (await store.db.selectFrom('webhook_outbox').select('delivery_id').where('body', 'like', '%"retention"%').execute()).map((r) => r.delivery_id);
+    await waitFor(async () => !(await ids()).includes('old-delivered'), { what: 'old rows to be deleted' });
+    const left = await ids();
+    expect(left).not.toContain('old-failed');
+    expect(left).toContain('recent-delivered');
+    expect(left).toHaveLength(2); // the recent one, and the event just sent
   });
 });

@@ -1,6 +1,6 @@
 import { existsSync, openAsBlob } from 'node:fs';
-import { mkdir, readdir, rename, rm } from 'node:fs/promises';
-import { resolve } from 'node:path';
+import { mkdir, open, readdir, rename, rm } from 'node:fs/promises';
+import { dirname, join, resolve } from 'node:path';
 import { PGlite } from '@electric-sql/pglite';
 import { commandArgs } from '../cli-args.js';
 import { CliError, CliErrorCode } from '../cli-error.js';
@@ -46,6 +46,8 @@ export const restore: Command = {
         await rm(staging, { recursive: true, force: true });
         throw new CliError(CliErrorCode.BAD_BACKUP, `${file} is not a usable embedded database backup: ${(error as Error).message}`, 1, { cause: error });
       }
+      // PGlite writes without fsync: the restored files reach the disk before they take the database's place.
+      await syncTree(staging);
       let movedAside: string | null = null;
       if (existsSync(dir)) {
         if (occupied) {
@@ -55,8 +57,27 @@ export const restore: Command = {
         } else await rm(dir, { recursive: true });
       }
       await rename(staging, dir);
+      await syncPath(dirname(dir));
       progress('restore', `restored into ${dir}`);
       return { engine: 'embedded', file, database: dir, movedAside, migrations };
     });
   },
 };
+
+async function syncPath(path: string): Promise<void> {
+  const handle = await open(path, 'r');
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+}
+
+async function syncTree(dir: string): Promise<void> {
+  for (const entry of await readdir(dir, { withFileTypes: true })) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) await syncTree(path);
+    else if (entry.isFile()) await syncPath(path);
+  }
+  await syncPath(dir);
+}
