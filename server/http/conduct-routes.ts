@@ -182,9 +182,13 @@ async function streamCsv(res: Response, sessionId: string, chunks: AsyncIterator
 function mergeQuorum(view: QuorumView, present: Array<{ entity: string; entityType: string }>): QuorumView {
   const byType: QuorumView['byType'] = {};
   for (const [type, b] of Object.entries(view.byType)) byType[type] = { entities: [...b.entities], count: b.count };
+  // A set per type: thousands of edge listeners' entities stay linear.
+  const seen = new Map(Object.entries(byType).map(([type, b]) => [type, new Set(b.entities)]));
   for (const { entity, entityType } of present) {
     const bucket = (byType[entityType] ??= { entities: [], count: 0 });
-    if (bucket.entities.includes(entity)) continue;
+    const known = seen.get(entityType) ?? seen.set(entityType, new Set()).get(entityType)!;
+    if (known.has(entity)) continue;
+    known.add(entity);
     bucket.entities.push(entity);
     bucket.count += 1;
   }
