@@ -11,4 +11,5 @@ export {
   type TransportDirection,
 } from './media-endpoint.js';
 export { routerMediaCodecs } from './codecs.js';
+export { AudioLevels, type AudioLevel, type AudioLevelsOptions } from './audio-levels.js';
 export type { MediaLogger } from './logger.js';

@@ -37,6 +37,8 @@ export const ErrorCode = {
   ROOM_ELSEWHERE: 'ROOM_ELSEWHERE',
   /** A configured limit (transports, producers, consumers per participant) is reached. */
   LIMIT_REACHED: 'LIMIT_REACHED',
+  /** That floor microphone is not audible now (not the floor, not among the loudest voices); it is announced when it is. */
+  NOT_AUDIBLE: 'NOT_AUDIBLE',
   /** The client cannot receive this producer's codec. */
   CANNOT_CONSUME: 'CANNOT_CONSUME',
   /** The media layer refused the parameters. */

@@ -97,6 +97,17 @@ export const dtlsParameters = z.object({
 
 const empty = z.object({}).strict();
 
+/** A page of the roster: `cursor` is an earlier page's `nextCursor`; the filters narrow it (all optional). */
+const rosterQuery = {
+  cursor: z.string().min(1).max(4096).optional(),
+  limit: z.number().int().min(1).max(100).default(50),
+  /** Case-insensitive substring of a name or an entity's name. */
+  search: z.string().trim().min(1).max(64).optional(),
+  role: z.string().min(1).max(64).optional(),
+  /** An entity's name (case-insensitive, whole name). */
+  entity: z.string().min(1).max(256).optional(),
+};
+
 /** Requests: method name -> schema of its payload. */
 export const requestSchemas = {
   getRouterRtpCapabilities: empty,
@@ -140,7 +151,10 @@ export const requestSchemas = {
   allowVideo: z.object({ participantId: id }).strict(),
   // Conduct (the `moderate` grant): the lobby, the detailed roster, removal, interpreter assignment.
   assignInterpreter: z.object({ participantId: id, language: channel }).strict(),
-  getRoster: empty,
+  /** The roster, one page at a time (the join answer carries the first one). */
+  getPeers: z.object(rosterQuery).strict(),
+  /** The secretariat's detailed roster, one page at a time (at most 100 participants), with the lobby and the quorum. */
+  getRoster: z.object({ ...rosterQuery, limit: z.number().int().min(1).max(100).default(100) }).strict(),
   admitFromLobby: z.object({ participantId: id }).strict(),
   denyFromLobby: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
   removeParticipant: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
@@ -172,6 +186,17 @@ export interface PeerInfo {
   name: string;
   role: string;
   entity: EntityInfo;
+  /** Conducts the session (the `moderate` grant); listed first in the roster, after the floor holder. */
+  conducting?: boolean;
+}
+
+/** A page of the roster, in its one order: the floor holder, those conducting, then everyone by name. */
+export interface PeersPage {
+  peers: PeerInfo[];
+  /** Pass to `getPeers` for the next page; null on the last. */
+  nextCursor: string | null;
+  /** How many match the query (the whole roster, the asker included, without filters). */
+  total: number;
 }
 
 /** Whether a language channel has a live interpreter right now; without one, listeners hear the floor. */
@@ -283,7 +308,11 @@ export interface ResponseData {
   getRouterRtpCapabilities: { rtpCapabilities: unknown };
   join: {
     self: PeerInfo;
+    /** The roster's first page (without this participant); `getPeers { cursor: peersNextCursor }` for the rest. */
     peers: PeerInfo[];
+    /** Everyone in the room's roster (this participant included). */
+    peersTotal: number;
+    peersNextCursor: string | null;
     producers: ProducerInfo[];
     channels: ChannelInfo[];
     booths: BoothState[];
@@ -331,7 +360,8 @@ export interface ResponseData {
   askToUnmute: Record<string, never>;
   stopVideo: Record<string, never>;
   allowVideo: Record<string, never>;
-  getRoster: { participants: RosterEntry[]; lobby: RosterEntry[]; quorum: QuorumView };
+  getPeers: PeersPage;
+  getRoster: { participants: RosterEntry[]; nextCursor: string | null; total: number; lobby: RosterEntry[]; quorum: QuorumView };
   admitFromLobby: Record<string, never>;
   denyFromLobby: Record<string, never>;
   removeParticipant: Record<string, never>;
@@ -339,10 +369,19 @@ export interface ResponseData {
 
 /** Events the server pushes to a client. */
 export interface ServerEvents {
-  peerJoined: PeerInfo;
-  peerLeft: { peerId: string };
+  /**
+   * Who joined and left since the last batch (at most one per room every PLENUM_ROSTER_BATCH_MS); apply
+   * `left` first. A peer that joined and left within one batch is in neither. `total`: the roster's size.
+   */
+  peersChanged: { joined: PeerInfo[]; left: string[]; total: number };
   newProducer: ProducerInfo;
   producerClosed: { producerId: string };
+  /**
+   * A floor microphone left the audible set (the floor moved, another voice is louder): forget it and its
+   * track (its consumer closes too). It may come back with `newProducer`. Only audible floor microphones are
+   * announced (and in the join answer's `producers`); consuming another is refused with `NOT_AUDIBLE`.
+   */
+  producerHidden: { producerId: string };
   producerPaused: { producerId: string };
   producerResumed: { producerId: string };
   consumerClosed: { consumerId: string; producerId: string };

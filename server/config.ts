@@ -55,6 +55,10 @@ const envSchema = z.object({
   PLENUM_RESYNC_INTERVAL_MS: positiveInt.default(30_000),
   // A floor, so the census never becomes a query loop on the shared database.
   PLENUM_LISTENER_CENSUS_MS: z.coerce.number().int().min(100, 'PLENUM_LISTENER_CENSUS_MS must be at least 100').default(2000),
+  PLENUM_ROSTER_BATCH_MS: z.coerce.number().int().min(10, 'PLENUM_ROSTER_BATCH_MS must be at least 10').max(10_000).default(250),
+  PLENUM_FORWARDING: z.enum(['selective', 'all']).default('selective'),
+  PLENUM_OPEN_FLOOR_VOICES: z.coerce.number().int().min(1).max(16).default(3),
+  PLENUM_VOICE_HOLD_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   PLENUM_DATA_DIR: z.string().default('data'),
   /** The cluster's shared PostgreSQL; absent: the embedded engine in the data directory. */
   PLENUM_DATABASE_URL: z
@@ -162,6 +166,10 @@ export interface Config {
   resyncIntervalMs: number;
   /** How often a room's owner recounts its edge listeners for its moderators (sent only when changed). */
   listenerCensusMs: number;
+  /** A room tells joins and leaves (and moderators' counts) at most once per this interval, as one batch. */
+  rosterBatchMs: number;
+  /** Which floor microphones receivers get: the audible ones (`selective`), or every one (`all`). */
+  audio: { mode: 'selective' | 'all'; voices: number; holdMs: number; intervalMs: number; joinAfterIntervals: number };
   shutdownGraceMs: number;
   dataDir: string;
   /** The system of record: PostgreSQL when a URL is set, else the embedded engine in the data directory. */
@@ -362,6 +370,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       : undefined,
     resyncIntervalMs: e.PLENUM_RESYNC_INTERVAL_MS,
     listenerCensusMs: e.PLENUM_LISTENER_CENSUS_MS,
+    rosterBatchMs: e.PLENUM_ROSTER_BATCH_MS,
+    // Levels are measured every 200 ms; a voice joins after two measurements among the loudest.
+    audio: { mode: e.PLENUM_FORWARDING, voices: e.PLENUM_OPEN_FLOOR_VOICES, holdMs: e.PLENUM_VOICE_HOLD_MS, intervalMs: 200, joinAfterIntervals: 2 },
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
     database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE, writeRetryMs: e.PLENUM_DATABASE_WRITE_RETRY_MS },

@@ -156,6 +156,8 @@ export class MeetingServer {
             idleCloseMs: config.roomIdleCloseMs,
             languages: session?.languages ?? [],
             handoverTakeAfterMs: config.handoverTakeAfterMs,
+            rosterBatchMs: config.rosterBatchMs,
+            audio: config.audio,
             floor: {
               controlled: session?.floorControl ?? false,
               speakingTimeLimitMs: (session?.speakingTimeLimitSec ?? 180) * 1000,

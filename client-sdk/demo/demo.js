@@ -54,12 +54,23 @@ function renderLobby(client, waiting) {
   }
 }
 
+/**
+ * The roster's first page (the floor holder and those conducting first); "More" appends the next. A large
+ * room is never loaded whole: the count comes with each page and each batch of changes.
+ */
 async function refreshRoster(client) {
-  const { participants, lobby, quorum } = await client.getRoster();
-  renderLobby(client, lobby);
-  renderQuorum(quorum);
+  const page = await client.getRoster();
+  renderLobby(client, page.lobby);
+  renderQuorum(page.quorum);
+  $('roster').querySelector('tbody').replaceChildren();
+  renderRosterPage(client, page);
+}
+
+function renderRosterPage(client, { participants, nextCursor, total }) {
   const body = $('roster').querySelector('tbody');
-  body.replaceChildren();
+  const more = $('roster-more');
+  more.hidden = !nextCursor;
+  more.onclick = () => client.getRoster({ cursor: nextCursor }).then((next) => renderRosterPage(client, next)).catch((e) => status(e.message, true));
   for (const p of participants) {
     const tr = document.createElement('tr');
     tr.dataset.participant = p.id;
@@ -78,6 +89,7 @@ async function refreshRoster(client) {
     tr.append(cell);
     body.append(tr);
   }
+  $('roster-count').textContent = `${body.rows.length} of ${total} shown`;
 }
 
 /** Connects with a join token and shows the room; `canPublish` decides whether camera and microphone go out. */
@@ -91,12 +103,10 @@ const CLOSE_REASONS = {
 async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
   const client = new MeetingClient({ token });
   window.plenum = { client };
-  client.on('peerJoined', (peer) => {
-    tile(peer);
-    if (moderate) refreshRoster(client);
-  });
-  client.on('peerLeft', (peer) => {
-    document.querySelector(`.tile[data-peer="${esc(peer.id)}"]`)?.remove();
+  client.on('peerJoined', (peer) => tile(peer));
+  client.on('peerLeft', (peer) => document.querySelector(`.tile[data-peer="${esc(peer.id)}"]`)?.remove());
+  // Joins and leaves arrive in batches: the console reloads its first page once per batch, not per join.
+  client.on('peersChanged', () => {
     if (moderate) refreshRoster(client);
   });
   client.on('trackAdded', (remote) => attach(client.peers.get(remote.peerId) ?? { id: remote.peerId, name: '' }, remote.track, false));

@@ -11,6 +11,7 @@ import type {
   ListenerCensus,
   QuorumView,
   PeerInfo,
+  PeersPage,
   ProducerInfo,
   RosterEntry,
   RequestData,
@@ -70,8 +71,11 @@ export interface InboundStats {
 }
 
 export type MeetingClientEvents = {
+  /** A peer this client was told about (the join answer's first page, or a batch of joins). */
   peerJoined: PeerInfo;
   peerLeft: PeerInfo;
+  /** One batch of the roster's changes (after its `peerJoined`/`peerLeft`), with the roster's size. */
+  peersChanged: { joined: PeerInfo[]; left: PeerInfo[]; total: number };
   trackAdded: RemoteTrack;
   trackRemoved: RemoteTrack;
   /** Waiting in the lobby until the secretariat admits (join() then continues) or denies. */
@@ -146,7 +150,15 @@ const SIMULCAST_ENCODINGS: RTCRtpEncodingParameters[] = [
  * `join()` connects and receives everyone already publishing; `publish*()` sends local media.
  */
 export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
+  /**
+   * The peers this client was told about: the roster's first page on joining, then every batch of joins
+   * and leaves. In a large room that is not everyone: `fetchPeers` pages and searches the rest.
+   */
   readonly peers = new Map<string, PeerInfo>();
+  /** How many are in the room's roster (this client included), as the server last said. */
+  peersTotal = 0;
+  /** Where `fetchPeers` continues after the join answer's first page (null: it held everyone). */
+  peersNextCursor: string | null = null;
   readonly remoteTracks = new Map<string, RemoteTrack>();
   readonly localTracks = new Map<string, LocalTrack>();
   self: PeerInfo | undefined;
@@ -165,6 +177,9 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private readonly ownTracks = new Set<MediaStreamTrack>();
   /** `selected` mode: producers of languages not chosen, consumed when chosen. */
   private readonly unconsumed = new Map<string, ProducerInfo>();
+  /** Consume requests under way, and consumers the server closed before their answer was wired up. */
+  private consuming = 0;
+  private readonly closedEarly = new Set<string>();
   /** The node this client talks to; redirects and failover change it. */
   private url: string;
   private nodes: string[] = [];
@@ -371,7 +386,10 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     for (const booth of joined.booths) this.booths.set(booth.language, booth);
     if (this.options.playAudio !== false) this.mixer ??= new ChannelMixer();
     this.mixer?.set({ selected: this.selectedChannel, floorVolume: this.floorVolume, live: this.liveLanguages() });
+    this.peersTotal = joined.peersTotal;
+    this.peersNextCursor = joined.peersNextCursor;
     for (const peer of joined.peers) {
+      if (peer.id === joined.self.id) continue;
       this.peers.set(peer.id, peer);
       this.emit('peerJoined', peer);
     }
@@ -425,6 +443,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   /** Forgets one connection's transports and remote media, keeping the local tracks for republishing. */
   private dropConnection(): void {
     this.unconsumed.clear();
+    this.closedEarly.clear();
     const socket = this.socket;
     socket?.removeAllListeners();
     socket?.disconnect();
@@ -464,9 +483,20 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     return first();
   }
 
+  /**
+   * A page of the roster (the floor holder, those conducting, then everyone by name), optionally searched
+   * by name or entity; pass the previous page's `nextCursor` for the next. Does not change `peers`.
+   */
+  fetchPeers(query: { cursor?: string | null; search?: string; role?: string; entity?: string; limit?: number } = {}): Promise<PeersPage> {
+    const { cursor, limit = 50, ...filters } = query;
+    return this.request('getPeers', { ...filters, limit, ...(cursor ? { cursor } : {}) });
+  }
+
   // ---- conduct (needs the moderate grant; the server refuses others with FORBIDDEN) -------------
-  getRoster(): Promise<ResponseData['getRoster']> {
-    return this.request('getRoster', {});
+  /** One page of the detailed roster (at most 100), with the lobby and the quorum; `nextCursor` for the next. */
+  getRoster(query: { cursor?: string | null; search?: string; limit?: number } = {}): Promise<ResponseData['getRoster']> {
+    const { cursor, limit = 100, search } = query;
+    return this.request('getRoster', { limit, ...(search ? { search } : {}), ...(cursor ? { cursor } : {}) });
   }
 
   async admitFromLobby(participantId: string): Promise<void> {
@@ -613,22 +643,48 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const on = <E extends keyof ServerEvents>(event: E, fn: (data: ServerEvents[E]) => void): void => {
       socket.on(event as string, fn as (data: unknown) => void);
     };
-    on('peerJoined', (peer) => {
-      this.peers.set(peer.id, peer);
-      this.emit('peerJoined', peer);
-    });
-    on('peerLeft', ({ peerId }) => {
-      const peer = this.peers.get(peerId);
-      this.peers.delete(peerId);
-      // Tracks go first, so a page never shows a track whose peer is gone.
-      for (const remote of [...this.remoteTracks.values()]) if (remote.peerId === peerId) this.dropConsumer(remote.consumerId);
-      if (peer) this.emit('peerLeft', peer);
+    // One batch per room and interval: who left first (a resume may be in both lists), then who joined.
+    on('peersChanged', ({ joined, left, total }) => {
+      const gone: PeerInfo[] = [];
+      for (const peerId of left) {
+        const peer = this.peers.get(peerId);
+        this.peers.delete(peerId);
+        // Tracks go first, so a page never shows a track whose peer is gone.
+        for (const remote of [...this.remoteTracks.values()]) if (remote.peerId === peerId) this.dropConsumer(remote.consumerId);
+        if (peer) {
+          gone.push(peer);
+          this.emit('peerLeft', peer);
+        }
+      }
+      const came: PeerInfo[] = [];
+      for (const peer of joined) {
+        if (peer.id === this.self?.id) continue;
+        const known = this.peers.has(peer.id);
+        this.peers.set(peer.id, peer);
+        // The join answer may already have listed someone whose join was still in the batch.
+        if (!known) {
+          came.push(peer);
+          this.emit('peerJoined', peer);
+        }
+      }
+      this.peersTotal = total;
+      this.emit('peersChanged', { joined: came, left: gone, total });
     });
     on('newProducer', (info) => {
       this.consumeOrKeep(info).catch((error: unknown) => this.emit('error', asClientError(error)));
     });
     on('producerClosed', ({ producerId }) => this.unconsumed.delete(producerId));
-    on('consumerClosed', ({ consumerId }) => this.dropConsumer(consumerId));
+    // A floor microphone left the audible set: its track goes (the server closes its consumer too).
+    on('producerHidden', ({ producerId }) => {
+      this.unconsumed.delete(producerId);
+      const c = this.consumerFor(producerId);
+      if (c) this.dropConsumer(c.id);
+    });
+    on('consumerClosed', ({ consumerId }) => {
+      // Closed by the server before its consume answer was wired up here: consume() discards it.
+      if (!this.consumers.has(consumerId) && this.consuming > 0) this.closedEarly.add(consumerId);
+      this.dropConsumer(consumerId);
+    });
     // Video mirrors the producer's pause (a black tile, not a frozen one). Audio does not: a paused producer
     // already sends nothing, and waiting for this event on resume would cut the start of a booth handover.
     on('producerPaused', ({ producerId }) => {
@@ -715,13 +771,31 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
 
   private async consume(info: ProducerInfo): Promise<void> {
     const transport = await this.ensureRecvTransport();
-    const answer = await this.request('consume', { producerId: info.producerId });
-    const consumer = await transport.consume({
-      id: answer.consumerId,
-      producerId: answer.producerId,
-      kind: answer.kind,
-      rtpParameters: answer.rtpParameters as types.RtpParameters,
-    });
+    this.consuming += 1;
+    let consumer: types.Consumer;
+    let answer: ResponseData['consume'];
+    try {
+      try {
+        answer = await this.request('consume', { producerId: info.producerId });
+      } catch (error) {
+        // The floor moved on (or a louder voice came) before this consume: not an error, it is announced again when audible.
+        if (error instanceof MeetingClientError && error.code === 'NOT_AUDIBLE') return;
+        throw error;
+      }
+      consumer = await transport.consume({
+        id: answer.consumerId,
+        producerId: answer.producerId,
+        kind: answer.kind,
+        rtpParameters: answer.rtpParameters as types.RtpParameters,
+      });
+    } finally {
+      this.consuming -= 1;
+    }
+    if (this.closedEarly.delete(consumer.id)) {
+      consumer.close();
+      return;
+    }
+    if (this.consuming === 0) this.closedEarly.clear();
     this.consumers.set(consumer.id, consumer);
     const remote: RemoteTrack = {
       consumerId: consumer.id,
@@ -736,8 +810,12 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     if (remote.kind === 'audio') this.mixer?.add(consumer.id, remote.channel, consumer.track);
     // Consumers start paused on the server, so no media is lost before the track is wired up. Language
     // channels other than the chosen one stay paused until chosen: switching then costs one resume.
-    if (remote.channel === 'floor' || remote.channel === this.selectedChannel) await this.request('resumeConsumer', { consumerId: consumer.id });
-    else consumer.pause();
+    if (remote.channel === 'floor' || remote.channel === this.selectedChannel) {
+      await this.request('resumeConsumer', { consumerId: consumer.id }).catch((error: unknown) => {
+        // The server closed it meanwhile (the microphone left the audible set): nothing to resume.
+        if (this.consumers.has(consumer.id)) throw error;
+      });
+    } else consumer.pause();
     this.emit('trackAdded', remote);
   }
 

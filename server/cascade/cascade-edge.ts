@@ -34,6 +34,8 @@ export class CascadeEdge implements RoomUpstream {
   private mirror: RoomSnapshot = { peers: [], producers: [], channels: [], floor: { controlled: false, speaker: null, queue: [] } };
   private readonly producerInfos = new Map<string, ProducerInfo>();
   private readonly piped = new Map<string, Promise<types.Producer | undefined>>();
+  /** Floor microphones the origin hid (not audible now): a consume of one is refused as such, not as unknown. */
+  private readonly hidden = new Set<string>();
   /** The origin's epoch (its lease token) and the last sequence number applied, from a snapshot or a message. */
   private cursor = new StreamCursor({ epoch: 0, seq: 0 });
   /** Topic frames that arrive before the first snapshot or during a resync, applied after it. */
@@ -70,6 +72,10 @@ export class CascadeEdge implements RoomUpstream {
 
   channels(): ChannelInfo[] {
     return this.mirror.channels;
+  }
+
+  audible(producerId: string): boolean {
+    return !this.hidden.has(producerId);
   }
 
   /** The producer, piped in from the origin the first time; undefined when the room has no such producer. */
@@ -204,16 +210,26 @@ export class CascadeEdge implements RoomUpstream {
       return;
     }
     switch (m.event) {
-      case 'peerJoined':
-        this.mirror.peers = [...this.mirror.peers.filter((p) => p.id !== m.data.id), m.data];
+      case 'peersChanged': {
+        // One batch: who left first, then who joined (a resume may be in both).
+        const gone = new Set([...m.data.left, ...m.data.joined.map((p) => p.id)]);
+        this.mirror.peers = [...this.mirror.peers.filter((p) => !gone.has(p.id)), ...m.data.joined];
+        this.room.rosterChanged();
         break;
-      case 'peerLeft':
-        this.mirror.peers = this.mirror.peers.filter((p) => p.id !== m.data.peerId);
-        break;
+      }
       case 'newProducer':
+        this.hidden.delete(m.data.producerId);
         this.producerInfos.set(m.data.producerId, { ...m.data });
         break;
       case 'producerClosed':
+        this.hidden.delete(m.data.producerId);
+        this.dropProducer(m.data.producerId);
+        break;
+      case 'producerHidden':
+        // The listeners' consumers close with the piped producer; they hear what the origin's receivers hear.
+        if (this.producerInfos.has(m.data.producerId)) this.hidden.add(m.data.producerId);
+        // A microphone that closes while hidden is not announced again: the oldest are forgotten past a bound.
+        if (this.hidden.size > 10_000) this.hidden.delete(this.hidden.values().next().value!);
         this.dropProducer(m.data.producerId);
         break;
       case 'channelsChanged':
@@ -221,6 +237,7 @@ export class CascadeEdge implements RoomUpstream {
         break;
       case 'floorState':
         this.mirror.floor = m.data;
+        this.room.rosterChanged(); // the floor holder is listed first
         break;
       case 'caption':
         break;
@@ -231,8 +248,11 @@ export class CascadeEdge implements RoomUpstream {
   /** Replaces the mirror; after a resync, tells listeners what changed while the topic was silent. */
   private applySnapshot(snapshot: RoomSnapshot, announce: boolean): void {
     const before = new Map(this.producerInfos);
+    const peersBefore = new Map(this.mirror.peers.map((p) => [p.id, p]));
     this.mirror = snapshot;
+    this.room.rosterChanged();
     this.producerInfos.clear();
+    this.hidden.clear();
     for (const p of snapshot.producers) this.producerInfos.set(p.producerId, { ...p });
     for (const [id] of before) {
       if (this.producerInfos.has(id)) continue;
@@ -244,6 +264,11 @@ export class CascadeEdge implements RoomUpstream {
       void this.piped.get(id)?.then((p) => p && this.setPaused(p, info.paused)).catch(() => undefined);
     }
     if (announce) {
+      // The roster as one batch: whoever came or went while the topic was silent.
+      const now = new Set(snapshot.peers.map((p) => p.id));
+      const joined = snapshot.peers.filter((p) => !peersBefore.has(p.id));
+      const left = [...peersBefore.keys()].filter((id) => !now.has(id));
+      if (joined.length > 0 || left.length > 0) this.room.broadcast('peersChanged', { joined, left, total: snapshot.peers.length });
       this.room.broadcast('channelsChanged', { channels: snapshot.channels });
       this.room.broadcast('floorState', snapshot.floor);
     }

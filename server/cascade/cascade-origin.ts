@@ -176,6 +176,11 @@ export class CascadeOrigin {
     };
     room.on('relay', (event, data) => {
       if (RELAYED.has(event)) publish({ type: 'event', event: event as RelayedEvent, data } as RoomTopicMessage);
+      // A hidden floor microphone stops flowing to the edges too (they pipe it again when it is audible).
+      if (event === 'producerHidden') {
+        const producerId = (data as { producerId: string }).producerId;
+        for (const pipe of this.pipes.get(room.id)?.values() ?? []) pipe.consumers.get(producerId)?.close();
+      }
     });
     room.on('producerstate', (producerId, paused) => publish({ type: 'paused', producerId, paused }));
     // The pipes close with the router, before this: say it whether or not edges remain.

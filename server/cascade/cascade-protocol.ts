@@ -8,7 +8,7 @@ import { rtpParameters, type ChannelInfo, type FloorState, type PeerInfo, type P
 const id = z.string().min(1).max(128);
 const language = z.string().min(1).max(64);
 const entity = z.object({ name: z.string().max(256), type: z.string().max(64), countryCode: z.string().max(8).optional() }).strict();
-const peer = z.object({ id, name: z.string().max(256), role: z.string().max(64), entity }).strict() satisfies z.ZodType<PeerInfo>;
+const peer = z.object({ id, name: z.string().max(256), role: z.string().max(64), entity, conducting: z.boolean().optional() }).strict() satisfies z.ZodType<PeerInfo>;
 const producer = z
   .object({
     producerId: id,
@@ -82,10 +82,10 @@ export type CascadeResult<M extends CascadeMethod> = z.infer<(typeof cascadeRequ
 
 /** Room events the origin relays to its edges (what it broadcasts to everyone in the room), each with its schema. */
 const eventSchemas = {
-  peerJoined: peer,
-  peerLeft: z.object({ peerId: id }).strict(),
+  peersChanged: z.object({ joined: z.array(peer).max(100_000), left: z.array(id).max(100_000), total: z.number().int().nonnegative() }).strict(),
   newProducer: producer,
   producerClosed: z.object({ producerId: id }).strict(),
+  producerHidden: z.object({ producerId: id }).strict(),
   channelsChanged: z.object({ channels: z.array(channel).max(64) }).strict(),
   caption,
   floorState: floor,
@@ -98,10 +98,10 @@ const closeReasons = Object.values(CloseReason) as [CloseReason, ...CloseReason[
 
 /** What the origin publishes on a room's topic: a relayed event (its data checked against that event's schema), a producer paused or resumed, the room's end. */
 export const roomTopicMessage = z.union([
-  relayed('peerJoined'),
-  relayed('peerLeft'),
+  relayed('peersChanged'),
   relayed('newProducer'),
   relayed('producerClosed'),
+  relayed('producerHidden'),
   relayed('channelsChanged'),
   relayed('caption'),
   relayed('floorState'),

@@ -22,5 +22,6 @@ export const EDGE_METHODS: ReadonlySet<RequestMethod> = new Set<RequestMethod>([
   'closeConsumer',
   'setConsumerPreferredLayers',
   'selectChannel',
+  'getPeers',
   'leave',
 ]);

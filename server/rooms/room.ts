@@ -1,13 +1,16 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import type { RoomMedia } from '../../media/index.js';
+import { AudioLevels, type RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { ChannelInfo, FloorState, ListenerCensus, PeerInfo, ProducerInfo, QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
+import type { ChannelInfo, FloorState, ListenerCensus, PeerInfo, PeersPage, ProducerInfo, QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
 import { Interpretation } from '../interpretation/interpretation.js';
+import { AudioSelection, defaultAudioSelection, type AudioSelectionOptions } from './audio-selection.js';
 import { Participant, producerInfo, type Notify } from './participant.js';
+import { RosterBatcher, type RosterBatch } from './roster-batcher.js';
+import { RosterIndex, type RosterQuery } from './roster-index.js';
 
 export interface RoomOptions {
   idleCloseMs: number;
@@ -18,6 +21,10 @@ export interface RoomOptions {
   floor: FloorOptions;
   /** The speakers list and floor saved before a restart. */
   floorSnapshot?: FloorSnapshot;
+  /** Which floor microphones receivers get (default: selective, 3 voices on an open floor). */
+  audio?: AudioSelectionOptions;
+  /** Joins and leaves are told to the room at most once per this many ms, as one `peersChanged` (default 250). */
+  rosterBatchMs?: number;
 }
 
 /** A connection waiting for the secretariat's decision; it has no media until admitted. */
@@ -46,6 +53,8 @@ export interface RoomUpstream {
   producer(producerId: string): Promise<types.Producer | undefined>;
   view(): RoomView;
   channels(): ChannelInfo[];
+  /** Whether the origin lets this producer be consumed now (false: a floor microphone it hid). */
+  audible?(producerId: string): boolean;
   close(): void;
 }
 
@@ -56,6 +65,8 @@ type RoomEvents = {
   /** Something said to the whole room, for the room's edges on other nodes. */
   relay: [keyof ServerEvents, unknown];
   producerstate: [string, boolean];
+  /** The dominant speaker of the floor changed (mediasoup's active speaker detection). */
+  activespeaker: [{ producerId: string; peerId: string }];
 };
 
 /**
@@ -67,6 +78,8 @@ export class Room extends EventEmitter<RoomEvents> {
   readonly lobby = new Map<string, LobbyWaiter>();
   readonly interpretation: Interpretation;
   readonly floor: FloorControl;
+  /** Which floor microphones are audible now: only those are announced to receivers and may be consumed. */
+  readonly audio: AudioSelection;
   private isClosed = false;
   private idleTimer: NodeJS.Timeout | undefined;
   private upstream: RoomUpstream | undefined;
@@ -78,6 +91,11 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly blocks = new Map<string, { mic: boolean; video: boolean }>();
   /** On the owner: the latest count of this room's listeners on edge nodes (EdgeListenerCensus keeps it). */
   listenersElsewhere: ListenerCensus | undefined;
+  /** The roster in its paging order: the participants here, or the origin's mirrored on an edge. */
+  private readonly roster = new RosterIndex(() => ({ peers: this.rosterPeers(), speakerId: this.upstream ? (this.upstream.view().floor.speaker?.id ?? null) : this.floor.speakerId }));
+  private readonly batcher: RosterBatcher;
+  /** A quorum notice is due to moderators with the next batch. */
+  private quorumDue = false;
 
   constructor(
     readonly id: string,
@@ -88,13 +106,21 @@ export class Room extends EventEmitter<RoomEvents> {
     super();
     this.interpretation = new Interpretation(options.languages, options.handoverTakeAfterMs, this);
     this.floor = new FloorControl(options.floor, options.floorSnapshot);
-    this.floor.on('changed', (state) => this.broadcast('floorState', state));
+    this.batcher = new RosterBatcher(options.rosterBatchMs ?? 250, (batch) => this.flushRoster(batch));
+    this.floor.on('changed', (state) => {
+      this.roster.invalidate(); // the floor holder is listed first
+      this.broadcast('floorState', state);
+    });
     this.floor.on('given', (entry) => {
       // Giving the floor is the moderator's own decision to have them heard: it lifts their mute.
       this.setBlock(entry.id, 'mic', false);
       void this.setFloorAudio(entry.id, true);
     });
     this.floor.on('taken', (entry) => void this.setFloorAudio(entry.id, false));
+    this.audio = this.createAudioSelection(options.audio ?? defaultAudioSelection);
+    // The selection follows the floor: the outgoing speaker's consumers close before the incoming one is announced.
+    this.floor.on('taken', () => this.audio.refresh());
+    this.floor.on('given', () => this.audio.refresh());
     media.once('close', (reason) => this.close(reason === 'worker-died' ? CloseReason.MEDIA_WORKER_DIED : CloseReason.SERVER_SHUTDOWN));
     this.scheduleIdleClose();
   }
@@ -121,7 +147,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const others = [...this.participants.values()].filter((p) => p !== except);
     return {
       peers: others.map((p) => p.info),
-      producers: others.flatMap((p) => p.producerInfos()),
+      producers: this.producersFor(except),
       channels: this.interpretation.channels(),
       floor: this.floor.state(),
     };
@@ -152,7 +178,10 @@ export class Room extends EventEmitter<RoomEvents> {
     participant.once('close', () => this.onParticipantClosed(participant));
     this.interpretation.onJoin(participant);
     // An edge seats listeners only: they are not peers to each other (thousands of them), nor to the origin.
-    if (!this.isEdge) this.broadcast('peerJoined', participant.info, participant);
+    if (!this.isEdge) {
+      this.roster.invalidate();
+      this.batcher.peerJoined(this.peerOf(participant));
+    }
     this.emit('participantjoined', participant);
     this.log.info({ participant: id, name: grants.name, role: grants.role, entity: grants.entity.name }, 'participant joined');
     // A moderator joining late sees who already waits.
@@ -160,16 +189,106 @@ export class Room extends EventEmitter<RoomEvents> {
     return participant;
   }
 
-  /** Announces a new producer to everyone who may receive it, and its end when it closes. */
+  /**
+   * Announces a new producer to everyone who may receive it, and its end when it closes. A floor microphone
+   * goes to the audio selection instead: it is announced when (and only while) it is audible.
+   */
   announceProducer(owner: Participant, producer: types.Producer): void {
-    const info = producerInfo(producer, owner.id);
-    for (const p of this.participants.values()) if (p !== owner && p.grants.subscribe) p.notify('newProducer', info);
-    this.emit('relay', 'newProducer', info);
     producer.observer.on('pause', () => this.emit('producerstate', producer.id, true));
     producer.observer.on('resume', () => this.emit('producerstate', producer.id, false));
+    if (this.audio.selective && AudioSelection.isFloorMic(producer)) {
+      producer.observer.once('close', () => {
+        const announced = this.audio.forget(producer.id);
+        if (this.isClosed) return;
+        if (announced) this.broadcast('producerClosed', { producerId: producer.id }, owner);
+        this.audio.refresh(); // a voice may take the place it left
+      });
+      return this.audio.track(producer, owner.id);
+    }
     producer.observer.once('close', () => {
       if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
+    this.tellNewProducer(producer, owner.id);
+  }
+
+  /** What a newcomer is told about: every producer but the floor microphones, and of those the audible ones only. */
+  private producersFor(except?: Participant): ProducerInfo[] {
+    const others = [...this.participants.values()].filter((p) => p !== except);
+    const infos = others.flatMap((p) => p.producerInfos()).filter((info) => !this.audio.decides(info.producerId));
+    if (!this.audio.selective) return infos;
+    for (const { producer, ownerId } of this.audio.audibleMics()) if (ownerId !== except?.id) infos.push(producerInfo(producer, ownerId));
+    return infos;
+  }
+
+  /** Whether this producer may be consumed now: a floor microphone only while it is audible (on an edge: the origin's word). */
+  mayConsume(producerId: string): boolean {
+    return this.upstream ? (this.upstream.audible?.(producerId) ?? true) : this.audio.isAudible(producerId);
+  }
+
+  private tellNewProducer(producer: types.Producer, ownerId: string): void {
+    const info = producerInfo(producer, ownerId);
+    for (const p of this.participants.values()) if (p.id !== ownerId && p.grants.subscribe) p.notify('newProducer', info);
+    this.emit('relay', 'newProducer', info);
+  }
+
+  private createAudioSelection(options: AudioSelectionOptions): AudioSelection {
+    const rules = {
+      controlled: this.floor.options.controlled,
+      mayBeHeard: (ownerId: string) => {
+        const p = this.participants.get(ownerId);
+        return p !== undefined && this.mayBeHeardOnFloor(p);
+      },
+    };
+    const observe = (): Promise<AudioLevels> =>
+      AudioLevels.create(this.media.router, { intervalMs: options.intervalMs, maxEntries: Math.max(options.voices * 2, 4), thresholdDb: -70 });
+    const audio = new AudioSelection(options, rules, observe, this.log);
+    audio.on('audible', (producer, ownerId) => this.tellNewProducer(producer, ownerId));
+    audio.on('inaudible', (producer, ownerId) => this.hideProducer(producer.id, ownerId));
+    audio.on('dominant', (producer, peerId) => this.emit('activespeaker', { producerId: producer.id, peerId }));
+    return audio;
+  }
+
+  /** A floor microphone left the audible set: every receiver's consumer of it closes, and clients forget it. */
+  private hideProducer(producerId: string, ownerId: string): void {
+    for (const p of this.participants.values()) {
+      for (const c of [...p.endpoint.consumers.values()]) {
+        if (c.producerId !== producerId) continue;
+        c.close();
+        p.notify('consumerClosed', { consumerId: c.id, producerId });
+      }
+    }
+    for (const p of this.participants.values()) if (p.id !== ownerId && p.grants.subscribe) p.notify('producerHidden', { producerId });
+    this.emit('relay', 'producerHidden', { producerId });
+  }
+
+  /** A page of the roster (the joiner's first page, `getPeers`), in the roster's one order. */
+  peersPage(query: RosterQuery): PeersPage {
+    return this.roster.page(query);
+  }
+
+  /** On an edge: the mirrored roster or floor changed (the index sorts again on the next request). */
+  rosterChanged(): void {
+    this.roster.invalidate();
+  }
+
+  private rosterPeers(): Iterable<PeerInfo> {
+    if (this.upstream) return this.upstream.view().peers;
+    return [...this.participants.values()].map((p) => this.peerOf(p));
+  }
+
+  private peerOf(p: Participant): PeerInfo {
+    return p.grants.moderate ? { ...p.info, conducting: true } : p.info;
+  }
+
+  /** One batch of joins and leaves to everyone (edges relay it), and the moderators' counts with it. */
+  private flushRoster(batch: RosterBatch | undefined): void {
+    if (this.isClosed) return;
+    if (batch) this.broadcast('peersChanged', { ...batch, total: this.participants.size });
+    if (this.quorumDue) {
+      this.quorumDue = false;
+      const view = this.quorum();
+      for (const p of this.participants.values()) if (p.grants.moderate) p.notify('quorum', view);
+    }
   }
 
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E], except?: Participant): void {
@@ -196,6 +315,12 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void {
+    // Quorum notices follow the roster's batches, freshly counted: a join wave costs moderators one per batch, not one per join.
+    if (event === 'quorum') {
+      this.quorumDue = true;
+      this.batcher.touch();
+      return;
+    }
     for (const p of this.participants.values()) if (p.grants.moderate) p.notify(event, data);
   }
 
@@ -215,6 +340,7 @@ export class Room extends EventEmitter<RoomEvents> {
     block[what] = on;
     if (block.mic || block.video) this.blocks.set(participantId, block);
     else this.blocks.delete(participantId);
+    if (what === 'mic') this.audio.refresh();
   }
 
   /**
@@ -229,12 +355,14 @@ export class Room extends EventEmitter<RoomEvents> {
     g.subscribe = next.subscribe;
     g.moderate = next.moderate;
     if (JSON.stringify([g.role, g.publish, g.subscribe, g.moderate]) === before) return false;
+    this.roster.invalidate(); // those conducting are listed first
     for (const producer of [...p.endpoint.producers.values()]) {
       const channel = producer.appData.channel as string;
       if (channel === 'floor' ? !g.publish.floor : !g.publish.booths.includes(channel)) producer.close();
     }
     // A moderator heard on a moderated floor without holding it is not, once demoted.
     if (!this.mayBeHeardOnFloor(p)) void this.setFloorAudio(p.id, false);
+    this.audio.refresh();
     p.notify('grantsChanged', { role: g.role, publish: { ...g.publish, booths: [...g.publish.booths] }, subscribe: g.subscribe, moderate: g.moderate });
     this.log.info({ participant: p.id, moderate: g.moderate, role: g.role }, 'grants changed');
     return true;
@@ -279,7 +407,9 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.isClosed) return;
     this.isClosed = true;
     clearTimeout(this.idleTimer);
+    this.batcher.close();
     this.floor.close();
+    this.audio.close();
     for (const p of [...this.participants.values()]) {
       p.notify('roomClosed', { reason });
       p.close(reason);
@@ -297,7 +427,10 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.isClosed) return;
     this.interpretation.onLeave(participant);
     this.floor.forget(participant.id);
-    if (!this.isEdge) this.broadcast('peerLeft', { peerId: participant.id });
+    if (!this.isEdge) {
+      this.roster.invalidate();
+      this.batcher.peerLeft(participant.id);
+    }
     this.log.info({ participant: participant.id }, 'participant left');
     if (this.participants.size === 0 && this.lobby.size === 0) this.scheduleIdleClose();
   }

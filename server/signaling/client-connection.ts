@@ -7,12 +7,14 @@ import type { RoomLease } from '../cluster/coordinator.js';
 import type { Logger } from '../logger.js';
 import { rosterEntry, type Participant } from '../rooms/participant.js';
 import type { LobbyWaiter, Room } from '../rooms/room.js';
+import { FIRST_PAGE_SIZE } from '../rooms/roster-index.js';
 import { checkGate, type ConnectionState } from './connection-gate.js';
 import type { ConnectionDeps, Handler, JoinedContext } from './handlers/context.js';
 import { floorHandlers } from './handlers/floor-handlers.js';
 import { interpretationHandlers } from './handlers/interpretation-handlers.js';
 import { mediaHandlers } from './handlers/media-handlers.js';
 import { moderationHandlers } from './handlers/moderation-handlers.js';
+import { rosterHandlers } from './handlers/roster-handlers.js';
 import { RateLimiter } from './rate-limiter.js';
 import { admitRequest, failure, toErrorBody, type ValidRequest } from './request-guard.js';
 
@@ -39,6 +41,7 @@ const JOINED_HANDLERS: { [M in JoinedMethod]: Handler<M> } = {
   ...interpretationHandlers,
   ...floorHandlers,
   ...moderationHandlers,
+  ...rosterHandlers,
 };
 
 /**
@@ -222,9 +225,13 @@ export class ClientConnection {
         if (reason !== CloseReason.DISCONNECTED && reason !== CloseReason.LEFT) this.socket.disconnect(true);
       });
       const view = room.view(participant);
+      // The roster's first page, not all N peers: the rest is paged with getPeers.
+      const firstPage = room.peersPage({ limit: FIRST_PAGE_SIZE, except: participant.id });
       return {
         self: participant.info,
-        peers: view.peers,
+        peers: firstPage.peers,
+        peersTotal: firstPage.total,
+        peersNextCursor: firstPage.nextCursor,
         producers: this.grants.subscribe ? view.producers : [],
         channels: view.channels,
         booths: room.interpretation.boothStatesOf(participant.id),

@@ -62,6 +62,7 @@ export const GATES: { readonly [M in RequestMethod]: Gate } = {
   stopVideo: joined('moderate'),
   allowVideo: joined('moderate'),
   assignInterpreter: joined('moderate'),
+  getPeers: joined(),
   getRoster: joined('moderate'),
   admitFromLobby: joined('moderate'),
   denyFromLobby: joined('moderate'),

@@ -14,6 +14,17 @@ export function rtpPacket(payloadType: number, seq: number, timestamp: number, s
 
 export const OPUS_PT = 100;
 
+/** The ssrc-audio-level extension's id in the injectors' RTP (RFC 6464, in a one-byte header extension, RFC 8285). */
+export const AUDIO_LEVEL_EXT_ID = 1;
+
+/** An RTP packet carrying the audio level: `level` is -dBov (0 loudest, 127 silence), as browsers send it. */
+export function rtpPacketWithAudioLevel(payloadType: number, seq: number, timestamp: number, ssrc: number, level: number, payload = Buffer.alloc(40, 0xab)): Buffer {
+  const header = rtpPacket(payloadType, seq, timestamp, ssrc, Buffer.alloc(0));
+  header[0] = 0x90; // version 2, extension bit
+  const extension = Buffer.from([0xbe, 0xde, 0x00, 0x01, (AUDIO_LEVEL_EXT_ID << 4) | 0, 0x80 | (level & 0x7f), 0x00, 0x00]);
+  return Buffer.concat([header, extension, payload]);
+}
+
 /** Injects Opus-like RTP into a router through a comedia PlainTransport, 50 packets/s like a real talker. */
 export class RtpInjector {
   private seq = 0;
@@ -26,18 +37,28 @@ export class RtpInjector {
     private readonly ssrc: number,
   ) {}
 
-  static async create(router: types.Router, ssrc: number, appData: Record<string, unknown> = {}): Promise<RtpInjector> {
+  /**
+   * With `audioLevel`, the producer declares the ssrc-audio-level extension and every packet carries
+   * `level` (-dBov; set it to change how loud this talker is to mediasoup's level observers).
+   */
+  static async create(router: types.Router, ssrc: number, appData: Record<string, unknown> = {}, options: { audioLevel?: number } = {}): Promise<RtpInjector> {
     const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: true });
     const producer = await transport.produce({
       kind: 'audio',
       rtpParameters: {
         codecs: [{ mimeType: 'audio/opus', payloadType: OPUS_PT, clockRate: 48000, channels: 2 }],
         encodings: [{ ssrc }],
+        ...(options.audioLevel === undefined ? {} : { headerExtensions: [{ uri: 'urn:ietf:params:rtp-hdrext:ssrc-audio-level' as const, id: AUDIO_LEVEL_EXT_ID }] }),
       },
       appData,
     });
-    return new RtpInjector(transport, producer, ssrc);
+    const injector = new RtpInjector(transport, producer, ssrc);
+    injector.level = options.audioLevel;
+    return injector;
   }
+
+  /** -dBov carried in each packet (0 loudest, 127 silence); undefined: no audio level extension. */
+  level: number | undefined;
 
   /** Packets sent so far. */
   get sent(): number {
@@ -47,7 +68,9 @@ export class RtpInjector {
   send(count = 1): void {
     for (let i = 0; i < count; i++) {
       this.seq += 1;
-      this.socket.send(rtpPacket(OPUS_PT, this.seq, this.seq * 960, this.ssrc), this.transport.tuple.localPort, '127.0.0.1');
+      const packet =
+        this.level === undefined ? rtpPacket(OPUS_PT, this.seq, this.seq * 960, this.ssrc) : rtpPacketWithAudioLevel(OPUS_PT, this.seq, this.seq * 960, this.ssrc, this.level);
+      this.socket.send(packet, this.transport.tuple.localPort, '127.0.0.1');
     }
   }
 

@@ -154,8 +154,14 @@ describe('cluster: a room cascades from its origin node to edge nodes', () => {
     const brian = await connectAs('brian.kamau@demo.ke', ROOM, edge.url);
     expect(brian.url).toBe(origin.url);
     await join(brian.socket);
-    const seen = await waitFor(() => listenerEvents.find((e) => e.event === 'peerJoined' && e.data.id === 'p-ke-2'), { what: 'peerJoined relayed' });
-    expect(seen.data).toMatchObject({ name: 'Brian Kamau', entity: { name: 'Kenya' } });
+    // Joins reach the edge's listeners in the origin's batches (peersChanged), not one event per peer.
+    const joinedIn = (e: Event) => (e.event === 'peersChanged' ? (e.data.joined as Array<{ id: string }>) : []);
+    const seen = await waitFor(() => listenerEvents.find((e) => joinedIn(e).some((p) => p.id === 'p-ke-2')), { what: 'the join relayed in a batch' });
+    expect(joinedIn(seen).find((p) => p.id === 'p-ke-2')).toMatchObject({ name: 'Brian Kamau', entity: { name: 'Kenya' } });
+    expect(seen.data.total).toBe(2);
+    // The edge pages the mirrored roster for its listeners.
+    const page = await call<{ peers: Array<{ id: string }>; total: number }>(listener, 'getPeers', { search: 'brian' });
+    expect(page).toMatchObject({ ok: true, data: { total: 1, peers: [expect.objectContaining({ id: 'p-ke-2' })] } });
   });
 
   it('placement: a new room goes to the least loaded live node and never to a draining one', async () => {

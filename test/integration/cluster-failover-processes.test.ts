@@ -110,7 +110,7 @@ describe('cluster: three server processes; the origin of a cascading room is kil
     expect(aminaBack.url).toBe(back.url);
     // The listener is on an edge of the new owner's room again (the room cascades): Amina's return is relayed to it.
     expect(omarBack.url).not.toBe(back.url);
-    await waitFor(() => omarBack.events.some((e) => e.event === 'peerJoined'), { what: 'peerJoined relayed to the edge' });
+    await waitFor(() => omarBack.events.some((e) => e.event === 'peersChanged'), { what: 'the roster batch relayed to the edge' });
 
     // Attendance is one record in the shared database: the dead owner's open intervals were closed by the
     // node that took the room over, and each delegate's presence continues in a new interval there.

@@ -271,7 +271,7 @@ describe('8. the cluster bus trusts only what the cluster secret signed', () => 
     const invalid = [
       { type: 'event', event: 'newProducer', data: { producerId: 'bad-1', peerId: 'p-ke-1', kind: 'audio', source: 'mic', channel: 'floor', paused: false, extra: 'x' } },
       { type: 'event', event: 'newProducer', data: { producerId: 'bad-2', peerId: 'p-ke-1', kind: 'data', source: 'mic', channel: 'floor', paused: false } },
-      { type: 'event', event: 'peerJoined', data: { id: 'bad-3', name: 'x'.repeat(10_000), role: 'delegate', entity: { name: 'Kenya', type: 'member_state' } } },
+      { type: 'event', event: 'peersChanged', data: { joined: [{ id: 'bad-3', name: 'x'.repeat(10_000), role: 'delegate', entity: { name: 'Kenya', type: 'member_state' } }], left: [], total: 1 } },
       { type: 'event', event: 'caption', data: { language: 'en', text: 'bad-4', final: true, at: 1, html: '<script>' } },
       { type: 'event', event: 'producerClosed', data: { producerId: microphone, also: 'bad-5' } },
       { type: 'event', event: 'roomClosed', data: { reason: 'SESSION_CLOSED' } },

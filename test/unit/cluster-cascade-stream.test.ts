@@ -6,7 +6,7 @@ import { cascadeRequests, roomTopicFrame, StreamCursor, type RoomTopicFrame } fr
 
 const frame = (epoch: number, seq: number, message: unknown): RoomTopicFrame => roomTopicFrame.parse({ epoch, seq, message });
 const closed = (epoch: number, seq: number) => frame(epoch, seq, { type: 'closed', reason: 'SESSION_CLOSED' });
-const left = (epoch: number, seq: number) => frame(epoch, seq, { type: 'event', event: 'peerLeft', data: { peerId: 'p1' } });
+const left = (epoch: number, seq: number) => frame(epoch, seq, { type: 'event', event: 'peersChanged', data: { joined: [], left: ['p1'], total: 0 } });
 
 describe('cluster: cascade frames carry the owner epoch and a sequence number', () => {
   it('a late `closed` from the old origin (a lower epoch) is ignored by the new origin\'s edge, even with the next sequence number', () => {

@@ -73,7 +73,10 @@ describe('8. signed bus envelopes', () => {
     const ok = (m: unknown): boolean => roomTopicMessage.safeParse(m).success;
     expect(ok({ type: 'event', event: 'newProducer', data: producer })).toBe(true);
     expect(ok({ type: 'event', event: 'newProducer', data: { ...producer, extra: 1 } })).toBe(false);
-    expect(ok({ type: 'event', event: 'peerJoined', data: producer })).toBe(false);
+    expect(ok({ type: 'event', event: 'peersChanged', data: producer })).toBe(false);
+    expect(ok({ type: 'event', event: 'peersChanged', data: { joined: [], left: ['a'], total: 1 } })).toBe(true);
+    expect(ok({ type: 'event', event: 'peersChanged', data: { joined: [], left: ['a'], total: 1, extra: 1 } })).toBe(false);
+    expect(ok({ type: 'event', event: 'peerJoined', data: { id: 'a', name: 'A', role: 'delegate', entity: { name: 'Kenya', type: 'member_state' } } })).toBe(false);
     expect(ok({ type: 'event', event: 'caption', data: { language: 'en', text: 'hi', final: true, at: 1 } })).toBe(true);
     expect(ok({ type: 'event', event: 'caption', data: { language: 'en', text: 'x'.repeat(2001), final: true, at: 1 } })).toBe(false);
     expect(ok({ type: 'event', event: 'boothState', data: {} })).toBe(false);

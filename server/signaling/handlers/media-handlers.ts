@@ -33,6 +33,8 @@ export function requireChannel(grants: JoinGrants, channel: string, kind: 'audio
   if (kind !== 'audio') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'language channels carry audio only');
 }
 
+const notAudible = (): ProtocolError => new ProtocolError(ErrorCode.NOT_AUDIBLE, 'that microphone is not audible now; it is announced when it is');
+
 const mutedByModerator = (what: string): ProtocolError =>
   new ProtocolError(ErrorCode.MUTED_BY_MODERATOR, `the secretariat switched your ${what} off; it stays off until they allow it again`);
 
@@ -96,9 +98,16 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
   },
 
   consume: async ({ participant, room }, { producerId }) => {
+    // Only the audible floor microphones are received: this bounds what one receiver holds, whatever the room's size.
+    if (!room.mayConsume(producerId)) throw notAudible();
     const producer = await room.findProducer(producerId);
     if (!producer) throw new ProtocolError(ErrorCode.NOT_FOUND, `no producer ${producerId} in this room`);
     const consumer = await participant.endpoint.consume(producer, participant.rtpCapabilities);
+    // It may have left the audible set while its consumer was being made: that consumer is not kept.
+    if (!room.mayConsume(producerId)) {
+      consumer.close();
+      throw notAudible();
+    }
     return {
       consumerId: consumer.id,
       producerId,

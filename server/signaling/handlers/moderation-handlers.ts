@@ -75,11 +75,12 @@ export const moderationHandlers: HandlerSet<ModerationMethod> = {
     return {};
   },
 
-  getRoster: async ({ room }) => ({
-    participants: [...room.participants.values()].map((p) => p.rosterEntry),
-    lobby: [...room.lobby.values()].map((w) => w.entry),
-    quorum: room.quorum(),
-  }),
+  // One page of the roster (its order and filters), with each participant's accreditation and connection quality.
+  getRoster: async ({ room }, { cursor, limit, search, role, entity }) => {
+    const page = room.peersPage({ cursor, limit, search, role, entity });
+    const participants = page.peers.flatMap((peer) => room.participants.get(peer.id)?.rosterEntry ?? []);
+    return { participants, nextCursor: page.nextCursor, total: page.total, lobby: [...room.lobby.values()].map((w) => w.entry), quorum: room.quorum() };
+  },
 
   admitFromLobby: async (ctx, { participantId }) => {
     const waiter = waiterIn(ctx, participantId);
