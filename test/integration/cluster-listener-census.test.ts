@@ -6,7 +6,8 @@ import { CENSUS_TOP_ENTITIES } from '../../server/conduct/listener-census.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
-import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
+import { clusterNodeEnv } from '../helpers/cluster-env.js';
+import { RedisProcess } from '../helpers/redis-process.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -15,7 +16,6 @@ import { waitFor } from '../helpers/wait.js';
 // the edge node (PLENUM_CASCADE_AFTER_LISTENERS=0); the secretariat on the origin must see them in its live
 // view: the `listeners` census and the `quorum` notice's `edgeListeners`, counted from the attendance.
 
-const SECRET = 'a-join-token-secret-shared-by-the-cluster-0123';
 const ROOM = 'demo-plenary';
 const SOFIA = 'sofia.rossi@secretariat.example';
 const KWAME = 'kwame.mensah@demo.gh';
@@ -62,19 +62,9 @@ beforeAll(async () => {
   postgres = await PostgresProcess.start();
   for (const id of ['census-a', 'census-b']) {
     nodes.push(
-      await startTestServer({
-        PLENUM_DEV_MODE: 'false',
-        PLENUM_NODE_ID: id,
-        PLENUM_REDIS_URL: redis.url,
-        PLENUM_DATABASE_URL: postgres.url,
-        PLENUM_JOIN_TOKEN_SECRET: SECRET,
-        PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
-        PLENUM_HEARTBEAT_INTERVAL_MS: '200',
-        PLENUM_ROOM_LEASE_TTL_MS: '1500',
-        PLENUM_CASCADE_AFTER_LISTENERS: '0',
-        PLENUM_LISTENER_CENSUS_MS: '200',
-        PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
-      }),
+      await startTestServer(
+        clusterNodeEnv(id, { redisUrl: redis.url, databaseUrl: postgres.url }, { PLENUM_ROOM_LEASE_TTL_MS: '1500', PLENUM_CASCADE_AFTER_LISTENERS: '0', PLENUM_LISTENER_CENSUS_MS: '200' }),
+      ),
     );
   }
   await waitFor(async () => (await nodes[0]!.membership.coordinator.liveNodes()).length === 2, { what: 'two live nodes' });

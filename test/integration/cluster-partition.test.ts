@@ -10,7 +10,8 @@ import { openStore, type Store } from '../../store/open-store.js';
 import { fencedWrite, StaleOwnerError } from '../../store/room-fence.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
-import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
+import { clusterNodeEnv } from '../helpers/cluster-env.js';
+import { RedisProcess } from '../helpers/redis-process.js';
 import { call, connectSignaling } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
@@ -83,20 +84,13 @@ afterAll(async () => {
   for (const step of cleanup.reverse()) await step();
 });
 
-const nodeEnv = (id: string, redisUrl: string, databaseUrl: string) => ({
-  PLENUM_DEV_MODE: 'false',
-  PLENUM_NODE_ID: id,
-  PLENUM_REDIS_URL: redisUrl,
-  PLENUM_DATABASE_URL: databaseUrl,
-  PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
-  PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
-  PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
-  PLENUM_HEARTBEAT_INTERVAL_MS: '200',
-  PLENUM_NODE_STALE_AFTER_MS: '1000',
-  PLENUM_ROOM_LEASE_TTL_MS: String(TTL_MS),
-  // Nobody leaves an empty room open for long, but not while the test looks at it.
-  PLENUM_ROOM_IDLE_CLOSE_MS: '60000',
-});
+const nodeEnv = (id: string, redisUrl: string, databaseUrl: string) =>
+  clusterNodeEnv(id, { redisUrl, databaseUrl }, {
+    PLENUM_NODE_STALE_AFTER_MS: '1000',
+    PLENUM_ROOM_LEASE_TTL_MS: String(TTL_MS),
+    // Nobody leaves an empty room open for long, but not while the test looks at it.
+    PLENUM_ROOM_IDLE_CLOSE_MS: '60000',
+  });
 
 async function joinRoom(node: MeetingServer, email: string): Promise<{ socket: Socket; events: string[] }> {
   const answer = await requestJoinAs(node.url, email, ROOM);

@@ -4,7 +4,8 @@ import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
-import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
+import { clusterNodeEnv } from '../helpers/cluster-env.js';
+import { RedisProcess } from '../helpers/redis-process.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
@@ -25,17 +26,7 @@ const sockets: Socket[] = [];
 
 beforeAll(async () => {
   [redis, postgres] = await Promise.all([RedisProcess.start(), PostgresProcess.start()]);
-  const env = (id: string) => ({
-    PLENUM_DEV_MODE: 'false',
-    PLENUM_NODE_ID: id,
-    PLENUM_REDIS_URL: redis.url,
-    PLENUM_DATABASE_URL: postgres.url,
-    PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
-    PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
-    PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
-    PLENUM_ADMIN_API_KEY: ADMIN_KEY,
-    PLENUM_HEARTBEAT_INTERVAL_MS: '200',
-  });
+  const env = (id: string) => clusterNodeEnv(id, { redisUrl: redis.url, databaseUrl: postgres.url }, { PLENUM_ADMIN_API_KEY: ADMIN_KEY });
   a = await startTestServer(env('node-a'));
   b = await startTestServer(env('node-b'));
 });

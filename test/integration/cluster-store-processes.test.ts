@@ -3,7 +3,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import { post, requestJoinAs, signInAs } from '../helpers/accreditation-client.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
-import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
+import { clusterNodeEnv } from '../helpers/cluster-env.js';
+import { RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
 import { nextEvent, waitFor } from '../helpers/wait.js';
@@ -21,18 +22,7 @@ let a: ServerProcess;
 let b: ServerProcess;
 const sockets: Socket[] = [];
 
-const env = (id: string) => ({
-  PLENUM_NODE_ID: id,
-  PLENUM_REDIS_URL: redis.url,
-  PLENUM_DATABASE_URL: postgres.url,
-  PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
-  PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
-  PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
-  PLENUM_ADMIN_API_KEY: ADMIN_KEY,
-  PLENUM_DEMO: 'true',
-  PLENUM_DEV_MODE: 'false',
-  PLENUM_HEARTBEAT_INTERVAL_MS: '200',
-});
+const env = (id: string) => clusterNodeEnv(id, { redisUrl: redis.url, databaseUrl: postgres.url }, { PLENUM_ADMIN_API_KEY: ADMIN_KEY, PLENUM_DEMO: 'true' });
 
 beforeAll(async () => {
   [redis, postgres] = await Promise.all([RedisProcess.start(), PostgresProcess.start()]);

@@ -8,7 +8,8 @@ import type { Room } from '../../server/rooms/room.js';
 import { requestJoinAs } from '../helpers/accreditation-client.js';
 import { grants } from '../helpers/grants.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
-import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
+import { clusterNodeEnv } from '../helpers/cluster-env.js';
+import { RedisProcess } from '../helpers/redis-process.js';
 import { RtpInjector } from '../helpers/rtp.js';
 import { call, connectFollowing, connectSignaling, devToken } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
@@ -238,17 +239,7 @@ describe('plenary audio: listeners on an edge node follow the origin\'s audible 
     cleanup.push(() => redis.kill(), () => postgres.stop());
     const nodes: MeetingServer[] = [];
     for (const id of ['audio-a', 'audio-b']) {
-      const node = await startTestServer({
-        PLENUM_DEV_MODE: 'false',
-        PLENUM_NODE_ID: id,
-        PLENUM_REDIS_URL: redis.url,
-        PLENUM_DATABASE_URL: postgres.url,
-        PLENUM_JOIN_TOKEN_SECRET: 'a-join-token-secret-shared-by-the-cluster-0123',
-        PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
-        PLENUM_HEARTBEAT_INTERVAL_MS: '200',
-        PLENUM_CASCADE_AFTER_LISTENERS: '0',
-        PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
-      });
+      const node = await startTestServer(clusterNodeEnv(id, { redisUrl: redis.url, databaseUrl: postgres.url }, { PLENUM_CASCADE_AFTER_LISTENERS: '0' }));
       nodes.push(node);
       cleanup.push(() => node.close());
     }
