@@ -7,6 +7,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   cascade: () => import('./cascade.js'),
   'csv-import': () => import('./csv-import.js'),
   store: () => import('./store.js'),
+  plenary: () => import('./plenary.js'),
 };
 
 const only = process.env.BENCH;
