@@ -17,6 +17,7 @@ import { IDP_AUDIENCE, IDP_ISSUER, idToken, JwksServer, rsaKey, type SigningKey 
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { httpRequest } from '../helpers/http-client.js';
 
 const ADMIN_KEY = 'admin-api-key-admin-api-key-0123456789';
 const SECRETARIAT_A = 'sofia.rossi@secretariat.example';
@@ -59,19 +60,8 @@ async function stop(p: ServerProcess): Promise<void> {
 }
 
 async function http(method: string, url: string, body?: unknown, headers: Record<string, string> = {}): Promise<{ status: number; body: Record<string, unknown>; headers: Headers }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    json = { text };
-  }
-  return { status: res.status, body: json, headers: res.headers };
+  const res = await httpRequest(method, url, body, headers);
+  return { status: res.status, body: res.json ?? { text: res.text }, headers: res.headers };
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

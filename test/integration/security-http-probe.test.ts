@@ -7,6 +7,7 @@ import { loadConfig } from '../../server/config.js';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { post, signInAs } from '../helpers/accreditation-client.js';
 import { loopbackEnv, startTestServer } from '../helpers/test-server.js';
+import { httpRequest } from '../helpers/http-client.js';
 
 const ADMIN_KEY = 'admin-api-key-admin-api-key-0123456789';
 const SECRETARIAT_A = 'sofia.rossi@secretariat.example';
@@ -24,18 +25,8 @@ async function server(env: Record<string, string> = {}): Promise<MeetingServer> 
 }
 
 async function http(method: string, url: string, body?: unknown, headers: Record<string, string> = {}, signal?: AbortSignal): Promise<{ status: number; body: Record<string, unknown> }> {
-  const res = await fetch(url, {
-    method,
-    headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-    signal,
-  });
-  const text = await res.text();
-  try {
-    return { status: res.status, body: JSON.parse(text) as Record<string, unknown> };
-  } catch {
-    return { status: res.status, body: { text } };
-  }
+  const res = await httpRequest(method, url, body, headers, signal);
+  return { status: res.status, body: res.json ?? { text: res.text } };
 }
 
 const bearer = (token: string) => ({ authorization: `Bearer ${token}` });

@@ -22,6 +22,7 @@ import { PostgresProcess } from '../helpers/postgres-process.js';
 import { call, connectSignaling } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
 import { waitFor } from '../helpers/wait.js';
+import { httpRequest } from '../helpers/http-client.js';
 
 const ADMIN_KEY = 'admin-api-key-admin-api-key-0123456789';
 const SOFIA = 'sofia.rossi@secretariat.example';
@@ -40,19 +41,8 @@ interface Answer {
 }
 
 async function http(base: string, method: string, path: string, body?: unknown, headers: Record<string, string> = apiKey): Promise<Answer> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { ...(body !== undefined && typeof body !== 'string' ? { 'content-type': 'application/json' } : {}), ...headers },
-    body: body === undefined ? undefined : typeof body === 'string' ? body : JSON.stringify(body),
-  });
-  const text = await res.text();
-  let json: Record<string, unknown> = {};
-  try {
-    json = JSON.parse(text) as Record<string, unknown>;
-  } catch {
-    // CSV, plain text
-  }
-  return { status: res.status, text, body: json, headers: res.headers };
+  const res = await httpRequest(method, `${base}${path}`, body, headers);
+  return { status: res.status, text: res.text, body: res.json ?? {}, headers: res.headers };
 }
 
 /** What every refusal must look like: a stable code and a short message, nothing else (no stack, no SQL). */
