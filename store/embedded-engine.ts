@@ -37,10 +37,14 @@ export class EmbeddedEngine {
       if (reply.error) pending.reject(new EmbeddedDatabaseError(reply.error.message, reply.error.code, reply.error.detail, reply.error.constraint));
       else pending.resolve(reply.result!);
     });
+    // An uncaught failure inside the worker (PGlite aborting) ends it; without a listener it would also
+    // throw in this thread and end the process. The exit below reports it.
+    let failure: Error | undefined;
+    worker.on('error', (error) => (failure = error));
     worker.on('exit', (code) => {
       // 57P01 (admin_shutdown), as PostgreSQL says when it stops under a client: callers treat it as an
       // outage (routes answer UNAVAILABLE, room records retry), not as an unknown failure.
-      this.exited = new EmbeddedDatabaseError(`the embedded database's worker stopped (exit ${code})`, '57P01');
+      this.exited = new EmbeddedDatabaseError(`the embedded database's worker stopped (exit ${code}${failure ? `: ${failure.message}` : ''})`, '57P01');
       for (const pending of this.waiting.values()) pending.reject(this.exited);
       this.waiting.clear();
     });
