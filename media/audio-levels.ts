@@ -23,10 +23,13 @@ type AudioLevelsEvents = {
   dominant: [string];
 };
 
+/** Makes a producer of another router consumable on the observers' router (a pipe), before it is observed. */
+export type ReachRouter = (producer: types.Producer) => Promise<void>;
+
 /**
  * A router's audio level and active speaker observers, fed the same producers. It knows producers only
  * by id: who they belong to, and what to do with the levels, is the caller's business. Closed with its
- * router.
+ * router. A producer living on another router is brought here first by `reach` (RoomMedia pipes it).
  */
 export class AudioLevels extends EventEmitter<AudioLevelsEvents> {
   private readonly watched = new Set<string>();
@@ -34,6 +37,7 @@ export class AudioLevels extends EventEmitter<AudioLevelsEvents> {
   private constructor(
     private readonly levelObserver: types.AudioLevelObserver,
     private readonly speakerObserver: types.ActiveSpeakerObserver,
+    private readonly reach: ReachRouter | undefined,
   ) {
     super();
     levelObserver.on('volumes', (volumes) => this.emit('levels', volumes.map((v) => ({ producerId: v.producer.id, volume: v.volume }))));
@@ -41,11 +45,11 @@ export class AudioLevels extends EventEmitter<AudioLevelsEvents> {
     speakerObserver.on('dominantspeaker', ({ producer }) => this.emit('dominant', producer.id));
   }
 
-  static async create(router: types.Router, options: AudioLevelsOptions): Promise<AudioLevels> {
+  static async create(router: types.Router, options: AudioLevelsOptions, reach?: ReachRouter): Promise<AudioLevels> {
     const levelObserver = await router.createAudioLevelObserver({ interval: options.intervalMs, maxEntries: options.maxEntries, threshold: options.thresholdDb });
     try {
       const speakerObserver = await router.createActiveSpeakerObserver({ interval: options.intervalMs });
-      return new AudioLevels(levelObserver, speakerObserver);
+      return new AudioLevels(levelObserver, speakerObserver, reach);
     } catch (error) {
       levelObserver.close();
       throw error;
@@ -56,16 +60,19 @@ export class AudioLevels extends EventEmitter<AudioLevelsEvents> {
     return this.levelObserver.closed;
   }
 
-  /** Observes an audio producer of this router until it closes. */
+  /** Observes an audio producer (of this router, or one `reach` brings here) until it closes. */
   async add(producer: types.Producer): Promise<void> {
     if (this.closed || producer.closed || this.watched.has(producer.id)) return;
     this.watched.add(producer.id);
     producer.observer.once('close', () => this.watched.delete(producer.id));
-    // A producer closing meanwhile makes mediasoup refuse it: nothing to observe then.
-    await Promise.all([
-      this.levelObserver.addProducer({ producerId: producer.id }),
-      this.speakerObserver.addProducer({ producerId: producer.id }),
-    ]).catch(() => undefined);
+    // A producer closing meanwhile makes mediasoup refuse it (or the pipe fail): nothing to observe then.
+    try {
+      await this.reach?.(producer);
+      if (this.closed) return;
+      await Promise.all([this.levelObserver.addProducer({ producerId: producer.id }), this.speakerObserver.addProducer({ producerId: producer.id })]);
+    } catch {
+      // nothing to observe
+    }
   }
 
   close(): void {

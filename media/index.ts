@@ -8,8 +8,9 @@ export {
   MediaStateError,
   type EndpointLimits,
   type MediaPlacement,
+  type TransportPlacement,
   type TransportDirection,
 } from './media-endpoint.js';
 export { routerMediaCodecs } from './codecs.js';
-export { AudioLevels, type AudioLevel, type AudioLevelsOptions } from './audio-levels.js';
+export { AudioLevels, type AudioLevel, type AudioLevelsOptions, type ReachRouter } from './audio-levels.js';
 export type { MediaLogger } from './logger.js';

@@ -13,9 +13,16 @@ export interface EndpointLimits {
   initialAvailableOutgoingBitrate: number;
 }
 
+/** Where a transport goes. `done`, when given, is called once the transport exists and is counted, or could not be made. */
+export interface TransportPlacement {
+  router: types.Router;
+  webRtcServer: types.WebRtcServer;
+  done?(): void;
+}
+
 /** Where an endpoint's transports go, and how a producer reaches the router of a receive transport. */
 export interface MediaPlacement {
-  routerFor(direction: TransportDirection): Promise<{ router: types.Router; webRtcServer: types.WebRtcServer }>;
+  routerFor(direction: TransportDirection): Promise<TransportPlacement>;
   ensureProducerOn(producer: types.Producer, router: types.Router): Promise<void>;
 }
 
@@ -25,7 +32,8 @@ export class MediaStateError extends Error {}
 
 type EndpointEvents = {
   close: [];
-  newproducer: [types.Producer];
+  /** A producer, and the router it lives on (its send transport's). */
+  newproducer: [types.Producer, types.Router];
   /** A consumer closed because its producer (or its transport) went away. */
   consumerclose: [types.Consumer];
   consumerlayerschange: [types.Consumer, types.ConsumerLayers | undefined];
@@ -73,8 +81,10 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
       throw new MediaLimitError(`at most ${this.limits.maxTransportsPerDirection} ${direction} transport(s)`);
     }
     this.pending[direction] += 1;
+    let placed: TransportPlacement | undefined;
     try {
-      const { router, webRtcServer } = await this.placement.routerFor(direction);
+      placed = await this.placement.routerFor(direction);
+      const { router, webRtcServer } = placed;
       const transport = await router.createWebRtcTransport({
         webRtcServer,
         enableUdp: true,
@@ -95,6 +105,7 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
       });
       return transport;
     } finally {
+      placed?.done?.();
       this.pending[direction] -= 1;
     }
   }
@@ -135,7 +146,7 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     }
     this.producers.set(producer.id, producer);
     producer.observer.once('close', () => this.producers.delete(producer.id));
-    this.emit('newproducer', producer);
+    this.emit('newproducer', producer, this.routerOf.get(transport.id)!);
     return producer;
   }
 
@@ -145,8 +156,11 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     return producer;
   }
 
-  /** Consumes a producer of this room on this endpoint's receive transport, paused until the client resumes. */
-  async consume(producer: types.Producer, rtpCapabilities: types.RtpCapabilities): Promise<types.Consumer> {
+  /**
+   * Consumes a producer of this room on this endpoint's receive transport, by default paused until the
+   * client resumes (the server's own consumers of audio start flowing at once).
+   */
+  async consume(producer: types.Producer, rtpCapabilities: types.RtpCapabilities, options: { paused?: boolean } = {}): Promise<types.Consumer> {
     this.assertOpen();
     const transport = [...this.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new MediaStateError('create a receive transport first');
@@ -169,7 +183,7 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
       consumer = await transport.consume({
         producerId: producer.id,
         rtpCapabilities,
-        paused: true,
+        paused: options.paused ?? true,
         appData: { ...producer.appData },
       });
     } finally {

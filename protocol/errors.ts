@@ -39,6 +39,8 @@ export const ErrorCode = {
   LIMIT_REACHED: 'LIMIT_REACHED',
   /** That floor microphone is not audible now (not the floor, not among the loudest voices); it is announced when it is. */
   NOT_AUDIBLE: 'NOT_AUDIBLE',
+  /** Selective forwarding: the server sends this producer's consumer itself (newConsumer) when it is audible or on the client's screen (setView). */
+  SERVER_SELECTED: 'SERVER_SELECTED',
   /** The client cannot receive this producer's codec. */
   CANNOT_CONSUME: 'CANNOT_CONSUME',
   /** The media layer refused the parameters. */

@@ -108,6 +108,11 @@ const rosterQuery = {
   entity: z.string().min(1).max(256).optional(),
 };
 
+/** A rendered video area in CSS pixels: the server picks the simulcast layer that fits it. */
+const tileSize = { width: z.number().int().min(0).max(7680), height: z.number().int().min(0).max(4320) };
+/** The most gallery tiles one client may ask for (with the stage, the voices and a channel: at most 32 consumers). */
+export const MAX_VISIBLE_TILES = 25;
+
 /** Requests: method name -> schema of its payload. */
 export const requestSchemas = {
   getRouterRtpCapabilities: empty,
@@ -128,6 +133,20 @@ export const requestSchemas = {
     .strict(),
   leave: empty,
   // Interpretation: what a participant listens to; the booth console; captions.
+  /**
+   * What this client's screen shows: the stage (the active speaker, large; null: no stage) and the gallery
+   * tiles it renders now. The server creates, pauses and closes the video consumers to match.
+   */
+  setView: z
+    .object({
+      stage: z.object(tileSize).strict().nullable().default({ width: 1280, height: 720 }),
+      tiles: z
+        .array(z.object({ peerId: id, ...tileSize }).strict())
+        .max(MAX_VISIBLE_TILES)
+        .default([])
+        .refine((tiles) => new Set(tiles.map((t) => t.peerId)).size === tiles.length, 'one tile per peer'),
+    })
+    .strict(),
   selectChannel: z.object({ channel }).strict(),
   boothGoLive: z.object({ language: channel }).strict(),
   boothGoOff: z.object({ language: channel }).strict(),
@@ -313,7 +332,13 @@ export interface ResponseData {
     /** Everyone in the room's roster (this participant included). */
     peersTotal: number;
     peersNextCursor: string | null;
+    /**
+     * What this client consumes itself. With selective forwarding the server pushes the audible floor
+     * microphones and the cameras its screen shows (`newConsumer`) once it has a receive transport.
+     */
     producers: ProducerInfo[];
+    /** The active speaker now (see `activeSpeaker`). */
+    activeSpeaker: string | null;
     channels: ChannelInfo[];
     booths: BoothState[];
     floor: FloorState;
@@ -341,6 +366,7 @@ export interface ResponseData {
   resumeConsumer: Record<string, never>;
   setConsumerPreferredLayers: Record<string, never>;
   leave: Record<string, never>;
+  setView: { tiles: number };
   selectChannel: { channel: string; live: boolean };
   boothGoLive: Record<string, never>;
   boothGoOff: Record<string, never>;
@@ -382,6 +408,19 @@ export interface ServerEvents {
    * announced (and in the join answer's `producers`); consuming another is refused with `NOT_AUDIBLE`.
    */
   producerHidden: { producerId: string };
+  /**
+   * A consumer the server made for this client (selective forwarding): an audible floor microphone, or a
+   * camera on its stage or in its gallery. Wire it up, then resume it if `paused` (video starts paused so
+   * that its first frame is a key frame the client can decode). Its end comes as `consumerClosed`.
+   */
+  newConsumer: ConsumerInfo & { paused: boolean };
+  /** The room's active speaker changed: the floor holder on a moderated floor, else the dominant voice (null: nobody). */
+  activeSpeaker: { peerId: string | null };
+  /**
+   * Dynacast, to a publisher: the highest simulcast layer anyone receives of this producer now; -1 when
+   * nobody does. Encodings above it may be switched off until it rises.
+   */
+  publisherLayers: { producerId: string; spatialLayer: number };
   producerPaused: { producerId: string };
   producerResumed: { producerId: string };
   consumerClosed: { consumerId: string; producerId: string };

@@ -37,6 +37,7 @@ const envSchema = z.object({
   PLENUM_MEDIA_RESPAWN_DELAY_MS: positiveInt.default(500),
   PLENUM_MAX_TRANSPORTS_PER_DIRECTION: positiveInt.default(2),
   PLENUM_ROUTER_MAX_CONSUMERS: positiveInt.default(800),
+  PLENUM_ROUTER_MAX_PRODUCERS: positiveInt.default(200),
   PLENUM_MAX_PRODUCERS_PER_PARTICIPANT: positiveInt.default(4),
   PLENUM_MAX_CONSUMERS_PER_PARTICIPANT: positiveInt.default(500),
   PLENUM_SIGNALING_MAX_MESSAGE_BYTES: positiveInt.default(32 * 1024),
@@ -156,6 +157,8 @@ export interface Config {
     maxProducers: number;
     maxConsumers: number;
     maxConsumersPerRouter: number;
+    /** Past this many publishers' producers on a router, a room's new send transports go to a router on another worker. */
+    maxProducersPerRouter: number;
   };
   signaling: { maxMessageBytes: number; ratePerSecond: number; rateBurst: number; maxPendingPerAddress: number };
   roomIdleCloseMs: number;
@@ -356,6 +359,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       maxProducers: e.PLENUM_MAX_PRODUCERS_PER_PARTICIPANT,
       maxConsumers: e.PLENUM_MAX_CONSUMERS_PER_PARTICIPANT,
       maxConsumersPerRouter: e.PLENUM_ROUTER_MAX_CONSUMERS,
+      maxProducersPerRouter: e.PLENUM_ROUTER_MAX_PRODUCERS,
     },
     signaling: {
       maxMessageBytes: e.PLENUM_SIGNALING_MAX_MESSAGE_BYTES,

@@ -148,6 +148,7 @@ export class MeetingServer {
           maxProducers: m.maxProducers,
           maxConsumers: m.maxConsumers,
           maxConsumersPerRouter: m.maxConsumersPerRouter,
+          maxProducersPerRouter: m.maxProducersPerRouter,
           initialAvailableOutgoingBitrate: 1_000_000,
         },
         async (roomId) => {
@@ -244,7 +245,7 @@ export class MeetingServer {
         transcripts,
         tokens,
         clusterNodes: async () => (await coordinator.liveNodes()).filter((n) => !n.draining).map((n) => n.url),
-        listenerChannels: (roomId) => accreditation.service.sessions.get(roomId)?.listenerChannels ?? 'all',
+        listenerChannels: (roomId) => accreditation.service.sessions.get(roomId)?.listenerChannels ?? 'selected',
         clientAddress: clientAddressOf(config.trustProxy),
       });
       await new Promise<void>((resolve, reject) => {

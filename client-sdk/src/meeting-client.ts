@@ -19,8 +19,11 @@ import type {
   ResponseData,
   ServerEvents,
   TransportInfo,
+  ConsumerInfo,
 } from '../../protocol/signaling.js';
 import { ChannelMixer } from './channel-mixer.js';
+
+type ScreenView = RequestData<'setView'>;
 import { TypedEmitter } from './typed-emitter.js';
 
 export interface MeetingClientOptions {
@@ -111,6 +114,8 @@ export type MeetingClientEvents = {
   reconnecting: { reason: string };
   /** Back, with the same tracks published again and the same channel selected. */
   reconnected: { attempt: number };
+  /** The room's active speaker changed: the floor holder, else the dominant voice (null: nobody). */
+  activeSpeaker: { peerId: string | null };
   /** A background step failed (e.g. consuming a new producer); the client stays usable. */
   error: MeetingClientError;
 };
@@ -197,6 +202,10 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   floor: FloorState = { controlled: false, speaker: null, queue: [] };
   /** Moderators: the latest count of listeners on other (edge) nodes, once the server sent one. */
   listenersElsewhere: ListenerCensus | undefined;
+  /** The active speaker (shown on the stage), as the server last said. */
+  activeSpeaker: string | null = null;
+  /** What this client's screen shows, sent again after a reconnect. */
+  private view: ScreenView | undefined;
 
   constructor(private readonly options: MeetingClientOptions) {
     super();
@@ -394,7 +403,13 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.emit('peerJoined', peer);
     }
     this.listenerChannels = joined.listenerChannels;
-    await Promise.all(joined.producers.map((p) => this.consumeOrKeep(p)));
+    this.setActiveSpeaker(joined.activeSpeaker);
+    // With selective forwarding the server pushes voices and cameras once a receive transport exists.
+    const receiving = this.ensureRecvTransport().catch((error: unknown) => {
+      if (!(error instanceof MeetingClientError && error.code === 'FORBIDDEN')) throw error;
+    });
+    if (this.view) await this.request('setView', this.view);
+    await Promise.all([receiving, ...joined.producers.map((p) => this.consumeOrKeep(p))]);
     return joined.self;
   }
 
@@ -591,6 +606,17 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     }
   }
 
+  /**
+   * Tells the server what this client's screen shows: the stage (the active speaker; its size, or null for
+   * none) and the gallery tiles rendered now, by peer and size (at most 25). The server sends those cameras,
+   * at the layer each size needs, and stops the others. Page through the gallery with `fetchPeers`.
+   */
+  async setView(view: { stage?: { width: number; height: number } | null; tiles?: Array<{ peerId: string; width: number; height: number }> }): Promise<void> {
+    const next: ScreenView = { stage: view.stage === undefined ? { width: 1280, height: 720 } : view.stage, tiles: view.tiles ?? [] };
+    this.view = next;
+    await this.request('setView', next);
+  }
+
   async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
     await this.request('setConsumerPreferredLayers', { consumerId, spatialLayer, temporalLayer });
   }
@@ -674,6 +700,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.consumeOrKeep(info).catch((error: unknown) => this.emit('error', asClientError(error)));
     });
     on('producerClosed', ({ producerId }) => this.unconsumed.delete(producerId));
+    on('newConsumer', (info) => {
+      this.adoptPushed(info).catch((error: unknown) => this.emit('error', asClientError(error)));
+    });
+    on('activeSpeaker', ({ peerId }) => this.setActiveSpeaker(peerId));
+    on('publisherLayers', ({ producerId, spatialLayer }) => this.applyPublisherLayers(producerId, spatialLayer));
     // A floor microphone left the audible set: its track goes (the server closes its consumer too).
     on('producerHidden', ({ producerId }) => {
       this.unconsumed.delete(producerId);
@@ -751,6 +782,26 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     });
   }
 
+  private setActiveSpeaker(peerId: string | null): void {
+    if (peerId === this.activeSpeaker) return;
+    this.activeSpeaker = peerId;
+    this.emit('activeSpeaker', { peerId });
+  }
+
+  /**
+   * Dynacast: nobody receives this camera's encodings above `spatialLayer` (-1: none of them), so they are
+   * switched off here, and on again when someone needs them.
+   */
+  private applyPublisherLayers(producerId: string, spatialLayer: number): void {
+    const sender = this.producers.get(producerId)?.rtpSender;
+    if (!sender || sender.track?.kind !== 'video') return;
+    // On the sender itself: mediasoup-client's setMaxSpatialLayer keeps its own figure and cannot switch all off.
+    const params = sender.getParameters();
+    if (params.encodings.every((e, i) => e.active === i <= spatialLayer)) return;
+    params.encodings.forEach((e, i) => (e.active = i <= spatialLayer));
+    sender.setParameters(params).catch((error: unknown) => this.emit('error', asClientError(error)));
+  }
+
   private liveLanguages(): string[] {
     return this.channels.filter((c) => c.live).map((c) => c.language);
   }
@@ -778,24 +829,49 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       try {
         answer = await this.request('consume', { producerId: info.producerId });
       } catch (error) {
-        // The floor moved on (or a louder voice came) before this consume: not an error, it is announced again when audible.
-        if (error instanceof MeetingClientError && error.code === 'NOT_AUDIBLE') return;
+        // The floor moved on (or a louder voice came) before this consume: not an error, it is announced again
+        // when audible. SERVER_SELECTED: the server sends that one itself.
+        if (error instanceof MeetingClientError && (error.code === 'NOT_AUDIBLE' || error.code === 'SERVER_SELECTED')) return;
         throw error;
       }
-      consumer = await transport.consume({
-        id: answer.consumerId,
-        producerId: answer.producerId,
-        kind: answer.kind,
-        rtpParameters: answer.rtpParameters as types.RtpParameters,
-      });
+      consumer = await this.wire(transport, answer);
     } finally {
       this.consuming -= 1;
     }
+    if (this.discardedEarly(consumer)) return;
+    await this.track(consumer, answer, true);
+  }
+
+  /** A consumer the server made for this client (a voice, the stage, a gallery tile): wired up, and video resumed. */
+  private async adoptPushed(info: ServerEvents['newConsumer']): Promise<void> {
+    const transport = await this.ensureRecvTransport();
+    this.consuming += 1;
+    let consumer: types.Consumer;
+    try {
+      consumer = await this.wire(transport, info);
+    } finally {
+      this.consuming -= 1;
+    }
+    if (this.discardedEarly(consumer)) return;
+    await this.track(consumer, info, info.paused);
+  }
+
+  private wire(transport: types.Transport, info: ConsumerInfo): Promise<types.Consumer> {
+    return transport.consume({ id: info.consumerId, producerId: info.producerId, kind: info.kind, rtpParameters: info.rtpParameters as types.RtpParameters });
+  }
+
+  /** The server closed it before it was wired up here: it is not kept. */
+  private discardedEarly(consumer: types.Consumer): boolean {
     if (this.closedEarly.delete(consumer.id)) {
       consumer.close();
-      return;
+      return true;
     }
     if (this.consuming === 0) this.closedEarly.clear();
+    return false;
+  }
+
+  /** Makes a wired consumer a remote track; `serverPaused`: the server holds it paused until this client resumes it. */
+  private async track(consumer: types.Consumer, answer: ConsumerInfo, serverPaused: boolean): Promise<void> {
     this.consumers.set(consumer.id, consumer);
     const remote: RemoteTrack = {
       consumerId: consumer.id,
@@ -808,13 +884,15 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     };
     this.remoteTracks.set(consumer.id, remote);
     if (remote.kind === 'audio') this.mixer?.add(consumer.id, remote.channel, consumer.track);
-    // Consumers start paused on the server, so no media is lost before the track is wired up. Language
-    // channels other than the chosen one stay paused until chosen: switching then costs one resume.
+    // Consumers start paused on the server (but for the voices it pushes), so no media is lost before the
+    // track is wired up. Language channels other than the chosen one stay paused until chosen.
     if (remote.channel === 'floor' || remote.channel === this.selectedChannel) {
-      await this.request('resumeConsumer', { consumerId: consumer.id }).catch((error: unknown) => {
-        // The server closed it meanwhile (the microphone left the audible set): nothing to resume.
-        if (this.consumers.has(consumer.id)) throw error;
-      });
+      if (serverPaused) {
+        await this.request('resumeConsumer', { consumerId: consumer.id }).catch((error: unknown) => {
+          // The server closed it meanwhile (the microphone left the audible set): nothing to resume.
+          if (this.consumers.has(consumer.id)) throw error;
+        });
+      }
     } else consumer.pause();
     this.emit('trackAdded', remote);
   }
@@ -845,7 +923,14 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   }
 
   private ensureRecvTransport(): Promise<types.Transport> {
-    this.recvTransportPromise ??= this.createTransport('recv').then((t) => (this.recvTransport = t));
+    if (!this.recvTransportPromise) {
+      const created = this.createTransport('recv').then((t) => (this.recvTransport = t));
+      // A refusal (no subscribe grant) is not kept: a live grant change may allow it later.
+      created.catch(() => {
+        if (this.recvTransportPromise === created) this.recvTransportPromise = undefined;
+      });
+      this.recvTransportPromise = created;
+    }
     return this.recvTransportPromise;
   }
 

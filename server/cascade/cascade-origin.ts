@@ -142,6 +142,8 @@ export class CascadeOrigin {
     if (!producer) throw new ProtocolError(ErrorCode.NOT_FOUND, `no producer ${producerId} in room ${roomId}`);
     let consumer = pipe.consumers.get(producerId);
     if (!consumer) {
+      // The pipes to edge nodes leave from the origin router; a producer published on another router of the room is piped there first.
+      await room.media.ensureProducerOn(producer, room.media.router);
       consumer = await pipe.transport.consume({ producerId });
       const created = consumer;
       pipe.consumers.set(producerId, created);

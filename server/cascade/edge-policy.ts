@@ -21,6 +21,7 @@ export const EDGE_METHODS: ReadonlySet<RequestMethod> = new Set<RequestMethod>([
   'resumeConsumer',
   'closeConsumer',
   'setConsumerPreferredLayers',
+  'setView',
   'selectChannel',
   'getPeers',
   'leave',

@@ -10,6 +10,12 @@ export type Notify = <E extends keyof ServerEvents>(event: E, data: ServerEvents
 
 type ParticipantEvents = { close: [CloseReason] };
 
+/** What a participant's screen shows (setView): the stage's size (null: no stage) and the gallery tiles rendered now. */
+export interface ScreenView {
+  stage: { width: number; height: number } | null;
+  tiles: Array<{ peerId: string; width: number; height: number }>;
+}
+
 export function peerInfo(id: string, grants: JoinGrants): PeerInfo {
   return { id, name: grants.name, role: grants.role, entity: grants.entity };
 }
@@ -26,6 +32,8 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private isClosed = false;
   /** What this participant listens to: the floor, or a language with the floor underneath. */
   selectedChannel = 'floor';
+  /** Until the client says otherwise: the active speaker at 720p, no gallery. */
+  view: ScreenView = { stage: { width: 1280, height: 720 }, tiles: [] };
 
   constructor(
     readonly id: string,

@@ -22,7 +22,7 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
 
   constructor(
     private readonly pool: WorkerPool,
-    private readonly limits: EndpointLimits & { maxConsumersPerRouter: number },
+    private readonly limits: EndpointLimits & { maxConsumersPerRouter: number; maxProducersPerRouter?: number },
     /** Options of a room, from its session (languages); unknown rooms (dev mode) get the defaults. */
     private readonly optionsFor: (roomId: string) => Promise<RoomOptions>,
     private readonly log: Logger,
@@ -141,7 +141,7 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
     if (!worker) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'no media worker is available; try again shortly');
     await claim();
     const log = this.log.child({ room: roomId });
-    const media = await RoomMedia.create(worker, this.limits, log, { maxConsumersPerRouter: this.limits.maxConsumersPerRouter, pool: this.pool });
+    const media = await RoomMedia.create(worker, this.limits, log, { maxConsumersPerRouter: this.limits.maxConsumersPerRouter, maxProducersPerRouter: this.limits.maxProducersPerRouter, pool: this.pool });
     let options: RoomOptions;
     try {
       // Read after the lease is taken: the state the previous owner wrote is complete by then.

@@ -1,6 +1,6 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import { AudioLevels, type RoomMedia } from '../../media/index.js';
+import type { AudioLevels, RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { ChannelInfo, FloorState, ListenerCensus, PeerInfo, PeersPage, ProducerInfo, QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
@@ -8,9 +8,12 @@ import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
 import { Interpretation } from '../interpretation/interpretation.js';
 import { AudioSelection, defaultAudioSelection, type AudioSelectionOptions } from './audio-selection.js';
-import { Participant, producerInfo, type Notify } from './participant.js';
+import { Dynacast } from './dynacast.js';
+import { Participant, producerInfo, type Notify, type ScreenView } from './participant.js';
+import { PushedConsumers, type Want } from './pushed-consumers.js';
 import { RosterBatcher, type RosterBatch } from './roster-batcher.js';
 import { RosterIndex, type RosterQuery } from './roster-index.js';
+import { layerForTile } from './video-layers.js';
 
 export interface RoomOptions {
   idleCloseMs: number;
@@ -96,6 +99,12 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly batcher: RosterBatcher;
   /** A quorum notice is due to moderators with the next batch. */
   private quorumDue = false;
+  /** Selective forwarding: the consumers the server makes for each receiver (voices, stage, gallery tiles). */
+  private readonly pushed: PushedConsumers;
+  private readonly dynacast: Dynacast;
+  /** The active speaker: the floor holder, else the dominant voice (null: nobody yet). */
+  private stageId: string | null = null;
+  private dominantId: string | null = null;
 
   constructor(
     readonly id: string,
@@ -118,6 +127,13 @@ export class Room extends EventEmitter<RoomEvents> {
     });
     this.floor.on('taken', (entry) => void this.setFloorAudio(entry.id, false));
     this.audio = this.createAudioSelection(options.audio ?? defaultAudioSelection);
+    this.pushed = new PushedConsumers((p) => this.wants(p), log);
+    this.dynacast = new Dynacast(
+      (producer) => this.highestLayer(producer),
+      (producer, spatialLayer) => this.participants.get(producer.appData.endpointId as string)?.notify('publisherLayers', { producerId: producer.id, spatialLayer }),
+    );
+    this.pushed.on('touched', (producers) => this.dynacast.touch(producers));
+    this.floor.on('changed', () => this.refreshStage());
     // The selection follows the floor: the outgoing speaker's consumers close before the incoming one is announced.
     this.floor.on('taken', () => this.audio.refresh());
     this.floor.on('given', () => this.audio.refresh());
@@ -205,19 +221,127 @@ export class Room extends EventEmitter<RoomEvents> {
       });
       return this.audio.track(producer, owner.id);
     }
+    if (this.pushes && isCamera(producer)) {
+      // A camera goes to the receivers whose screen shows its owner; edges get the stage's only.
+      producer.observer.once('close', () => {
+        if (!this.isClosed && this.stageId === owner.id) this.emit('relay', 'producerClosed', { producerId: producer.id });
+      });
+      if (this.stageId === owner.id) this.emit('relay', 'newProducer', producerInfo(producer, owner.id));
+      for (const p of this.participants.values()) if (this.shows(p, owner.id)) this.pushed.update(p);
+      this.dynacast.touch([producer]);
+      return;
+    }
     producer.observer.once('close', () => {
       if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
     this.tellNewProducer(producer, owner.id);
   }
 
-  /** What a newcomer is told about: every producer but the floor microphones, and of those the audible ones only. */
+  /**
+   * Selective forwarding at the room's origin: floor microphones and cameras are consumed by the server for
+   * each receiver (what it may hear, what its screen shows); clients consume the rest themselves.
+   */
+  get pushes(): boolean {
+    return this.audio.selective && !this.isEdge;
+  }
+
+  /** Whether the server decides who receives this producer (a client asking to consume it is refused). */
+  serverSelects(producer: types.Producer): boolean {
+    return this.pushes && (AudioSelection.isFloorMic(producer) || isCamera(producer));
+  }
+
+  /** The active speaker now: the floor holder, else the dominant voice. */
+  get activeSpeaker(): string | null {
+    return this.stageId;
+  }
+
+  /** A receiver's transport is ready, or its screen changed: its consumers follow. */
+  receiverReady(p: Participant): void {
+    if (this.pushes) this.pushed.update(p);
+  }
+
+  setView(p: Participant, view: ScreenView): void {
+    p.view = view;
+    this.receiverReady(p);
+  }
+
+  /** How many consumers the server made for this participant (benchmarks and tests). */
+  pushedCount(p: Participant): number {
+    return this.pushed.count(p);
+  }
+
+  private shows(p: Participant, ownerId: string): boolean {
+    if (p.id === ownerId) return false;
+    return (p.view.stage !== null && this.stageId === ownerId) || p.view.tiles.some((t) => t.peerId === ownerId);
+  }
+
+  /** What one receiver should hold now: the audible voices, the stage's camera and its gallery's cameras. */
+  private wants(p: Participant): Map<string, Want> {
+    const out = new Map<string, Want>();
+    if (!p.grants.subscribe || p.closed || !this.pushes) return out;
+    for (const { producer, ownerId } of this.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer, role: 'voice' });
+    const { stage, tiles } = p.view;
+    if (stage && this.stageId && this.stageId !== p.id) {
+      for (const cam of this.camerasOf(this.stageId)) out.set(cam.id, { producer: cam, role: 'stage', layer: layerForTile(cam, stage) });
+    }
+    for (const tile of tiles) {
+      if (tile.peerId === p.id) continue;
+      for (const cam of this.camerasOf(tile.peerId)) {
+        const onStage = out.get(cam.id);
+        const layer = Math.max(onStage?.layer ?? 0, layerForTile(cam, tile));
+        out.set(cam.id, { producer: cam, role: onStage?.role ?? 'tile', layer });
+      }
+    }
+    return out;
+  }
+
+  private camerasOf(peerId: string): types.Producer[] {
+    const owner = this.participants.get(peerId);
+    if (!owner) return [];
+    return [...owner.endpoint.producers.values()].filter((producer) => isCamera(producer) && !producer.closed);
+  }
+
+  /** Dynacast: the highest layer anyone receives; the stage's camera is sent whole while edges relay it. */
+  private highestLayer(producer: types.Producer): number {
+    const received = this.pushed.highestLayer(producer.id);
+    const edges = (this.listenersElsewhere?.total ?? 0) > 0 && producer.appData.endpointId === this.stageId;
+    return edges ? Math.max(received, (producer.rtpParameters.encodings?.length ?? 1) - 1) : received;
+  }
+
+  /** The active speaker follows the floor, else the loudest voice; receivers' stages follow it. */
+  private refreshStage(): void {
+    if (this.isClosed || !this.pushes) return;
+    const present = (id: string | null): string | null => (id && this.participants.has(id) ? id : null);
+    const next = present(this.floor.speakerId) ?? present(this.dominantId);
+    if (next === this.stageId) return;
+    const previous = this.stageId;
+    this.stageId = next;
+    // Edges relay the stage's camera only: their listeners see the speaker, not the gallery.
+    if (previous) for (const cam of this.camerasOf(previous)) this.emit('relay', 'producerHidden', { producerId: cam.id });
+    if (next) for (const cam of this.camerasOf(next)) this.emit('relay', 'newProducer', producerInfo(cam, next));
+    this.broadcast('activeSpeaker', { peerId: next });
+    this.pushed.updateAll(this.participants.values());
+  }
+
+  /**
+   * What an edge (or, forwarding everything, a newcomer) is told about: every producer but the floor
+   * microphones and the cameras, then the audible microphones and the stage's camera.
+   */
   private producersFor(except?: Participant): ProducerInfo[] {
     const others = [...this.participants.values()].filter((p) => p !== except);
-    const infos = others.flatMap((p) => p.producerInfos()).filter((info) => !this.audio.decides(info.producerId));
-    if (!this.audio.selective) return infos;
+    if (!this.audio.selective) return others.flatMap((p) => p.producerInfos());
+    const infos = others.flatMap((p) => [...p.endpoint.producers.values()].filter((pr) => !this.audio.decides(pr.id) && !isCamera(pr)).map((pr) => producerInfo(pr, p.id)));
     for (const { producer, ownerId } of this.audio.audibleMics()) if (ownerId !== except?.id) infos.push(producerInfo(producer, ownerId));
+    if (this.stageId && this.stageId !== except?.id) for (const cam of this.camerasOf(this.stageId)) infos.push(producerInfo(cam, this.stageId));
     return infos;
+  }
+
+  /** What a joining client consumes itself: the server pushes the voices and cameras when it selects them. */
+  producersToConsume(p: Participant): ProducerInfo[] {
+    if (!this.pushes) return this.view(p).producers;
+    return [...this.participants.values()]
+      .filter((o) => o !== p)
+      .flatMap((o) => [...o.endpoint.producers.values()].filter((pr) => !this.serverSelects(pr)).map((pr) => producerInfo(pr, o.id)));
   }
 
   /** Whether this producer may be consumed now: a floor microphone only while it is audible (on an edge: the origin's word). */
@@ -227,6 +351,10 @@ export class Room extends EventEmitter<RoomEvents> {
 
   private tellNewProducer(producer: types.Producer, ownerId: string): void {
     const info = producerInfo(producer, ownerId);
+    if (this.serverSelects(producer)) {
+      this.emit('relay', 'newProducer', info);
+      return this.pushed.updateAll(this.participants.values());
+    }
     for (const p of this.participants.values()) if (p.id !== ownerId && p.grants.subscribe) p.notify('newProducer', info);
     this.emit('relay', 'newProducer', info);
   }
@@ -240,16 +368,24 @@ export class Room extends EventEmitter<RoomEvents> {
       },
     };
     const observe = (): Promise<AudioLevels> =>
-      AudioLevels.create(this.media.router, { intervalMs: options.intervalMs, maxEntries: Math.max(options.voices * 2, 4), thresholdDb: -70 });
+      this.media.createAudioLevels({ intervalMs: options.intervalMs, maxEntries: Math.max(options.voices * 2, 4), thresholdDb: -70 });
     const audio = new AudioSelection(options, rules, observe, this.log);
     audio.on('audible', (producer, ownerId) => this.tellNewProducer(producer, ownerId));
     audio.on('inaudible', (producer, ownerId) => this.hideProducer(producer.id, ownerId));
-    audio.on('dominant', (producer, peerId) => this.emit('activespeaker', { producerId: producer.id, peerId }));
+    audio.on('dominant', (producer, peerId) => {
+      this.dominantId = peerId;
+      this.refreshStage();
+      this.emit('activespeaker', { producerId: producer.id, peerId });
+    });
     return audio;
   }
 
   /** A floor microphone left the audible set: every receiver's consumer of it closes, and clients forget it. */
   private hideProducer(producerId: string, ownerId: string): void {
+    if (this.pushes) {
+      this.emit('relay', 'producerHidden', { producerId });
+      return this.pushed.updateAll(this.participants.values());
+    }
     for (const p of this.participants.values()) {
       for (const c of [...p.endpoint.consumers.values()]) {
         if (c.producerId !== producerId) continue;
@@ -410,6 +546,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.batcher.close();
     this.floor.close();
     this.audio.close();
+    this.pushed.close();
+    this.dynacast.close();
     for (const p of [...this.participants.values()]) {
       p.notify('roomClosed', { reason });
       p.close(reason);
@@ -427,6 +565,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.isClosed) return;
     this.interpretation.onLeave(participant);
     this.floor.forget(participant.id);
+    if (this.stageId === participant.id) this.refreshStage();
     if (!this.isEdge) {
       this.roster.invalidate();
       this.batcher.peerLeft(participant.id);
@@ -442,4 +581,8 @@ export class Room extends EventEmitter<RoomEvents> {
     }, this.options.idleCloseMs);
     this.idleTimer.unref();
   }
+}
+
+function isCamera(producer: types.Producer): boolean {
+  return producer.kind === 'video' && producer.appData.source === 'camera';
 }

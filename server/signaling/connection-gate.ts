@@ -40,6 +40,7 @@ export const GATES: { readonly [M in RequestMethod]: Gate } = {
   closeConsumer: joined(),
   resumeConsumer: joined('subscribe'),
   setConsumerPreferredLayers: joined(),
+  setView: joined('subscribe'),
   // Interpretation: booth membership is checked per language in the handlers.
   selectChannel: joined('subscribe'),
   boothGoLive: joined(),

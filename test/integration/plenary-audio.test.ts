@@ -17,8 +17,9 @@ import { waitFor } from '../helpers/wait.js';
 
 // A plenary of 200 delegates on a real mediasoup worker: each delegate is seated in the room and publishes
 // a floor microphone (server-side RTP injection, real producers announced the way the produce handler does);
-// five receivers are real socket.io clients that consume whatever they are told about, as the SDK does.
-// What each receiver holds is counted on the server, from its media endpoint.
+// five receivers are real socket.io clients. At the room's origin the server makes their consumers itself
+// (`newConsumer`); on an edge they consume what they are told about, as the SDK does. What each receiver
+// holds is counted on the server, from its media endpoint.
 
 const DELEGATES = 200;
 let server: MeetingServer;
@@ -35,10 +36,12 @@ afterAll(async () => {
   await server?.close();
 });
 
-/** A receiving client: consumes every floor microphone it is told about, forgets what is hidden. */
+/** A receiving client: takes the consumers the server pushes, consumes what it is told about, forgets what is hidden. */
 class Receiver {
   readonly refusals: string[] = [];
+  /** Producers hidden from it (an edge's listeners) or whose pushed consumer the server closed (the origin's). */
   readonly hidden: string[] = [];
+  /** Producers it was told about (`newProducer`) or given a consumer of (`newConsumer`). */
   readonly announced: string[] = [];
 
   private constructor(
@@ -57,10 +60,13 @@ class Receiver {
     if (!caps.ok) throw new Error(caps.error.code);
     const joined = await call<{ self: { id: string }; producers: ProducerInfo[] }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities });
     if (!joined.ok) throw new Error(joined.error.code);
-    expect((await call(socket, 'createWebRtcTransport', { direction: 'recv' })).ok).toBe(true);
     const r = new Receiver(joined.data.self.id, socket);
     socket.on('newProducer', (info: ProducerInfo) => void r.consume(info.producerId));
     socket.on('producerHidden', ({ producerId }: { producerId: string }) => r.hidden.push(producerId));
+    // Listening before the receive transport exists: the server's consumers may arrive right behind its answer.
+    socket.on('newConsumer', ({ producerId }: { producerId: string }) => r.announced.push(producerId));
+    socket.on('consumerClosed', ({ producerId }: { producerId: string }) => r.hidden.push(producerId));
+    expect((await call(socket, 'createWebRtcTransport', { direction: 'recv' })).ok).toBe(true);
     for (const p of joined.data.producers) await r.consume(p.producerId);
     return r;
   }
@@ -140,7 +146,7 @@ describe('plenary audio: receivers get only the floor microphones they may hear'
     const pl = await plenary('demo-council');
     const { room, receivers, delegates, mics } = pl;
     expect(room.floor.options.controlled).toBe(true);
-    // Nobody holds the floor: nothing was announced, nothing is consumed, and asking is refused.
+    // Nobody holds the floor: nothing was pushed, nothing is consumed, and asking is refused.
     expect(room.audio.audibleIds()).toEqual([]);
     for (const r of receivers) expect(r.holds(room)).toEqual([]);
     expect(await receivers[0]!.consume(mics[7]!.id)).toBe('NOT_AUDIBLE');
@@ -149,16 +155,19 @@ describe('plenary audio: receivers get only the floor microphones they may hear'
     giveFloor(room, holder);
     await waitFor(everyoneHolds(pl, [mics[42]!.id]), { what: "every receiver to hold the floor holder's microphone, and only it" });
 
-    // The floor passes to delegate 99: delegate 42's consumers close (receivers are told), 99's are announced and consumed.
+    // The floor passes to delegate 99: delegate 42's consumers close (receivers are told), 99's are pushed.
     const next = delegates[99]!;
     giveFloor(room, next);
     await waitFor(everyoneHolds(pl, [mics[99]!.id]), { what: 'the consumers to switch to the next speaker' });
     for (const r of receivers) {
       expect(r.hidden).toContain(mics[42]!.id);
-      // Every announced microphone was consumable when announced: the only refusal is the test's own request above.
+      expect(r.announced.filter((id) => id !== mics[7]!.id)).toEqual([mics[42]!.id, mics[99]!.id]);
+      // The only refusal is the test's own request above.
       expect(r.refusals).toEqual(r === receivers[0] ? ['NOT_AUDIBLE'] : []);
     }
     expect(await receivers[1]!.consume(mics[42]!.id)).toBe('NOT_AUDIBLE');
+    // An audible one is not the client's to consume either: the server already gave it one.
+    expect(await receivers[1]!.consume(mics[99]!.id)).toBe('SERVER_SELECTED');
 
     // A participant who conducts (the chair) is heard beside the floor holder; a new receiver's join answer lists both, and only them.
     const chairId = 'chair-1';
@@ -170,6 +179,8 @@ describe('plenary audio: receivers get only the floor microphones they may hear'
     room.announceProducer(chair, chairMic.producer);
     await waitFor(everyoneHolds(pl, [mics[99]!.id, chairMic.producer.id]), { what: 'receivers to hold the chair and the floor holder' });
     const late = await Receiver.join('demo-council', 'Late receiver');
+    // Its receive transport brings it the two voices, and only them.
+    await waitFor(() => late.announced.length >= 2, { what: 'the late receiver to be given the voices' });
     expect(late.announced.sort()).toEqual([mics[99]!.id, chairMic.producer.id].sort());
     expect(late.holds(room)).toEqual([mics[99]!.id, chairMic.producer.id].sort());
 
@@ -188,7 +199,7 @@ describe('plenary audio: receivers get only the floor microphones they may hear'
     await waitFor(everyoneHolds(pl, loudest), { timeoutMs: 20_000, what: 'every receiver to hold the three loudest, and only them' });
     expect([...room.audio.audibleIds()].sort()).toEqual([...loudest].sort());
 
-    // The fourth talker and the silent delegates are not audible: announced to nobody, and a consume is refused.
+    // The fourth talker and the silent delegates are not audible: pushed to nobody, and a consume is refused.
     for (const r of receivers) expect(r.announced).not.toContain(mics[3]!.id);
     expect(await receivers[2]!.consume(mics[3]!.id)).toBe('NOT_AUDIBLE');
     expect(await receivers[2]!.consume(mics[150]!.id)).toBe('NOT_AUDIBLE');

@@ -16,7 +16,8 @@ export type MediaMethod =
   | 'pauseConsumer'
   | 'closeConsumer'
   | 'resumeConsumer'
-  | 'setConsumerPreferredLayers';
+  | 'setConsumerPreferredLayers'
+  | 'setView';
 
 const SOURCE_KIND = { mic: 'audio', camera: 'video', screen: 'video' } as const;
 
@@ -40,10 +41,12 @@ const mutedByModerator = (what: string): ProtocolError =>
 
 /** Transports, producers and consumers of the caller's own media endpoint. */
 export const mediaHandlers: HandlerSet<MediaMethod> = {
-  createWebRtcTransport: async ({ participant, grants }, { direction }) => {
+  createWebRtcTransport: async ({ participant, room, grants }, { direction }) => {
     if (direction === 'send' && !grants.publish.floor && grants.publish.booths.length === 0) forbidden('publish');
     if (direction === 'recv' && !grants.subscribe) forbidden('receive media');
     const t = await participant.endpoint.createWebRtcTransport(direction);
+    // The server's consumers for this receiver follow the answer (the client wires them to this transport).
+    if (direction === 'recv') setImmediate(() => room.receiverReady(participant));
     return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
   },
 
@@ -102,6 +105,9 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
     if (!room.mayConsume(producerId)) throw notAudible();
     const producer = await room.findProducer(producerId);
     if (!producer) throw new ProtocolError(ErrorCode.NOT_FOUND, `no producer ${producerId} in this room`);
+    if (room.serverSelects(producer)) {
+      throw new ProtocolError(ErrorCode.SERVER_SELECTED, 'the server sends this one itself (newConsumer) while it is audible or on your screen (setView)');
+    }
     const consumer = await participant.endpoint.consume(producer, participant.rtpCapabilities);
     // It may have left the audible set while its consumer was being made: that consumer is not kept.
     if (!room.mayConsume(producerId)) {
@@ -133,6 +139,11 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
   resumeConsumer: async ({ participant }, { consumerId }) => {
     await participant.endpoint.consumer(consumerId).resume();
     return {};
+  },
+
+  setView: async ({ participant, room }, { stage, tiles }) => {
+    room.setView(participant, { stage, tiles });
+    return { tiles: tiles.length };
   },
 
   setConsumerPreferredLayers: async ({ participant }, { consumerId, spatialLayer, temporalLayer }) => {

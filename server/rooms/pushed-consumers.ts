@@ -1,0 +1,170 @@
+import { EventEmitter } from 'node:events';
+import type { types } from 'mediasoup';
+import type { MediaSource } from '../../protocol/signaling.js';
+import type { Logger } from '../logger.js';
+import type { Participant } from './participant.js';
+
+/** Why a receiver gets a producer: an audible voice, the active speaker on its stage, or a gallery tile. */
+export type PushRole = 'voice' | 'stage' | 'tile';
+
+export interface Want {
+  producer: types.Producer;
+  role: PushRole;
+  /** Video: the spatial layer that fits where it is shown. */
+  layer?: number;
+}
+
+interface Held {
+  consumer: types.Consumer;
+  producer: types.Producer;
+  layer?: number;
+}
+
+interface Receiver {
+  /** By producer id. */
+  held: Map<string, Held>;
+  running: boolean;
+  again: boolean;
+}
+
+type PushedConsumersEvents = {
+  /** What is received of these producers changed (a consumer came or went, or its layer moved): dynacast recounts. */
+  touched: [types.Producer[]];
+};
+
+/**
+ * The consumers the server makes for its receivers (selective forwarding): each receiver holds exactly
+ * what `wants` says for it now, and nothing else. The client never asks for them; it is told
+ * (`newConsumer`, `consumerClosed`) and wires them up. One receiver's changes run one at a time, in
+ * order; a change that arrives meanwhile runs once more after, on the newest state.
+ */
+export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
+  private readonly receivers = new Map<Participant, Receiver>();
+  private closed = false;
+
+  constructor(
+    private readonly wants: (receiver: Participant) => Map<string, Want>,
+    private readonly log: Logger,
+  ) {
+    super();
+  }
+
+  /** Brings one receiver's consumers to what it should receive now. */
+  update(p: Participant): void {
+    if (this.closed || p.closed) return;
+    let r = this.receivers.get(p);
+    if (!r) {
+      r = { held: new Map(), running: false, again: false };
+      this.receivers.set(p, r);
+      p.once('close', () => this.receivers.delete(p));
+    }
+    if (r.running) {
+      r.again = true;
+      return;
+    }
+    void this.run(p, r);
+  }
+
+  /** Every receiver in `participants` (the floor or the stage moved). */
+  updateAll(participants: Iterable<Participant>): void {
+    for (const p of participants) this.update(p);
+  }
+
+  /** The highest spatial layer any receiver wants of this producer; -1 when nobody receives it. */
+  highestLayer(producerId: string): number {
+    let highest = -1;
+    for (const r of this.receivers.values()) {
+      const held = r.held.get(producerId);
+      if (held) highest = Math.max(highest, held.layer ?? 0);
+    }
+    return highest;
+  }
+
+  /** How many consumers the server holds for this receiver now. */
+  count(p: Participant): number {
+    return this.receivers.get(p)?.held.size ?? 0;
+  }
+
+  close(): void {
+    this.closed = true;
+    this.receivers.clear();
+  }
+
+  private async run(p: Participant, r: Receiver): Promise<void> {
+    r.running = true;
+    try {
+      do {
+        r.again = false;
+        await this.apply(p, r);
+      } while (r.again && !p.closed && !this.closed);
+    } catch (error) {
+      this.log.warn({ participant: p.id, err: (error as Error).message }, 'pushed consumers not updated');
+    } finally {
+      r.running = false;
+    }
+  }
+
+  private async apply(p: Participant, r: Receiver): Promise<void> {
+    const wanted = this.wants(p);
+    const touched: types.Producer[] = [];
+    // What is no longer wanted goes first: a switch never holds both voices (or tiles) at once.
+    for (const [producerId, held] of [...r.held]) {
+      if (wanted.has(producerId)) continue;
+      r.held.delete(producerId);
+      if (!held.consumer.closed) {
+        held.consumer.close();
+        p.notify('consumerClosed', { consumerId: held.consumer.id, producerId });
+      }
+      touched.push(held.producer);
+    }
+    await Promise.all(
+      [...wanted].map(async ([producerId, want]) => {
+        const held = r.held.get(producerId);
+        if (!held) {
+          if (await this.push(p, r, want)) touched.push(want.producer);
+          return;
+        }
+        if (want.layer === undefined || want.layer === held.layer) return;
+        held.layer = want.layer;
+        touched.push(want.producer);
+        await held.consumer.setPreferredLayers({ spatialLayer: want.layer }).catch(() => undefined);
+      }),
+    );
+    if (touched.length > 0) this.emit('touched', touched);
+  }
+
+  /** Makes one consumer and tells the client; false when it cannot be made now (no receive transport yet, a limit). */
+  private async push(p: Participant, r: Receiver, want: Want): Promise<boolean> {
+    const { producer } = want;
+    let consumer: types.Consumer;
+    try {
+      // Audio flows at once (a new voice must not wait for a round trip); video waits for the client's resume,
+      // which asks the publisher for a key frame the client can start from.
+      consumer = await p.endpoint.consume(producer, p.rtpCapabilities, { paused: producer.kind === 'video' });
+    } catch (error) {
+      this.log.debug({ participant: p.id, producer: producer.id, err: (error as Error).message }, 'consumer not pushed');
+      return false;
+    }
+    const held: Held = { consumer, producer, layer: want.layer };
+    r.held.set(producer.id, held);
+    consumer.observer.once('close', () => {
+      if (r.held.get(producer.id)?.consumer !== consumer) return;
+      r.held.delete(producer.id);
+      this.emit('touched', [producer]);
+    });
+    if (want.layer !== undefined) await consumer.setPreferredLayers({ spatialLayer: want.layer }).catch(() => undefined);
+    if (consumer.closed) return false;
+    p.notify('newConsumer', {
+      consumerId: consumer.id,
+      producerId: producer.id,
+      peerId: producer.appData.endpointId as string,
+      kind: consumer.kind,
+      source: producer.appData.source as MediaSource,
+      channel: producer.appData.channel as string,
+      rtpParameters: consumer.rtpParameters,
+      producerPaused: consumer.producerPaused,
+      paused: consumer.paused,
+    });
+    return true;
+  }
+}
