@@ -117,11 +117,11 @@ export class ConductService {
         });
       }
       this.emitWebhook('participant.joined', { sessionId, ...this.who(p) });
-      room.notifyModerators('quorum', room.quorum());
+      room.quorumChanged();
     });
     room.on('participantleft', (p) => {
       this.emitWebhook('participant.left', { sessionId, ...this.who(p) });
-      room.notifyModerators('quorum', room.quorum());
+      room.quorumChanged();
     });
     room.floor.on('changed', () => {
       if (persistent) this.record(() => this.floors.save(sessionId, room.floor.snapshot()), 'speakers list not saved');

@@ -82,7 +82,7 @@ export class EdgeListenerCensus {
           const totalMoved = room.listenersElsewhere?.total !== counted.total;
           room.listenersElsewhere = { ...counted, at: Date.now() };
           room.notifyModerators('listeners', room.listenersElsewhere);
-          if (totalMoved) room.notifyModerators('quorum', room.quorum());
+          if (totalMoved) room.quorumChanged();
         })
         .catch((error: unknown) => {
           // Once per outage: the next interval tries again.

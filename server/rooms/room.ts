@@ -312,7 +312,9 @@ export class Room extends EventEmitter<RoomEvents> {
   private refreshStage(): void {
     if (this.isClosed || !this.pushes) return;
     const present = (id: string | null): string | null => (id && this.participants.has(id) ? id : null);
-    const next = present(this.floor.speakerId) ?? present(this.dominantId);
+    // The observer elects someone even among silent or muted microphones: the stage takes an audible one only.
+    const heard = (id: string | null): string | null => (id && this.audio.audibleMics().some((m) => m.ownerId === id) ? id : null);
+    const next = present(this.floor.speakerId) ?? present(heard(this.dominantId));
     if (next === this.stageId) return;
     const previous = this.stageId;
     this.stageId = next;
@@ -370,8 +372,15 @@ export class Room extends EventEmitter<RoomEvents> {
     const observe = (): Promise<AudioLevels> =>
       this.media.createAudioLevels({ intervalMs: options.intervalMs, maxEntries: Math.max(options.voices * 2, 4), thresholdDb: -70 });
     const audio = new AudioSelection(options, rules, observe, this.log);
-    audio.on('audible', (producer, ownerId) => this.tellNewProducer(producer, ownerId));
-    audio.on('inaudible', (producer, ownerId) => this.hideProducer(producer.id, ownerId));
+    audio.on('audible', (producer, ownerId) => {
+      this.tellNewProducer(producer, ownerId);
+      if (ownerId === this.dominantId) queueMicrotask(() => this.refreshStage());
+    });
+    audio.on('inaudible', (producer, ownerId) => {
+      this.hideProducer(producer.id, ownerId);
+      // After the floor's change completes (taken, then given): a floor passing moves the stage once.
+      if (ownerId === this.stageId) queueMicrotask(() => this.refreshStage());
+    });
     audio.on('dominant', (producer, peerId) => {
       this.dominantId = peerId;
       this.refreshStage();
@@ -451,13 +460,13 @@ export class Room extends EventEmitter<RoomEvents> {
   }
 
   notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void {
-    // Quorum notices follow the roster's batches, freshly counted: a join wave costs moderators one per batch, not one per join.
-    if (event === 'quorum') {
-      this.quorumDue = true;
-      this.batcher.touch();
-      return;
-    }
     for (const p of this.participants.values()) if (p.grants.moderate) p.notify(event, data);
+  }
+
+  /** Who is present changed: moderators get the quorum with the roster's next batch, freshly counted (one per batch, not one per join). */
+  quorumChanged(): void {
+    this.quorumDue = true;
+    this.batcher.touch();
   }
 
   /** Whether this participant's floor microphone may reach the room now. */

@@ -68,7 +68,7 @@ beforeAll(async () => {
   observer = new RedisCoordinator('observer', { kind: 'url', url: redis.url }, testLog);
   await observer.ready();
   await waitFor(async () => (await observer.liveNodes()).length === 3, { what: 'three live nodes' });
-}, 60_000);
+}, 150_000);
 afterAll(async () => {
   for (const s of sockets) s.close();
   await observer?.close();
