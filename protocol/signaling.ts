@@ -337,8 +337,9 @@ export interface ResponseData {
      * microphones and the cameras its screen shows (`newConsumer`) once it has a receive transport.
      */
     producers: ProducerInfo[];
-    /** The active speaker now (see `activeSpeaker`). */
+    /** The active speaker now (see `activeSpeaker`), and who they are (they may not be on the roster's first page). */
     activeSpeaker: string | null;
+    activeSpeakerPeer: PeerInfo | null;
     channels: ChannelInfo[];
     booths: BoothState[];
     floor: FloorState;
@@ -415,7 +416,7 @@ export interface ServerEvents {
    */
   newConsumer: ConsumerInfo & { paused: boolean };
   /** The room's active speaker changed: the floor holder on a moderated floor, else the dominant voice (null: nobody). */
-  activeSpeaker: { peerId: string | null };
+  activeSpeaker: { peerId: string | null; peer: PeerInfo | null };
   /**
    * Dynacast, to a publisher: the highest simulcast layer anyone receives of this producer now; -1 when
    * nobody does. Encodings above it may be switched off until it rises.

@@ -1,41 +1,9 @@
-// The demo page: sign in (embedded registry), pick a session, wait in the lobby if needed, see and hear
-// everyone with the entity they represent. Secretariat users also get the lobby and the roster.
+// The demo page: sign in (embedded registry), pick a session, wait in the lobby if needed, see the active
+// speaker and a paged gallery with the entity each represents, hear the floor. Secretariat users also get the
+// lobby and the roster.
 import { MeetingClient } from '/sdk/plenum-sdk.js';
-import { $, esc, label, languageName, show, signInFlow, status } from '/common.js';
-
-// Interpreters and captioners are staff of the session: heard through the channels, not shown as tiles.
-const isStaff = (peer) => peer.role === 'interpreter' || peer.role === 'captioner';
-
-function tile(peer, isSelf = false) {
-  if (isStaff(peer) && !isSelf) return document.createElement('section'); // detached: never shown
-  let el = document.querySelector(`.tile[data-peer="${esc(peer.id)}"]`);
-  if (!el) {
-    el = document.createElement('section');
-    el.className = isSelf ? 'tile self' : 'tile';
-    el.dataset.peer = peer.id;
-    const video = document.createElement('video');
-    video.autoplay = true;
-    video.playsInline = true;
-    video.muted = true; // audio plays through its own <audio> element
-    const name = document.createElement('div');
-    name.className = 'label';
-    name.textContent = peer.entity ? label(peer) : peer.name;
-    const role = document.createElement('small');
-    role.textContent = peer.role ? ` (${peer.role.replaceAll('_', ' ')})` : '';
-    name.append(role);
-    el.append(video, name);
-    $('tiles').append(el);
-  }
-  return el;
-}
-
-function attach(peer, track, isSelf) {
-  const el = tile(peer, isSelf);
-  if (track.kind === 'video') {
-    el.querySelector('video').srcObject = new MediaStream([track]);
-  }
-  // Audio plays through the SDK's channel mixer (the chosen language, the floor underneath).
-}
+import { $, label, languageName, show, signInFlow, status } from '/common.js';
+import { MeetingView } from '/meeting-view.js';
 
 function renderLobby(client, waiting) {
   const list = $('lobby-list');
@@ -102,17 +70,11 @@ const CLOSE_REASONS = {
 
 async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
   const client = new MeetingClient({ token });
-  window.plenum = { client };
-  client.on('peerJoined', (peer) => tile(peer));
-  client.on('peerLeft', (peer) => document.querySelector(`.tile[data-peer="${esc(peer.id)}"]`)?.remove());
+  const view = new MeetingView(client);
+  window.plenum = { client, view };
   // Joins and leaves arrive in batches: the console reloads its first page once per batch, not per join.
   client.on('peersChanged', () => {
     if (moderate) refreshRoster(client);
-  });
-  client.on('trackAdded', (remote) => attach(client.peers.get(remote.peerId) ?? { id: remote.peerId, name: '' }, remote.track, false));
-  client.on('trackRemoved', (remote) => {
-    const el = document.querySelector(`.tile[data-peer="${esc(remote.peerId)}"]`);
-    if (el && remote.kind === 'video') el.querySelector('video').srcObject = null;
   });
   client.on('listening', showListening);
   client.on('caption', (caption) => {
@@ -122,7 +84,8 @@ async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
   client.on('lobby', () => status('Waiting in the lobby: the secretariat will admit you shortly.'));
   client.on('lobbyChanged', ({ waiting }) => renderLobby(client, waiting));
   client.on('closed', ({ reason, message }) => {
-    $('tiles').replaceChildren();
+    view.close();
+    show('meeting', false);
     show('in-room', false);
     show('conduct', false);
     $('edge-listeners').textContent = '';
@@ -147,12 +110,12 @@ async function enterRoom(token, roomTitle, { canPublish, moderate, admin }) {
   show('sessions', false);
   const self = await client.join();
   setUpListening(client);
-  for (const peer of client.peers.values()) tile(peer);
+  show('meeting', true);
+  await view.reload();
   if (canPublish) {
-    const camera = await client.publishCamera();
-    attach(self, camera.track, true);
+    view.setOwnCamera((await client.publishCamera()).track);
     await client.publishMicrophone();
-  } else tile(self, true);
+  }
   show('in-room', true);
   $('room-label').textContent = `In “${roomTitle}” as ${label(self)}`;
   setUpFloor(client, moderate);

@@ -115,7 +115,7 @@ export type MeetingClientEvents = {
   /** Back, with the same tracks published again and the same channel selected. */
   reconnected: { attempt: number };
   /** The room's active speaker changed: the floor holder, else the dominant voice (null: nobody). */
-  activeSpeaker: { peerId: string | null };
+  activeSpeaker: { peerId: string | null; peer: PeerInfo | null };
   /** A background step failed (e.g. consuming a new producer); the client stays usable. */
   error: MeetingClientError;
 };
@@ -204,6 +204,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   listenersElsewhere: ListenerCensus | undefined;
   /** The active speaker (shown on the stage), as the server last said. */
   activeSpeaker: string | null = null;
+  /** Who the active speaker is: they may not be among `peers` (the roster's pages this client was told about). */
+  activeSpeakerPeer: PeerInfo | null = null;
   /** What this client's screen shows, sent again after a reconnect. */
   private view: ScreenView | undefined;
 
@@ -224,14 +226,24 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   }
 
   /**
-   * Listen to the floor or to a language. Every channel is already being received (paused); the switch
-   * resumes and pauses on the server and changes gains locally, so no transport is renegotiated.
+   * Listen to the floor or to a language. `selected` (the session default): the chosen language's consumers
+   * are created and the one left is closed. `all`: every channel is already being received (paused); the
+   * switch resumes and pauses on the server and changes gains locally, so no transport is renegotiated.
    */
   async selectChannel(channel: string, options: { floorVolume?: number } = {}): Promise<void> {
-    const answer = await this.request('selectChannel', { channel });
     const previous = this.selectedChannel;
-    this.selectedChannel = answer.channel;
-    if (this.listenerChannels === 'selected') await this.followSelection(previous);
+    if (this.listenerChannels === 'selected') {
+      // The chosen language's consumers are requested alongside the selection, not one round trip after it.
+      this.selectedChannel = channel;
+      const [answer, followed] = await Promise.allSettled([this.request('selectChannel', { channel }), this.followSelection(previous)]);
+      if (answer.status === 'rejected') {
+        // Refused (an unknown channel, a limit): back to what the server still has selected.
+        this.selectedChannel = previous;
+        await this.followSelection(channel).catch(() => undefined);
+        throw answer.reason;
+      }
+      if (followed.status === 'rejected') throw followed.reason;
+    } else this.selectedChannel = (await this.request('selectChannel', { channel })).channel;
     if (options.floorVolume !== undefined) this.floorVolume = options.floorVolume;
     // Consumers the server paused while unselected are resumed there; mirror that here.
     for (const [id, consumer] of this.consumers) {
@@ -243,19 +255,24 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.emit('listening', { channel, interpretationAvailable: this.interpretationAvailable });
   }
 
-  /** `selected` mode: stop receiving the language left, start receiving the one chosen. */
+  /**
+   * `selected` mode: stop receiving the language left, start receiving the one chosen. The server drops the
+   * language left at once; the browser closes it only once the new one is set up, because mediasoup-client
+   * renegotiates one change at a time and closing first would hold up the new channel's first audio.
+   */
   private async followSelection(previous: string): Promise<void> {
-    if (previous !== 'floor' && previous !== this.selectedChannel) {
-      for (const remote of [...this.remoteTracks.values()]) {
-        if (remote.channel !== previous) continue;
-        this.dropConsumer(remote.consumerId);
-        this.request('closeConsumer', { consumerId: remote.consumerId }).catch(() => undefined);
-        this.unconsumed.set(remote.producerId, { producerId: remote.producerId, peerId: remote.peerId, kind: remote.kind, source: remote.source, channel: remote.channel, paused: false });
-      }
+    const leaving = previous !== 'floor' && previous !== this.selectedChannel ? [...this.remoteTracks.values()].filter((r) => r.channel === previous) : [];
+    for (const remote of leaving) {
+      this.request('closeConsumer', { consumerId: remote.consumerId }).catch(() => undefined);
+      this.unconsumed.set(remote.producerId, { producerId: remote.producerId, peerId: remote.peerId, kind: remote.kind, source: remote.source, channel: remote.channel, paused: false });
     }
     const wanted = [...this.unconsumed.values()].filter((p) => p.channel === this.selectedChannel);
     for (const p of wanted) this.unconsumed.delete(p.producerId);
-    await Promise.all(wanted.map((p) => this.consume(p)));
+    try {
+      await Promise.all(wanted.map((p) => this.consume(p)));
+    } finally {
+      for (const remote of leaving) this.dropConsumer(remote.consumerId);
+    }
   }
 
   setFloorVolume(volume: number): void {
@@ -403,7 +420,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.emit('peerJoined', peer);
     }
     this.listenerChannels = joined.listenerChannels;
-    this.setActiveSpeaker(joined.activeSpeaker);
+    this.setActiveSpeaker(joined.activeSpeaker, joined.activeSpeakerPeer);
     // With selective forwarding the server pushes voices and cameras once a receive transport exists.
     const receiving = this.ensureRecvTransport().catch((error: unknown) => {
       if (!(error instanceof MeetingClientError && error.code === 'FORBIDDEN')) throw error;
@@ -703,7 +720,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     on('newConsumer', (info) => {
       this.adoptPushed(info).catch((error: unknown) => this.emit('error', asClientError(error)));
     });
-    on('activeSpeaker', ({ peerId }) => this.setActiveSpeaker(peerId));
+    on('activeSpeaker', ({ peerId, peer }) => this.setActiveSpeaker(peerId, peer));
     on('publisherLayers', ({ producerId, spatialLayer }) => this.applyPublisherLayers(producerId, spatialLayer));
     // A floor microphone left the audible set: its track goes (the server closes its consumer too).
     on('producerHidden', ({ producerId }) => {
@@ -782,10 +799,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     });
   }
 
-  private setActiveSpeaker(peerId: string | null): void {
+  private setActiveSpeaker(peerId: string | null, peer: PeerInfo | null): void {
     if (peerId === this.activeSpeaker) return;
     this.activeSpeaker = peerId;
-    this.emit('activeSpeaker', { peerId });
+    this.activeSpeakerPeer = peer;
+    this.emit('activeSpeaker', { peerId, peer });
   }
 
   /**

@@ -239,6 +239,9 @@ export class CascadeEdge implements RoomUpstream {
         this.mirror.floor = m.data;
         this.room.rosterChanged(); // the floor holder is listed first
         break;
+      case 'activeSpeaker':
+        this.mirror.activeSpeaker = m.data.peer;
+        break;
       case 'caption':
         break;
     }

@@ -38,6 +38,7 @@ export const roomSnapshot = z
     producers: z.array(producer).max(100_000),
     channels: z.array(channel).max(64),
     floor,
+    activeSpeaker: peer.nullable().optional(),
   })
   .strict();
 export type RoomSnapshot = z.infer<typeof roomSnapshot>;
@@ -89,6 +90,7 @@ const eventSchemas = {
   channelsChanged: z.object({ channels: z.array(channel).max(64) }).strict(),
   caption,
   floorState: floor,
+  activeSpeaker: z.object({ peerId: id.nullable(), peer: peer.nullable() }).strict(),
 };
 export type RelayedEvent = keyof typeof eventSchemas;
 export const relayedEvents = Object.keys(eventSchemas) as RelayedEvent[];
@@ -105,6 +107,7 @@ export const roomTopicMessage = z.union([
   relayed('channelsChanged'),
   relayed('caption'),
   relayed('floorState'),
+  relayed('activeSpeaker'),
   z.object({ type: z.literal('paused'), producerId: id, paused: z.boolean() }).strict(),
   z.object({ type: z.literal('closed'), reason: z.enum(closeReasons) }).strict(),
 ]);

@@ -46,6 +46,8 @@ export interface RoomView {
   producers: ProducerInfo[];
   channels: ChannelInfo[];
   floor: FloorState;
+  /** The active speaker (selective forwarding); absent from an origin that does not say. */
+  activeSpeaker?: PeerInfo | null;
 }
 
 /**
@@ -105,6 +107,8 @@ export class Room extends EventEmitter<RoomEvents> {
   /** The active speaker: the floor holder, else the dominant voice (null: nobody yet). */
   private stageId: string | null = null;
   private dominantId: string | null = null;
+  /** Producers piped to edge nodes, by id: how many edges hold each. */
+  private readonly edgeHeld = new Map<string, number>();
 
   constructor(
     readonly id: string,
@@ -166,6 +170,7 @@ export class Room extends EventEmitter<RoomEvents> {
       producers: this.producersFor(except),
       channels: this.interpretation.channels(),
       floor: this.floor.state(),
+      activeSpeaker: this.activeSpeakerPeer,
     };
   }
 
@@ -252,7 +257,29 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** The active speaker now: the floor holder, else the dominant voice. */
   get activeSpeaker(): string | null {
-    return this.stageId;
+    return this.activeSpeakerPeer?.id ?? null;
+  }
+
+  /** Who the active speaker is (on an edge: as the origin last said). */
+  get activeSpeakerPeer(): PeerInfo | null {
+    if (this.upstream) return this.upstream.view().activeSpeaker ?? null;
+    const p = this.stageId ? this.participants.get(this.stageId) : undefined;
+    return p ? p.info : null;
+  }
+
+  /**
+   * An edge node pipes this producer for its listeners, who receive it whole: dynacast keeps every layer
+   * on while any edge holds it.
+   */
+  heldByEdge(producer: types.Producer, pipeConsumer: types.Consumer): void {
+    this.edgeHeld.set(producer.id, (this.edgeHeld.get(producer.id) ?? 0) + 1);
+    pipeConsumer.observer.once('close', () => {
+      const left = (this.edgeHeld.get(producer.id) ?? 1) - 1;
+      if (left > 0) this.edgeHeld.set(producer.id, left);
+      else this.edgeHeld.delete(producer.id);
+      this.dynacast.touch([producer]);
+    });
+    this.dynacast.touch([producer]);
   }
 
   /** A receiver's transport is ready, or its screen changed: its consumers follow. */
@@ -301,11 +328,10 @@ export class Room extends EventEmitter<RoomEvents> {
     return [...owner.endpoint.producers.values()].filter((producer) => isCamera(producer) && !producer.closed);
   }
 
-  /** Dynacast: the highest layer anyone receives; the stage's camera is sent whole while edges relay it. */
+  /** Dynacast: the highest layer anyone here receives; everything while an edge node pipes it. */
   private highestLayer(producer: types.Producer): number {
-    const received = this.pushed.highestLayer(producer.id);
-    const edges = (this.listenersElsewhere?.total ?? 0) > 0 && producer.appData.endpointId === this.stageId;
-    return edges ? Math.max(received, (producer.rtpParameters.encodings?.length ?? 1) - 1) : received;
+    if (this.edgeHeld.has(producer.id)) return (producer.rtpParameters.encodings?.length ?? 1) - 1;
+    return this.pushed.highestLayer(producer.id);
   }
 
   /** The active speaker follows the floor, else the loudest voice; receivers' stages follow it. */
@@ -321,7 +347,7 @@ export class Room extends EventEmitter<RoomEvents> {
     // Edges relay the stage's camera only: their listeners see the speaker, not the gallery.
     if (previous) for (const cam of this.camerasOf(previous)) this.emit('relay', 'producerHidden', { producerId: cam.id });
     if (next) for (const cam of this.camerasOf(next)) this.emit('relay', 'newProducer', producerInfo(cam, next));
-    this.broadcast('activeSpeaker', { peerId: next });
+    this.broadcast('activeSpeaker', { peerId: next, peer: this.activeSpeakerPeer });
     this.pushed.updateAll(this.participants.values());
   }
 

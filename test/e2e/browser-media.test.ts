@@ -69,17 +69,23 @@ describe('two real Chromium pages in one room through the demo page and the SDK'
     }, aliceId);
     await pageB.screenshot({ path: artifactPath('e2e-bob-sees-alice.png') });
 
-    // Simulcast: A sends layers; B's consumer moves to the spatial layer B prefers.
+    // Simulcast: A sends layers; B's consumer carries the layer that fits the size B shows A at (the page
+    // declares its screen with setView; a small gallery tile needs the lowest layer, a large one the highest).
     const bob = await pageB.evaluate(() => (window as unknown as { plenum: { client: { self: { id: string } } } }).plenum.client.self.id);
     const bobVideo = () => {
       const room = [...server.rooms.all].find((r) => r.participants.has(bob))!;
       return [...room.participants.get(bob)!.endpoint.consumers.values()].find((c) => c.kind === 'video')!;
     };
+    const showAliceAt = (width: number, height: number) =>
+      pageB.evaluate(
+        ([peerId, w, h]) =>
+          (window as unknown as { plenum: { client: { setView(v: unknown): Promise<void> } } }).plenum.client.setView({ stage: null, tiles: [{ peerId, width: w, height: h }] }),
+        [aliceId, width, height] as const,
+      );
     expect(bobVideo().type).toBe('simulcast');
+    await showAliceAt(1280, 720);
     await expect.poll(() => bobVideo().currentLayers?.spatialLayer ?? -1, { timeout: 20_000 }).toBeGreaterThanOrEqual(1);
-    await pageB.evaluate(async (consumerId) => {
-      await (window as unknown as { plenum: { client: { setPreferredLayers(id: string, s: number): Promise<void> } } }).plenum.client.setPreferredLayers(consumerId, 0);
-    }, bobVideo().id);
+    await showAliceAt(320, 180);
     await expect.poll(() => bobVideo().currentLayers?.spatialLayer, { timeout: 20_000 }).toBe(0);
 
     // A also receives B: media flows both ways.

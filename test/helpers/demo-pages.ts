@@ -89,3 +89,44 @@ export async function receivingFrom(page: Page, peerId: string): Promise<string[
   );
   return stats.filter((s) => s.peerId === peerId).map((s) => s.consumerId);
 }
+
+type StageWindow = { plenum: { client: { remoteTracks: Map<string, { track: MediaStreamTrack; peerId: string; consumerId: string }> } } };
+
+/** The remote track the page's stage plays now (its peer and consumer), or null (nobody, or this client's own camera). */
+export function stageTrack(page: Page): Promise<{ peerId: string; consumerId: string } | null> {
+  return page.evaluate(() => {
+    const video = document.querySelector<HTMLVideoElement>('#stage video');
+    const track = (video?.srcObject as MediaStream | null)?.getVideoTracks()[0];
+    for (const r of (window as unknown as StageWindow).plenum.client.remoteTracks.values()) if (track && r.track === track) return { peerId: r.peerId, consumerId: r.consumerId };
+    return null;
+  });
+}
+
+/**
+ * Waits until the page's stage names `label` and plays `peerId`'s camera, with frames being decoded (counted
+ * twice from the consumer's own stats: they grow).
+ */
+export async function waitForStage(page: Page, peerId: string, label: string, timeoutMs = 30_000): Promise<void> {
+  const stage = await waitFor(
+    async () => {
+      const shown = await stageTrack(page);
+      return (await page.textContent('#stage-label')) === label && shown?.peerId === peerId ? shown : undefined;
+    },
+    { timeoutMs, intervalMs: 200, what: `the stage to show ${label}` },
+  );
+  const frames = async (): Promise<number> => (await inboundStats(page)).find((s) => s.consumerId === stage.consumerId)?.framesDecoded ?? 0;
+  const first = await waitFor(frames, { timeoutMs, intervalMs: 200, what: `frames of ${label} on the stage` });
+  await waitFor(async () => (await frames()) > first, { timeoutMs, intervalMs: 200, what: `more frames of ${label} on the stage` });
+}
+
+/** Waits until the page receives more and more audio bytes from `peerId` (its consumer's own stats). */
+export async function waitForGrowingAudio(page: Page, peerId: string, timeoutMs = 30_000): Promise<void> {
+  const bytes = async (): Promise<number> => (await inboundStats(page)).filter((s) => s.peerId === peerId && s.kind === 'audio').reduce((n, s) => n + s.bytesReceived, 0);
+  const first = await waitFor(bytes, { timeoutMs, intervalMs: 200, what: `audio from ${peerId}` });
+  await waitFor(async () => (await bytes()) > first, { timeoutMs, intervalMs: 200, what: `more audio from ${peerId}` });
+}
+
+/** The gallery's tiles as shown: each tile's peer and label. */
+export function galleryTiles(page: Page): Promise<Array<{ peerId: string; label: string }>> {
+  return page.$$eval('#tiles .tile', (tiles) => tiles.map((t) => ({ peerId: (t as HTMLElement).dataset.peer ?? '', label: t.querySelector('.label')?.textContent ?? '' })));
+}
