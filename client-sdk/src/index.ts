@@ -6,6 +6,7 @@ export {
   type RemoteTrack,
   type LocalTrack,
   type InboundStats,
+  type OutboundStats,
 } from './meeting-client.js';
 export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary } from './accreditation-api.js';
 export { ErrorCode, type ErrorBody } from '../../protocol/errors.js';

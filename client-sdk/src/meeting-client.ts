@@ -73,6 +73,17 @@ export interface InboundStats {
   framesDecoded: number;
 }
 
+export interface OutboundStats {
+  producerId: string;
+  kind: MediaKind;
+  /** The simulcast encoding (undefined without simulcast). */
+  rid?: string;
+  /** False while dynacast has this encoding switched off (nobody receives it). */
+  active: boolean;
+  bytesSent: number;
+  frameHeight?: number;
+}
+
 export type MeetingClientEvents = {
   /** A peer this client was told about (the join answer's first page, or a batch of joins). */
   peerJoined: PeerInfo;
@@ -654,6 +665,19 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
           bytesReceived: s.bytesReceived ?? 0,
           framesDecoded: s.framesDecoded ?? 0,
         });
+      });
+    }
+    return out;
+  }
+
+  /** Outbound RTP figures per published encoding, from each producer's own stats: what is sent, and what dynacast switched off. */
+  async getOutboundStats(): Promise<OutboundStats[]> {
+    const out: OutboundStats[] = [];
+    for (const [producerId, producer] of this.producers) {
+      const report = await producer.getStats();
+      report.forEach((s: { type: string; rid?: string; active?: boolean; bytesSent?: number; frameHeight?: number }) => {
+        if (s.type !== 'outbound-rtp') return;
+        out.push({ producerId, kind: producer.kind, rid: s.rid, active: s.active ?? true, bytesSent: s.bytesSent ?? 0, frameHeight: s.frameHeight });
       });
     }
     return out;
