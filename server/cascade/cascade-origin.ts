@@ -148,7 +148,7 @@ export class CascadeOrigin {
       const created = consumer;
       pipe.consumers.set(producerId, created);
       created.observer.once('close', () => pipe.consumers.delete(producerId));
-      room.heldByEdge(producer, created);
+      room.forwarding.heldByEdge(producer, created);
     }
     return {
       kind: consumer.kind,

@@ -8,12 +8,10 @@ import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
 import { Interpretation } from '../interpretation/interpretation.js';
 import { AudioSelection, defaultAudioSelection, type AudioSelectionOptions } from './audio-selection.js';
-import { Dynacast } from './dynacast.js';
-import { Participant, producerInfo, type Notify, type ScreenView } from './participant.js';
-import { PushedConsumers, type Want } from './pushed-consumers.js';
+import { Participant, producerInfo, type Notify } from './participant.js';
 import { RosterBatcher, type RosterBatch } from './roster-batcher.js';
 import { RosterIndex, type RosterQuery } from './roster-index.js';
-import { layerForTile } from './video-layers.js';
+import { isCamera, SelectiveForwarding } from './selective-forwarding.js';
 
 export interface RoomOptions {
   idleCloseMs: number;
@@ -102,13 +100,7 @@ export class Room extends EventEmitter<RoomEvents> {
   /** A quorum notice is due to moderators with the next batch. */
   private quorumDue = false;
   /** Selective forwarding: the consumers the server makes for each receiver (voices, stage, gallery tiles). */
-  private readonly pushed: PushedConsumers;
-  private readonly dynacast: Dynacast;
-  /** The active speaker: the floor holder, else the dominant voice (null: nobody yet). */
-  private stageId: string | null = null;
-  private dominantId: string | null = null;
-  /** Producers piped to edge nodes, by id: how many edges hold each. */
-  private readonly edgeHeld = new Map<string, number>();
+  readonly forwarding: SelectiveForwarding;
 
   constructor(
     readonly id: string,
@@ -131,13 +123,18 @@ export class Room extends EventEmitter<RoomEvents> {
     });
     this.floor.on('taken', (entry) => void this.setFloorAudio(entry.id, false));
     this.audio = this.createAudioSelection(options.audio ?? defaultAudioSelection);
-    this.pushed = new PushedConsumers((p) => this.wants(p), log);
-    this.dynacast = new Dynacast(
-      (producer) => this.highestLayer(producer),
-      (producer, spatialLayer) => this.participants.get(producer.appData.endpointId as string)?.notify('publisherLayers', { producerId: producer.id, spatialLayer }),
+    this.forwarding = new SelectiveForwarding(
+      {
+        participants: this.participants,
+        audio: this.audio,
+        pushes: () => this.pushes,
+        floorHolder: () => this.floor.speakerId,
+        relay: (event, data) => this.emit('relay', event, data),
+        broadcast: (event, data) => this.broadcast(event, data),
+      },
+      log,
     );
-    this.pushed.on('touched', (producers) => this.dynacast.touch(producers));
-    this.floor.on('changed', () => this.refreshStage());
+    this.floor.on('changed', () => this.forwarding.refreshStage());
     // The selection follows the floor: the outgoing speaker's consumers close before the incoming one is announced.
     this.floor.on('taken', () => this.audio.refresh());
     this.floor.on('given', () => this.audio.refresh());
@@ -226,16 +223,7 @@ export class Room extends EventEmitter<RoomEvents> {
       });
       return this.audio.track(producer, owner.id);
     }
-    if (this.pushes && isCamera(producer)) {
-      // A camera goes to the receivers whose screen shows its owner; edges get the stage's only.
-      producer.observer.once('close', () => {
-        if (!this.isClosed && this.stageId === owner.id) this.emit('relay', 'producerClosed', { producerId: producer.id });
-      });
-      if (this.stageId === owner.id) this.emit('relay', 'newProducer', producerInfo(producer, owner.id));
-      for (const p of this.participants.values()) if (this.shows(p, owner.id)) this.pushed.update(p);
-      this.dynacast.touch([producer]);
-      return;
-    }
+    if (this.pushes && isCamera(producer)) return this.forwarding.cameraPublished(producer, owner.id);
     producer.observer.once('close', () => {
       if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
@@ -262,93 +250,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Who the active speaker is (on an edge: as the origin last said). */
   get activeSpeakerPeer(): PeerInfo | null {
-    if (this.upstream) return this.upstream.view().activeSpeaker ?? null;
-    const p = this.stageId ? this.participants.get(this.stageId) : undefined;
-    return p ? p.info : null;
-  }
-
-  /**
-   * An edge node pipes this producer for its listeners, who receive it whole: dynacast keeps every layer
-   * on while any edge holds it.
-   */
-  heldByEdge(producer: types.Producer, pipeConsumer: types.Consumer): void {
-    this.edgeHeld.set(producer.id, (this.edgeHeld.get(producer.id) ?? 0) + 1);
-    pipeConsumer.observer.once('close', () => {
-      const left = (this.edgeHeld.get(producer.id) ?? 1) - 1;
-      if (left > 0) this.edgeHeld.set(producer.id, left);
-      else this.edgeHeld.delete(producer.id);
-      this.dynacast.touch([producer]);
-    });
-    this.dynacast.touch([producer]);
-  }
-
-  /** A receiver's transport is ready, or its screen changed: its consumers follow. */
-  receiverReady(p: Participant): void {
-    if (this.pushes) this.pushed.update(p);
-  }
-
-  setView(p: Participant, view: ScreenView): void {
-    p.view = view;
-    this.receiverReady(p);
-  }
-
-  /** How many consumers the server made for this participant (benchmarks and tests). */
-  pushedCount(p: Participant): number {
-    return this.pushed.count(p);
-  }
-
-  private shows(p: Participant, ownerId: string): boolean {
-    if (p.id === ownerId) return false;
-    return (p.view.stage !== null && this.stageId === ownerId) || p.view.tiles.some((t) => t.peerId === ownerId);
-  }
-
-  /** What one receiver should hold now: the audible voices, the stage's camera and its gallery's cameras. */
-  private wants(p: Participant): Map<string, Want> {
-    const out = new Map<string, Want>();
-    if (!p.grants.subscribe || p.closed || !this.pushes) return out;
-    for (const { producer, ownerId } of this.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer, role: 'voice' });
-    const { stage, tiles } = p.view;
-    if (stage && this.stageId && this.stageId !== p.id) {
-      for (const cam of this.camerasOf(this.stageId)) out.set(cam.id, { producer: cam, role: 'stage', layer: layerForTile(cam, stage) });
-    }
-    for (const tile of tiles) {
-      if (tile.peerId === p.id) continue;
-      for (const cam of this.camerasOf(tile.peerId)) {
-        const onStage = out.get(cam.id);
-        const layer = Math.max(onStage?.layer ?? 0, layerForTile(cam, tile));
-        out.set(cam.id, { producer: cam, role: onStage?.role ?? 'tile', layer });
-      }
-    }
-    return out;
-  }
-
-  private camerasOf(peerId: string): types.Producer[] {
-    const owner = this.participants.get(peerId);
-    if (!owner) return [];
-    return [...owner.endpoint.producers.values()].filter((producer) => isCamera(producer) && !producer.closed);
-  }
-
-  /** Dynacast: the highest layer anyone here receives; everything while an edge node pipes it. */
-  private highestLayer(producer: types.Producer): number {
-    if (this.edgeHeld.has(producer.id)) return (producer.rtpParameters.encodings?.length ?? 1) - 1;
-    return this.pushed.highestLayer(producer.id);
-  }
-
-  /** The active speaker follows the floor, else the loudest voice; receivers' stages follow it. */
-  private refreshStage(): void {
-    if (this.isClosed || !this.pushes) return;
-    const present = (id: string | null): string | null => (id && this.participants.has(id) ? id : null);
-    // The observer elects someone even among silent or muted microphones: the stage takes an audible one only.
-    const heard = (id: string | null): string | null => (id && this.audio.audibleMics().some((m) => m.ownerId === id) ? id : null);
-    const next = present(this.floor.speakerId) ?? present(heard(this.dominantId));
-    if (next === this.stageId) return;
-    const previous = this.stageId;
-    this.stageId = next;
-    // Edges relay the stage's camera only: their listeners see the speaker, not the gallery.
-    if (previous) for (const cam of this.camerasOf(previous)) this.emit('relay', 'producerHidden', { producerId: cam.id });
-    if (next) for (const cam of this.camerasOf(next)) this.emit('relay', 'newProducer', producerInfo(cam, next));
-    this.broadcast('activeSpeaker', { peerId: next, peer: this.activeSpeakerPeer });
-    this.pushed.updateAll(this.participants.values());
+    return this.upstream ? (this.upstream.view().activeSpeaker ?? null) : this.forwarding.stagePeer;
   }
 
   /**
@@ -360,7 +262,8 @@ export class Room extends EventEmitter<RoomEvents> {
     if (!this.audio.selective) return others.flatMap((p) => p.producerInfos());
     const infos = others.flatMap((p) => [...p.endpoint.producers.values()].filter((pr) => !this.audio.decides(pr.id) && !isCamera(pr)).map((pr) => producerInfo(pr, p.id)));
     for (const { producer, ownerId } of this.audio.audibleMics()) if (ownerId !== except?.id) infos.push(producerInfo(producer, ownerId));
-    if (this.stageId && this.stageId !== except?.id) for (const cam of this.camerasOf(this.stageId)) infos.push(producerInfo(cam, this.stageId));
+    const stage = this.forwarding.stage;
+    if (stage && stage !== except?.id) for (const cam of this.forwarding.stageCameras()) infos.push(producerInfo(cam, stage));
     return infos;
   }
 
@@ -381,7 +284,7 @@ export class Room extends EventEmitter<RoomEvents> {
     const info = producerInfo(producer, ownerId);
     if (this.serverSelects(producer)) {
       this.emit('relay', 'newProducer', info);
-      return this.pushed.updateAll(this.participants.values());
+      return this.forwarding.voicesChanged();
     }
     for (const p of this.participants.values()) if (p.id !== ownerId && p.grants.subscribe) p.notify('newProducer', info);
     this.emit('relay', 'newProducer', info);
@@ -400,16 +303,14 @@ export class Room extends EventEmitter<RoomEvents> {
     const audio = new AudioSelection(options, rules, observe, this.log);
     audio.on('audible', (producer, ownerId) => {
       this.tellNewProducer(producer, ownerId);
-      if (ownerId === this.dominantId) queueMicrotask(() => this.refreshStage());
+      this.forwarding.voiceAudible(ownerId);
     });
     audio.on('inaudible', (producer, ownerId) => {
       this.hideProducer(producer.id, ownerId);
-      // After the floor's change completes (taken, then given): a floor passing moves the stage once.
-      if (ownerId === this.stageId) queueMicrotask(() => this.refreshStage());
+      this.forwarding.voiceInaudible(ownerId);
     });
     audio.on('dominant', (producer, peerId) => {
-      this.dominantId = peerId;
-      this.refreshStage();
+      this.forwarding.dominant(peerId);
       this.emit('activespeaker', { producerId: producer.id, peerId });
     });
     return audio;
@@ -419,7 +320,7 @@ export class Room extends EventEmitter<RoomEvents> {
   private hideProducer(producerId: string, ownerId: string): void {
     if (this.pushes) {
       this.emit('relay', 'producerHidden', { producerId });
-      return this.pushed.updateAll(this.participants.values());
+      return this.forwarding.voicesChanged();
     }
     for (const p of this.participants.values()) {
       for (const c of [...p.endpoint.consumers.values()]) {
@@ -581,8 +482,7 @@ export class Room extends EventEmitter<RoomEvents> {
     this.batcher.close();
     this.floor.close();
     this.audio.close();
-    this.pushed.close();
-    this.dynacast.close();
+    this.forwarding.close();
     for (const p of [...this.participants.values()]) {
       p.notify('roomClosed', { reason });
       p.close(reason);
@@ -600,7 +500,7 @@ export class Room extends EventEmitter<RoomEvents> {
     if (this.isClosed) return;
     this.interpretation.onLeave(participant);
     this.floor.forget(participant.id);
-    if (this.stageId === participant.id) this.refreshStage();
+    if (this.forwarding.stage === participant.id) this.forwarding.refreshStage();
     if (!this.isEdge) {
       this.roster.invalidate();
       this.batcher.peerLeft(participant.id);
@@ -616,8 +516,4 @@ export class Room extends EventEmitter<RoomEvents> {
     }, this.options.idleCloseMs);
     this.idleTimer.unref();
   }
-}
-
-function isCamera(producer: types.Producer): boolean {
-  return producer.kind === 'video' && producer.appData.source === 'camera';
 }

@@ -46,7 +46,7 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
     if (direction === 'recv' && !grants.subscribe) forbidden('receive media');
     const t = await participant.endpoint.createWebRtcTransport(direction);
     // The server's consumers for this receiver follow the answer (the client wires them to this transport).
-    if (direction === 'recv') setImmediate(() => room.receiverReady(participant));
+    if (direction === 'recv') setImmediate(() => room.forwarding.receiverReady(participant));
     return { id: t.id, iceParameters: t.iceParameters, iceCandidates: t.iceCandidates, dtlsParameters: t.dtlsParameters };
   },
 
@@ -142,7 +142,7 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
   },
 
   setView: async ({ participant, room }, { stage, tiles }) => {
-    room.setView(participant, { stage, tiles });
+    room.forwarding.setView(participant, { stage, tiles });
     return { tiles: tiles.length };
   },
 

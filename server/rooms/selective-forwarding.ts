@@ -1,0 +1,191 @@
+import type { types } from 'mediasoup';
+import type { PeerInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { Logger } from '../logger.js';
+import type { AudioSelection } from './audio-selection.js';
+import { Dynacast } from './dynacast.js';
+import { producerInfo, type Participant, type ScreenView } from './participant.js';
+import { PushedConsumers, type Want } from './pushed-consumers.js';
+import { layerForTile } from './video-layers.js';
+
+/** What selective forwarding needs of its room. */
+export interface ForwardingHost {
+  readonly participants: ReadonlyMap<string, Participant>;
+  readonly audio: AudioSelection;
+  /** Whether the server makes its receivers' consumers (selective mode, at the room's origin). */
+  pushes(): boolean;
+  /** Who holds the floor (null: nobody). */
+  floorHolder(): string | null;
+  /** To the room's edge nodes only (their listeners consume by announcement). */
+  relay(event: 'newProducer' | 'producerHidden' | 'producerClosed', data: ServerEvents['newProducer'] | { producerId: string }): void;
+  /** To everyone here, and the edges. */
+  broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
+}
+
+export function isCamera(producer: types.Producer): boolean {
+  return producer.kind === 'video' && producer.appData.source === 'camera';
+}
+
+/**
+ * Selective forwarding at a room's origin: what each receiver gets is decided here, and the server makes
+ * those consumers itself. A receiver gets the audible floor microphones, the active speaker's camera on its
+ * stage, and the cameras of the gallery tiles its screen shows (`setView`), each at the layer its size
+ * needs. The active speaker is the floor holder, else the dominant audible voice. Dynacast tells each
+ * camera's publisher the highest layer anyone receives.
+ */
+export class SelectiveForwarding {
+  private readonly pushed: PushedConsumers;
+  private readonly dynacast: Dynacast;
+  private stageId: string | null = null;
+  private dominantId: string | null = null;
+  /** Producers piped to edge nodes, by id: how many edges hold each. */
+  private readonly edgeHeld = new Map<string, number>();
+  private closed = false;
+
+  constructor(
+    private readonly host: ForwardingHost,
+    log: Logger,
+  ) {
+    this.pushed = new PushedConsumers((p) => this.wants(p), log);
+    this.dynacast = new Dynacast(
+      (producer) => this.highestLayer(producer),
+      (producer, spatialLayer) => host.participants.get(producer.appData.endpointId as string)?.notify('publisherLayers', { producerId: producer.id, spatialLayer }),
+    );
+    this.pushed.on('touched', (producers) => this.dynacast.touch(producers));
+  }
+
+  /** The active speaker now (null: nobody). */
+  get stage(): string | null {
+    return this.stageId;
+  }
+
+  get stagePeer(): PeerInfo | null {
+    const p = this.stageId ? this.host.participants.get(this.stageId) : undefined;
+    return p ? p.info : null;
+  }
+
+  /** The active speaker's cameras (what edges are told about). */
+  stageCameras(): types.Producer[] {
+    return this.stageId ? this.camerasOf(this.stageId) : [];
+  }
+
+  /** A receiver's transport is ready, or its screen changed: its consumers follow. */
+  receiverReady(p: Participant): void {
+    if (this.host.pushes()) this.pushed.update(p);
+  }
+
+  setView(p: Participant, view: ScreenView): void {
+    p.view = view;
+    this.receiverReady(p);
+  }
+
+  /** How many consumers the server made for this participant. */
+  count(p: Participant): number {
+    return this.pushed.count(p);
+  }
+
+  /** The audible voices changed: every receiver follows. */
+  voicesChanged(): void {
+    this.pushed.updateAll(this.host.participants.values());
+  }
+
+  /** A voice became audible; if it is the dominant one, it may take the stage (once the floor's change is complete). */
+  voiceAudible(ownerId: string): void {
+    if (ownerId === this.dominantId) queueMicrotask(() => this.refreshStage());
+  }
+
+  /** A voice left the audible set: a floor passing (taken, then given) moves the stage once, after both. */
+  voiceInaudible(ownerId: string): void {
+    if (ownerId === this.stageId) queueMicrotask(() => this.refreshStage());
+  }
+
+  /** The level observer's dominant voice changed. */
+  dominant(peerId: string): void {
+    this.dominantId = peerId;
+    this.refreshStage();
+  }
+
+  /** A camera goes to the receivers whose screen shows its owner; edges get the stage's only. */
+  cameraPublished(producer: types.Producer, ownerId: string): void {
+    producer.observer.once('close', () => {
+      if (!this.closed && this.stageId === ownerId) this.host.relay('producerClosed', { producerId: producer.id });
+    });
+    if (this.stageId === ownerId) this.host.relay('newProducer', producerInfo(producer, ownerId));
+    for (const p of this.host.participants.values()) if (this.shows(p, ownerId)) this.pushed.update(p);
+    this.dynacast.touch([producer]);
+  }
+
+  /**
+   * An edge node pipes this producer for its listeners, who receive it whole: dynacast keeps every layer
+   * on while any edge holds it.
+   */
+  heldByEdge(producer: types.Producer, pipeConsumer: types.Consumer): void {
+    this.edgeHeld.set(producer.id, (this.edgeHeld.get(producer.id) ?? 0) + 1);
+    pipeConsumer.observer.once('close', () => {
+      const left = (this.edgeHeld.get(producer.id) ?? 1) - 1;
+      if (left > 0) this.edgeHeld.set(producer.id, left);
+      else this.edgeHeld.delete(producer.id);
+      this.dynacast.touch([producer]);
+    });
+    this.dynacast.touch([producer]);
+  }
+
+  /** The active speaker follows the floor, else the loudest audible voice; receivers' stages follow it. */
+  refreshStage(): void {
+    if (this.closed || !this.host.pushes()) return;
+    const present = (id: string | null): string | null => (id && this.host.participants.has(id) ? id : null);
+    // The observer elects someone even among silent or muted microphones: the stage takes an audible one only.
+    const heard = (id: string | null): string | null => (id && this.host.audio.audibleMics().some((m) => m.ownerId === id) ? id : null);
+    const next = present(this.host.floorHolder()) ?? present(heard(this.dominantId));
+    if (next === this.stageId) return;
+    const previous = this.stageId;
+    this.stageId = next;
+    // Edges relay the stage's camera only: their listeners see the speaker, not the gallery.
+    if (previous) for (const cam of this.camerasOf(previous)) this.host.relay('producerHidden', { producerId: cam.id });
+    if (next) for (const cam of this.camerasOf(next)) this.host.relay('newProducer', producerInfo(cam, next));
+    this.host.broadcast('activeSpeaker', { peerId: next, peer: this.stagePeer });
+    this.pushed.updateAll(this.host.participants.values());
+  }
+
+  close(): void {
+    this.closed = true;
+    this.pushed.close();
+    this.dynacast.close();
+  }
+
+  private shows(p: Participant, ownerId: string): boolean {
+    if (p.id === ownerId) return false;
+    return (p.view.stage !== null && this.stageId === ownerId) || p.view.tiles.some((t) => t.peerId === ownerId);
+  }
+
+  /** What one receiver should hold now: the audible voices, the stage's camera and its gallery's cameras. */
+  private wants(p: Participant): Map<string, Want> {
+    const out = new Map<string, Want>();
+    if (!p.grants.subscribe || p.closed || !this.host.pushes()) return out;
+    for (const { producer, ownerId } of this.host.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer, role: 'voice' });
+    const { stage, tiles } = p.view;
+    if (stage && this.stageId && this.stageId !== p.id) {
+      for (const cam of this.camerasOf(this.stageId)) out.set(cam.id, { producer: cam, role: 'stage', layer: layerForTile(cam, stage) });
+    }
+    for (const tile of tiles) {
+      if (tile.peerId === p.id) continue;
+      for (const cam of this.camerasOf(tile.peerId)) {
+        const onStage = out.get(cam.id);
+        const layer = Math.max(onStage?.layer ?? 0, layerForTile(cam, tile));
+        out.set(cam.id, { producer: cam, role: onStage?.role ?? 'tile', layer });
+      }
+    }
+    return out;
+  }
+
+  private camerasOf(peerId: string): types.Producer[] {
+    const owner = this.host.participants.get(peerId);
+    if (!owner) return [];
+    return [...owner.endpoint.producers.values()].filter((producer) => isCamera(producer) && !producer.closed);
+  }
+
+  /** Dynacast: the highest layer anyone here receives; everything while an edge node pipes it. */
+  private highestLayer(producer: types.Producer): number {
+    if (this.edgeHeld.has(producer.id)) return (producer.rtpParameters.encodings?.length ?? 1) - 1;
+    return this.pushed.highestLayer(producer.id);
+  }
+}
