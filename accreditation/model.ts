@@ -78,10 +78,11 @@ export const sessionRulesObject = z
   /** Interpreters assigned by the secretariat: person id -> booth language. */
   interpreters: z.array(z.object({ personId: z.string().min(1).max(128), language: languageCode })).max(100).default([]),
   /**
-   * `all` (default): listeners receive every language channel, paused until chosen, for instant switching.
-   * `selected`: only the floor and the chosen language, for very large rooms (less worker CPU per packet).
+   * `selected` (default): listeners receive only the floor and the chosen language; a switch creates the new
+   * channel's consumer. `all`: every language channel, paused until chosen (a switch is one resume, but
+   * every paused consumer is still visited per forwarded packet: more worker CPU).
    */
-  listenerChannels: z.enum(['all', 'selected']).default('all'),
+  listenerChannels: z.enum(['all', 'selected']).default('selected'),
   /** Captioners assigned by the secretariat (person ids); captioners by role may caption too. */
   captioners: z.array(z.string().min(1).max(128)).max(100).default([]),
   /** Roles admitted; absent means every role. */

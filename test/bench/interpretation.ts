@@ -1,8 +1,9 @@
 // Interpretation benchmark: the listener's audio gap across a booth handover, and the time from a channel
 // switch to the new channel's first audio, with 1 and with 200 listeners on the channel. Real mediasoup,
 // plain RTP listeners (all sending to one UDP sink), the server's own booth and channel-selection code.
-// Side by side: switching by resuming a paused consumer (what Plenum does) against creating a consumer on
-// demand (what a renegotiating design does; its browser-side SDP round trip is not even counted here).
+// Side by side: switching by resuming a paused consumer (listenerChannels: all) against creating a consumer
+// on demand (selected, the default; its browser-side SDP round trip is not counted here). Then the same
+// switch in real Chromium through the SDK, for both modes (interpretation-browser.ts).
 import { createSocket } from 'node:dgram';
 import type { types } from 'mediasoup';
 import { RoomMedia } from '../../media/index.js';
@@ -10,6 +11,7 @@ import { CloseReason } from '../../protocol/errors.js';
 import { applyChannelSelection } from '../../server/interpretation/channel-selection.js';
 import { Room } from '../../server/rooms/room.js';
 import { grants } from '../helpers/grants.js';
+import { browserChannelSwitch } from './interpretation-browser.js';
 import { startPool, testLimits, testLog } from '../helpers/media.js';
 import { RtpInjector, OPUS_PT } from '../helpers/rtp.js';
 
@@ -146,6 +148,8 @@ async function scenario(listenerCount: number) {
 
 const one = await scenario(1);
 const crowd = await scenario(Number(process.env.BENCH_LISTENERS ?? 200));
+// BENCH_BROWSER=0 leaves out the real-browser switch (it needs Chromium and the bundled SDK).
+const browserSwitch = process.env.BENCH_BROWSER === '0' ? undefined : await browserChannelSwitch();
 process.stdout.write(
   `${JSON.stringify(
     {
@@ -155,8 +159,10 @@ process.stdout.write(
         listeners: 'plain RTP consumers (floor + two French interpreters each), all into one UDP sink',
         handover: 'offer + accept: the incoming microphone resumes before the outgoing one pauses',
       },
-      targets: { handoverGapMs: 150, switchToFirstAudioMs: 300 },
+      targets: { handoverGapMs: 150, switchToFirstAudioMs: 300, browserSwitchToFirstPacketMs: 150 },
       runs: [one, crowd],
+      // A listener's switch in Chromium through the SDK and the server, in the default mode and with `all`.
+      browserSwitch,
       ratios: {
         switchResumeOverCreateP50: Math.round((one.switchToFirstAudioMs.resumePausedConsumer.p50 / one.switchToFirstAudioMs.createConsumerOnDemand.p50) * 1000) / 1000,
         handoverGapP95CrowdOverOne: Math.round((crowd.handoverGapMs.p95 / one.handoverGapMs.p95) * 1000) / 1000,
