@@ -188,7 +188,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private readonly timeoutMs: number;
   private closedReason: string | undefined;
   private resumeToken: string | undefined;
-  private listenerChannels: 'all' | 'selected' = 'all';
+  private listenerChannels: 'all' | 'selected' = 'selected';
   /** Tracks the SDK opened itself (camera, microphone): stopped when the session ends. */
   private readonly ownTracks = new Set<MediaStreamTrack>();
   /** `selected` mode: producers of languages not chosen, consumed when chosen. */
@@ -867,6 +867,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.consuming += 1;
     let consumer: types.Consumer;
     let answer: ResponseData['consume'];
+    let early = false;
     try {
       try {
         answer = await this.request('consume', { producerId: info.producerId });
@@ -876,12 +877,21 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
         if (error instanceof MeetingClientError && (error.code === 'NOT_AUDIBLE' || error.code === 'SERVER_SELECTED')) return;
         throw error;
       }
+      // Audio to be heard now is resumed alongside the browser's setup, not one round trip after it: the
+      // packets that arrive before the track is wired are dropped, which costs nothing for a voice.
+      early = answer.kind === 'audio' && (answer.channel === 'floor' || answer.channel === this.selectedChannel);
+      const resumed = early ? this.request('resumeConsumer', { consumerId: answer.consumerId }) : undefined;
+      resumed?.catch(() => undefined);
       consumer = await this.wire(transport, answer);
+      await resumed?.catch((error: unknown) => {
+        // The server closed it meanwhile: nothing to resume.
+        if (!this.closedEarly.has(answer.consumerId)) throw error;
+      });
     } finally {
       this.consuming -= 1;
     }
     if (this.discardedEarly(consumer)) return;
-    await this.track(consumer, answer, true);
+    await this.track(consumer, answer, !early);
   }
 
   /** A consumer the server made for this client (a voice, the stage, a gallery tile): wired up, and video resumed. */
