@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { MediaEndpoint } from '../../media/index.js';
 import type { CloseReason } from '../../protocol/errors.js';
-import type { MediaSource, PeerInfo, ProducerInfo, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
+import type { ConsumerInfo, MediaSource, PeerInfo, ProducerInfo, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 
 /** How the room talks to one participant's client; the signaling layer provides it. */
@@ -80,6 +80,20 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     this.endpoint.close();
     this.emit('close', reason);
   }
+}
+
+/** What a client needs to wire up a consumer of `producer`. */
+export function consumerInfo(consumer: types.Consumer, producer: types.Producer): ConsumerInfo {
+  return {
+    consumerId: consumer.id,
+    producerId: producer.id,
+    peerId: producer.appData.endpointId as string,
+    kind: consumer.kind,
+    source: producer.appData.source as MediaSource,
+    channel: producer.appData.channel as string,
+    rtpParameters: consumer.rtpParameters,
+    producerPaused: consumer.producerPaused,
+  };
 }
 
 export function producerInfo(producer: types.Producer, peerId: string): ProducerInfo {

@@ -1,8 +1,7 @@
 import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
-import type { MediaSource } from '../../protocol/signaling.js';
 import type { Logger } from '../logger.js';
-import type { Participant } from './participant.js';
+import { consumerInfo, type Participant } from './participant.js';
 
 /** Why a receiver gets a producer: an audible voice, the active speaker on its stage, or a gallery tile. */
 export type PushRole = 'voice' | 'stage' | 'tile';
@@ -154,17 +153,7 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
     });
     if (want.layer !== undefined) await consumer.setPreferredLayers({ spatialLayer: want.layer }).catch(() => undefined);
     if (consumer.closed) return false;
-    p.notify('newConsumer', {
-      consumerId: consumer.id,
-      producerId: producer.id,
-      peerId: producer.appData.endpointId as string,
-      kind: consumer.kind,
-      source: producer.appData.source as MediaSource,
-      channel: producer.appData.channel as string,
-      rtpParameters: consumer.rtpParameters,
-      producerPaused: consumer.producerPaused,
-      paused: consumer.paused,
-    });
+    p.notify('newConsumer', { ...consumerInfo(consumer, producer), paused: consumer.paused });
     return true;
   }
 }

@@ -1,7 +1,7 @@
 import type { types } from 'mediasoup';
 import { ErrorCode, ProtocolError } from '../../../protocol/errors.js';
-import type { MediaSource } from '../../../protocol/signaling.js';
 import type { JoinGrants } from '../../auth/join-token.js';
+import { consumerInfo } from '../../rooms/participant.js';
 import { forbidden, type HandlerSet } from './context.js';
 
 export type MediaMethod =
@@ -114,16 +114,7 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
       consumer.close();
       throw notAudible();
     }
-    return {
-      consumerId: consumer.id,
-      producerId,
-      peerId: producer.appData.endpointId as string,
-      kind: consumer.kind,
-      source: producer.appData.source as MediaSource,
-      channel: producer.appData.channel as string,
-      rtpParameters: consumer.rtpParameters,
-      producerPaused: consumer.producerPaused,
-    };
+    return consumerInfo(consumer, producer);
   },
 
   pauseConsumer: async ({ participant }, { consumerId }) => {
