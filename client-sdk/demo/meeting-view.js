@@ -1,6 +1,7 @@
 // The delegate page's screen: the active speaker large on the stage, a paged gallery of the roster below.
 // The server sends only the cameras this screen declares (setView), each at the size it is shown, so a page
 // costs the same in a room of 10 or of 1,000.
+import { Gallery } from '/sdk/plenum-sdk.js';
 import { $, esc, label, status } from '/common.js';
 
 /** At most this many tiles per page (the server's limit on declared tiles). */
@@ -29,19 +30,14 @@ function showVideo(el, track) {
 export class MeetingView {
   constructor(client, pageSize = galleryPageSize()) {
     this.client = client;
-    this.pageSize = pageSize;
-    /** cursors[i]: where gallery page i starts (fetchPeers pages forward only). */
-    this.cursors = [null];
-    this.index = 0;
-    this.total = 0;
+    /** The roster's pages, kept current by the SDK (staff are heard, not shown, but for oneself). */
+    this.gallery = new Gallery(client, pageSize, (p) => !isStaff(p) || p.id === client.self?.id);
     this.shown = [];
     /** Every peer this page has seen, to name whoever comes on the stage. */
     this.known = new Map();
     /** Camera tracks received, by peer (and this client's own camera). */
     this.cameras = new Map();
     this.lastView = '';
-    this.busy = false;
-    this.again = false;
     client.on('peerJoined', (peer) => this.known.set(peer.id, peer));
     client.on('activeSpeaker', () => this.renderStage());
     client.on('trackAdded', (remote) => {
@@ -54,17 +50,11 @@ export class MeetingView {
       this.cameras.delete(remote.peerId);
       this.renderVideo(remote.peerId);
     });
-    // The roster's order moves with joins, leaves and the floor (its holder is listed first): reload the page.
-    client.on('peersChanged', () => this.reload());
-    client.on('floorState', (state) => {
-      this.renderStage();
-      if (state.speaker?.id === this.floorSpeaker) return;
-      this.floorSpeaker = state.speaker?.id;
-      this.reload();
-    });
-    client.on('reconnected', () => this.reload());
-    $('gallery-prev').onclick = () => this.goTo(this.index - 1);
-    $('gallery-next').onclick = () => this.goTo(this.index + 1);
+    client.on('floorState', () => this.renderStage());
+    this.gallery.on('page', (page) => this.show(page));
+    this.gallery.on('error', (error) => status(`The gallery could not be loaded: ${error.message}`, true));
+    $('gallery-prev').onclick = () => this.gallery.previous();
+    $('gallery-next').onclick = () => this.gallery.next();
     // A layout change (window, console opened) changes the sizes the server picks layers for.
     this.resize = new ResizeObserver(() => this.sendView());
     this.resize.observe($('stage'));
@@ -77,50 +67,20 @@ export class MeetingView {
     this.renderVideo(this.client.self.id);
   }
 
-  goTo(index) {
-    if (index < 0 || index >= this.cursors.length) return;
-    this.index = index;
-    return this.reload();
+  /** Loads the gallery's current page (after joining). */
+  reload() {
+    return this.gallery.reload();
   }
 
-  /** Loads the current page; a reload asked for meanwhile runs once more after, on the newest state. */
-  async reload() {
-    if (!this.client.joined) return;
-    if (this.busy) {
-      this.again = true;
-      return;
-    }
-    this.busy = true;
-    try {
-      do {
-        this.again = false;
-        await this.load();
-      } while (this.again && this.client.joined);
-    } catch (error) {
-      status(`The gallery could not be loaded: ${error.message}`, true);
-    } finally {
-      this.busy = false;
-    }
-  }
-
-  async load() {
-    const page = await this.client.fetchPeers({ cursor: this.cursors[this.index], limit: this.pageSize });
-    // People left and this page is empty now: show the last page that still has someone.
-    if (page.peers.length === 0 && this.index > 0) {
-      this.cursors.length = this.index;
-      this.index -= 1;
-      return this.load();
-    }
-    this.total = page.total;
-    this.cursors.length = this.index + 1;
-    if (page.nextCursor) this.cursors.push(page.nextCursor);
+  show(page) {
     for (const peer of page.peers) this.known.set(peer.id, peer);
-    this.renderTiles(page.peers.filter((p) => !isStaff(p) || p.id === this.client.self.id));
+    this.renderTiles(page);
     this.renderStage();
     this.sendView();
   }
 
-  renderTiles(peers) {
+  renderTiles(page) {
+    const peers = page.peers;
     this.shown = peers;
     const selfId = this.client.self.id;
     const tiles = peers.map((peer) => {
@@ -137,10 +97,9 @@ export class MeetingView {
       return el;
     });
     $('tiles').replaceChildren(...tiles);
-    const pages = Math.max(1, Math.ceil(this.total / this.pageSize));
-    $('gallery-page').textContent = `page ${this.index + 1} of ${Math.max(pages, this.index + 1)}`;
-    $('gallery-prev').disabled = this.index === 0;
-    $('gallery-next').disabled = this.cursors.length <= this.index + 1;
+    $('gallery-page').textContent = `page ${page.index + 1} of ${page.pages}`;
+    $('gallery-prev').disabled = !page.hasPrevious;
+    $('gallery-next').disabled = !page.hasNext;
   }
 
   /** The active speaker (the server says who, on an edge too); the floor holder until it has said. */
@@ -182,6 +141,7 @@ export class MeetingView {
   }
 
   close() {
+    this.gallery.close();
     this.resize.disconnect();
     $('tiles').replaceChildren();
     showVideo($('stage'), undefined);

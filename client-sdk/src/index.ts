@@ -8,6 +8,7 @@ export {
   type InboundStats,
   type OutboundStats,
 } from './meeting-client.js';
+export { Gallery, type GalleryPage, type GalleryEvents } from './gallery.js';
 export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary } from './accreditation-api.js';
 export { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
 export type {
