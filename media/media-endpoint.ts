@@ -110,6 +110,22 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     }
   }
 
+  /**
+   * Takes in a transport made elsewhere on `router` (one of the room's) as this endpoint's send or receive
+   * transport (`appData.direction`): benchmarks and tests put a PlainTransport in a client's place to send
+   * or receive real RTP. Its WebRTC-only calls (connectWebRtcTransport, restartIce) are never made on it.
+   */
+  adoptTransport(transport: types.Transport, router: types.Router): void {
+    this.assertOpen();
+    if (transport.appData.direction !== 'send' && transport.appData.direction !== 'recv') throw new MediaStateError('appData.direction must be send or recv');
+    this.transports.set(transport.id, transport as types.WebRtcTransport);
+    this.routerOf.set(transport.id, router);
+    transport.observer.once('close', () => {
+      this.transports.delete(transport.id);
+      this.routerOf.delete(transport.id);
+    });
+  }
+
   transport(transportId: string, direction?: TransportDirection): types.WebRtcTransport {
     const transport = this.transports.get(transportId);
     if (!transport || (direction && transport.appData.direction !== direction)) {
@@ -160,7 +176,7 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
    * Consumes a producer of this room on this endpoint's receive transport, by default paused until the
    * client resumes (the server's own consumers of audio start flowing at once).
    */
-  async consume(producer: types.Producer, rtpCapabilities: types.RtpCapabilities, options: { paused?: boolean } = {}): Promise<types.Consumer> {
+  async consume(producer: types.Producer, rtpCapabilities: types.RtpCapabilities, options: { paused?: boolean; spatialLayer?: number } = {}): Promise<types.Consumer> {
     this.assertOpen();
     const transport = [...this.transports.values()].find((t) => t.appData.direction === 'recv');
     if (!transport) throw new MediaStateError('create a receive transport first');
@@ -184,6 +200,8 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
         producerId: producer.id,
         rtpCapabilities,
         paused: options.paused ?? true,
+        // Set with the consumer (one request to the worker, not two).
+        ...(options.spatialLayer !== undefined ? { preferredLayers: { spatialLayer: options.spatialLayer } } : {}),
         appData: { ...producer.appData },
       });
     } finally {

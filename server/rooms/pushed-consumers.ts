@@ -116,19 +116,22 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
       }
       touched.push(held.producer);
     }
-    await Promise.all(
-      [...wanted].map(async ([producerId, want]) => {
-        const held = r.held.get(producerId);
-        if (!held) {
-          if (await this.push(p, r, want)) touched.push(want.producer);
-          return;
-        }
-        if (want.layer === undefined || want.layer === held.layer) return;
-        held.layer = want.layer;
-        touched.push(want.producer);
-        await held.consumer.setPreferredLayers({ spatialLayer: want.layer }).catch(() => undefined);
-      }),
-    );
+    const apply = async ([producerId, want]: [string, Want]): Promise<void> => {
+      const held = r.held.get(producerId);
+      if (!held) {
+        if (await this.push(p, r, want)) touched.push(want.producer);
+        return;
+      }
+      if (want.layer === undefined || want.layer === held.layer) return;
+      held.layer = want.layer;
+      touched.push(want.producer);
+      await held.consumer.setPreferredLayers({ spatialLayer: want.layer }).catch(() => undefined);
+    };
+    // Voices first, then video: when the floor passes, every receiver's new voice is queued to the worker
+    // ahead of the stage cameras, so the switch is heard as soon as it can be.
+    const entries = [...wanted];
+    await Promise.all(entries.filter(([, w]) => w.producer.kind === 'audio').map(apply));
+    await Promise.all(entries.filter(([, w]) => w.producer.kind !== 'audio').map(apply));
     if (touched.length > 0) this.emit('touched', touched);
   }
 
@@ -139,7 +142,7 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
     try {
       // Audio flows at once (a new voice must not wait for a round trip); video waits for the client's resume,
       // which asks the publisher for a key frame the client can start from.
-      consumer = await p.endpoint.consume(producer, p.rtpCapabilities, { paused: producer.kind === 'video' });
+      consumer = await p.endpoint.consume(producer, p.rtpCapabilities, { paused: producer.kind === 'video', spatialLayer: want.layer });
     } catch (error) {
       this.log.debug({ participant: p.id, producer: producer.id, err: (error as Error).message }, 'consumer not pushed');
       return false;
@@ -151,7 +154,6 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
       r.held.delete(producer.id);
       this.emit('touched', [producer]);
     });
-    if (want.layer !== undefined) await consumer.setPreferredLayers({ spatialLayer: want.layer }).catch(() => undefined);
     if (consumer.closed) return false;
     p.notify('newConsumer', { ...consumerInfo(consumer, producer), paused: consumer.paused });
     return true;
