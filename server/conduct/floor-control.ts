@@ -49,6 +49,11 @@ export class FloorControl extends EventEmitter<FloorEvents> {
     return this.speaker?.id ?? null;
   }
 
+  /** The first on the speakers list (null: nobody waits). */
+  get nextId(): string | null {
+    return this.queue[0]?.id ?? null;
+  }
+
   state(): FloorState {
     return { controlled: this.options.controlled, speaker: this.speaker, queue: [...this.queue] };
   }

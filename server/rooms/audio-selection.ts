@@ -98,6 +98,11 @@ export class AudioSelection extends EventEmitter<AudioSelectionEvents> {
     });
   }
 
+  /** One participant's floor microphones that this selection tracks (audible or not). */
+  micsOf(ownerId: string): types.Producer[] {
+    return [...this.mics.values()].filter((m) => m.ownerId === ownerId && !m.producer.closed).map((m) => m.producer);
+  }
+
   /** Whether this selection decides who receives the producer (a floor microphone, in selective mode). */
   decides(producerId: string): boolean {
     return this.selective && this.mics.has(producerId);

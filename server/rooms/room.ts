@@ -129,12 +129,16 @@ export class Room extends EventEmitter<RoomEvents> {
         audio: this.audio,
         pushes: () => this.pushes,
         floorHolder: () => this.floor.speakerId,
+        standbyVoice: () => {
+          const next = this.floor.options.controlled ? this.participants.get(this.floor.nextId ?? '') : undefined;
+          return next && !this.mayBeHeardOnFloor(next) ? next.id : null;
+        },
         relay: (event, data) => this.emit('relay', event, data),
         broadcast: (event, data) => this.broadcast(event, data),
       },
       log,
     );
-    this.floor.on('changed', () => this.forwarding.refreshStage());
+    this.floor.on('changed', () => this.forwarding.floorChanged());
     // The selection follows the floor: the outgoing speaker's consumers close before the incoming one is announced.
     this.floor.on('taken', () => this.audio.refresh());
     this.floor.on('given', () => this.audio.refresh());

@@ -15,6 +15,12 @@ export interface ForwardingHost {
   pushes(): boolean;
   /** Who holds the floor (null: nobody). */
   floorHolder(): string | null;
+  /**
+   * A moderated floor's next speaker, while their microphone may not be heard yet (its producer stays
+   * paused until they are given the floor): receivers get its consumer ahead, so the floor passing costs
+   * one resume, not a consumer per receiver.
+   */
+  standbyVoice(): string | null;
   /** To the room's edge nodes only (their listeners consume by announcement). */
   relay(event: 'newProducer' | 'producerHidden' | 'producerClosed', data: ServerEvents['newProducer'] | { producerId: string }): void;
   /** To everyone here, and the edges. */
@@ -37,6 +43,7 @@ export class SelectiveForwarding {
   private readonly dynacast: Dynacast;
   private stageId: string | null = null;
   private dominantId: string | null = null;
+  private standbyId: string | null = null;
   /** Producers piped to edge nodes, by id: how many edges hold each. */
   private readonly edgeHeld = new Map<string, number>();
   private closed = false;
@@ -129,14 +136,22 @@ export class SelectiveForwarding {
     this.dynacast.touch([producer]);
   }
 
-  /** The active speaker follows the floor, else the loudest audible voice; receivers' stages follow it. */
-  refreshStage(): void {
-    if (this.closed || !this.host.pushes()) return;
+  /** The speakers list or the floor changed: the stage and the standby voice follow. */
+  floorChanged(): void {
+    const standby = this.host.standbyVoice();
+    const moved = standby !== this.standbyId;
+    this.standbyId = standby;
+    if (!this.refreshStage() && moved) this.voicesChanged();
+  }
+
+  /** The active speaker follows the floor, else the loudest audible voice; receivers' stages follow it. Answers whether it moved. */
+  refreshStage(): boolean {
+    if (this.closed || !this.host.pushes()) return false;
     const present = (id: string | null): string | null => (id && this.host.participants.has(id) ? id : null);
     // The observer elects someone even among silent or muted microphones: the stage takes an audible one only.
     const heard = (id: string | null): string | null => (id && this.host.audio.audibleMics().some((m) => m.ownerId === id) ? id : null);
     const next = present(this.host.floorHolder()) ?? present(heard(this.dominantId));
-    if (next === this.stageId) return;
+    if (next === this.stageId) return false;
     const previous = this.stageId;
     this.stageId = next;
     // Edges relay the stage's camera only: their listeners see the speaker, not the gallery.
@@ -144,6 +159,7 @@ export class SelectiveForwarding {
     if (next) for (const cam of this.camerasOf(next)) this.host.relay('newProducer', producerInfo(cam, next));
     this.host.broadcast('activeSpeaker', { peerId: next, peer: this.stagePeer });
     this.pushed.updateAll(this.host.participants.values());
+    return true;
   }
 
   close(): void {
@@ -162,6 +178,10 @@ export class SelectiveForwarding {
     const out = new Map<string, Want>();
     if (!p.grants.subscribe || p.closed || !this.host.pushes()) return out;
     for (const { producer, ownerId } of this.host.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer, role: 'voice' });
+    // The next speaker's microphone, ahead: its producer is paused until they hold the floor, so nothing is heard before.
+    if (this.standbyId && this.standbyId !== p.id) {
+      for (const mic of this.host.audio.micsOf(this.standbyId)) if (mic.paused && !out.has(mic.id)) out.set(mic.id, { producer: mic, role: 'voice' });
+    }
     const { stage, tiles } = p.view;
     if (stage && this.stageId && this.stageId !== p.id) {
       for (const cam of this.camerasOf(this.stageId)) out.set(cam.id, { producer: cam, role: 'stage', layer: layerForTile(cam, stage) });

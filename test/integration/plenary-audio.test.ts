@@ -189,6 +189,31 @@ describe('plenary audio: receivers get only the floor microphones they may hear'
     await waitFor(everyoneHolds(pl, [chairMic.producer.id]), { what: "the floor holder's consumers to close" });
   });
 
+  it("moderated floor: the next speaker's microphone is consumed ahead (its producer paused), and the floor passing reuses that consumer", async () => {
+    const pl = await plenary('demo-council');
+    const { room, receivers, delegates, mics } = pl;
+    giveFloor(room, delegates[10]!);
+    const next = delegates[11]!;
+    // As the produce handler leaves it on a moderated floor (this test seats delegates without it): paused.
+    await mics[11]!.pause();
+    room.floor.request({ id: next.id, name: next.grants.name, entity: next.grants.entity.name, kind: 'speaker' });
+    // Everyone holds the floor holder and, ahead, the next speaker, whose producer stays paused: nothing of it is heard.
+    await waitFor(everyoneHolds(pl, [mics[10]!.id, mics[11]!.id]), { what: "every receiver to hold the holder's and the next speaker's microphones" });
+    expect(mics[11]!.paused).toBe(true);
+    const ahead = receivers.map((r) => [...room.participants.get(r.id)!.endpoint.consumers.values()].find((c) => c.producerId === mics[11]!.id)!.id);
+    // The floor passes: the same consumers carry the new speaker (giving the floor resumes its producer); 10's close.
+    room.floor.give(next.id);
+    await waitFor(everyoneHolds(pl, [mics[11]!.id]), { what: "the previous holder's consumers to close" });
+    expect(receivers.map((r) => [...room.participants.get(r.id)!.endpoint.consumers.values()].find((c) => c.producerId === mics[11]!.id)!.id)).toEqual(ahead);
+    // Withdrawn from the list before their turn: the consumers made ahead go.
+    const third = delegates[12]!;
+    await mics[12]!.pause();
+    room.floor.request({ id: third.id, name: third.grants.name, entity: third.grants.entity.name, kind: 'speaker' });
+    await waitFor(everyoneHolds(pl, [mics[11]!.id, mics[12]!.id]), { what: 'the next speaker to be held ahead' });
+    room.floor.withdraw(third.id);
+    await waitFor(everyoneHolds(pl, [mics[11]!.id]), { what: 'the withdrawn speaker to be dropped' });
+  });
+
   it('open floor: the three loudest of 200 are heard, a quieter fourth is not; a louder newcomer replaces a voice that stopped', async () => {
     // Levels in -dBov: delegate 0 is the loudest (-10 dBov), delegate 3 the quietest of the four talkers.
     const pl = await plenary('plenary-open', [10, 20, 30, 45]);
