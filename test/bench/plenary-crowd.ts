@@ -1,6 +1,6 @@
 // The plenary benchmark's crowd: a child process (so that its sockets' CPU and memory are not the server's)
-// that joins many delegates, open loop at a fixed rate, each publishing a microphone and a camera and consuming
-// what it is told about. The parent talks to it over IPC (plenary.ts: CrowdProcess).
+// that joins many delegates, open loop at a fixed rate, each receiving what the server pushes or announces
+// (with a stage and a gallery page on its screen) and publishing a microphone and a camera. The parent talks to it over IPC (plenary.ts: CrowdProcess).
 import { Delegate, sumStats } from './plenary-delegate.js';
 
 export type CrowdRequest =
@@ -29,8 +29,9 @@ async function joinAll(list: Array<{ url: string; token: string; ssrc: number }>
         delegates.push(delegate);
         joinMs.push(delegate.joinMs);
         byUrl[delegate.url] = (byUrl[delegate.url] ?? 0) + 1;
-        await delegate.publish(ssrc);
+        // As the SDK: the receive transport (and the screen) right after the join, then the tracks.
         await delegate.receive(answer);
+        await delegate.publish(ssrc);
       } catch (error) {
         const code = (error as { code?: string; data?: { code?: string } }).code ?? (error as { data?: { code?: string } }).data?.code ?? (error as Error).message.slice(0, 60);
         failures[code] = (failures[code] ?? 0) + 1;

@@ -8,29 +8,21 @@ import type { types } from 'mediasoup';
 import type { Room } from '../../server/rooms/room.js';
 import { AUDIO_LEVEL_EXT_ID, OPUS_PT } from './plenary-delegate.js';
 
-/** The MediaEndpoint fields a wired transport has to be entered into (see media/media-endpoint.ts). */
-interface EndpointInternals {
-  transports: Map<string, unknown>;
-  routerOf: Map<string, types.Router>;
-}
-
-/** A PlainTransport put into a participant's endpoint as its send or receive transport. */
+/**
+ * A PlainTransport put into a participant's endpoint as its send or receive transport (MediaEndpoint.adoptTransport).
+ * A receive one must be adopted before the participant has any other: the server's consumers for it (selective
+ * forwarding) go to the endpoint's first receive transport, so they land here and send RTP to `sinkPort`.
+ */
 export async function wireTransport(room: Room, participantId: string, direction: 'send' | 'recv', sinkPort?: number): Promise<types.PlainTransport> {
   const participant = room.participants.get(participantId);
   if (!participant) throw new Error(`wire: no participant ${participantId}`);
-  const endpoint = participant.endpoint as unknown as EndpointInternals;
-  if (!(endpoint.transports instanceof Map) || !(endpoint.routerOf instanceof Map)) {
-    throw new Error('wire: MediaEndpoint no longer keeps `transports` and `routerOf` maps; update test/bench/plenary-media.ts');
+  if (direction === 'recv' && [...participant.endpoint.transports.values()].some((t) => t.appData.direction === 'recv')) {
+    throw new Error(`wire: ${participantId} already has a receive transport; the server's consumers would go there`);
   }
   const router = room.media.router;
   const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: direction === 'send', appData: { direction } });
   if (direction === 'recv') await transport.connect({ ip: '127.0.0.1', port: sinkPort! });
-  endpoint.transports.set(transport.id, transport);
-  endpoint.routerOf.set(transport.id, router);
-  transport.observer.once('close', () => {
-    endpoint.transports.delete(transport.id);
-    endpoint.routerOf.delete(transport.id);
-  });
+  participant.endpoint.adoptTransport(transport, router);
   return transport;
 }
 
@@ -75,6 +67,9 @@ export class Talker {
   }
 }
 
+/** A silence longer than this (a talker sends every 20 ms) means the stream was paused and resumed. */
+const RESTART_GAP_MS = 100;
+
 /**
  * A wired receiver's UDP socket: it learns which producer each SSRC carries from the participant's consumers
  * on the server, and resolves waits for the first packet of a producer after a given moment.
@@ -82,6 +77,8 @@ export class Talker {
 export class Receiver {
   readonly socket: Socket = createSocket('udp4');
   private readonly producerOfSsrc = new Map<number, string>();
+  private readonly startedAt = new Map<number, number>();
+  private readonly lastAt = new Map<number, number>();
   private waits: Array<{ producerId: string; since: number; resolve: (at: number) => void }> = [];
   packets = 0;
 
@@ -94,13 +91,14 @@ export class Receiver {
       const pt = msg[1]! & 0x7f;
       if (msg.length < 12 || (pt >= 72 && pt <= 78)) return; // RTCP
       this.packets += 1;
-      const producerId = this.producerOf(msg.readUInt32BE(8));
-      if (!producerId) return;
-      this.waits = this.waits.filter((w) => {
-        if (w.producerId !== producerId || at < w.since) return true;
-        w.resolve(at);
-        return false;
-      });
+      const ssrc = msg.readUInt32BE(8);
+      // When each stream (re)started: its first packet, or the first after a gap (a paused producer resumed).
+      // The start counts even if it came before its consumer was known here or before the wait began.
+      const last = this.lastAt.get(ssrc);
+      if (last === undefined || at - last > RESTART_GAP_MS) this.startedAt.set(ssrc, at);
+      this.lastAt.set(ssrc, at);
+      const producerId = this.producerOf(ssrc);
+      if (producerId) this.settle(producerId, ssrc);
     });
   }
 
@@ -120,6 +118,16 @@ export class Receiver {
     return this.producerOfSsrc.get(ssrc);
   }
 
+  /** Resolves the waits for this producer whose moment its stream (re)started after. */
+  private settle(producerId: string, ssrc: number): void {
+    const started = this.startedAt.get(ssrc)!;
+    this.waits = this.waits.filter((w) => {
+      if (w.producerId !== producerId || started < w.since) return true;
+      w.resolve(started);
+      return false;
+    });
+  }
+
   /** When the first packet of `producerId` after `since` arrived, or null if none did within `timeoutMs`. */
   firstPacket(producerId: string, since: number, timeoutMs: number): Promise<number | null> {
     return new Promise((resolve) => {
@@ -132,6 +140,8 @@ export class Receiver {
         resolve(at);
       };
       this.waits.push({ producerId, since, resolve: done });
+      // It may have started already (before the giveFloor answer reached this process).
+      for (const ssrc of this.startedAt.keys()) if (this.producerOf(ssrc) === producerId) this.settle(producerId, ssrc);
     });
   }
 

@@ -14,7 +14,9 @@
 //    the server's own. One node: the server runs in this process (with the secretariat and the few wired
 //    delegates). Cluster: three spawned server processes sharing a redis-server and a PostgreSQL.
 import { fork, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Session as InspectorSession } from 'node:inspector/promises';
+import { join } from 'node:path';
 import { loadavg, tmpdir } from 'node:os';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import { setFlagsFromString } from 'node:v8';
@@ -29,7 +31,7 @@ import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { startTestServer } from '../helpers/test-server.js';
 import type { CrowdReply, CrowdRequest } from './plenary-crowd.js';
-import { Delegate, sumStats, type DelegateStats } from './plenary-delegate.js';
+import { Delegate, GALLERY_TILES, sumStats, type DelegateStats } from './plenary-delegate.js';
 import { Receiver, Talker, wireTransport } from './plenary-media.js';
 
 const list = (v: string | undefined, d: string): number[] => (v ?? d).split(',').filter(Boolean).map(Number);
@@ -69,6 +71,67 @@ function heapBytes(): number {
   return m.heapUsed + m.external;
 }
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * BENCH_PLENARY_PROFILE=1: a CPU profile of this process's main thread (the one-node server) over the join wave
+ * and over the steady window, summed by source file and by the server's functions; the profiles themselves are
+ * written under the temp dir. The profiler samples wall time: on a busy machine, preemption counts too.
+ */
+const PROFILE = process.env.BENCH_PLENARY_PROFILE === '1';
+const ROOT = new URL('../../', import.meta.url).href;
+interface ProfileNode {
+  id: number;
+  callFrame: { functionName: string; url: string; lineNumber: number };
+  children?: number[];
+}
+async function profiled<T>(label: string, work: () => Promise<T>): Promise<{ value: T; profile?: unknown }> {
+  if (!PROFILE) return { value: await work() };
+  const session = new InspectorSession();
+  session.connect();
+  await session.post('Profiler.enable');
+  await session.post('Profiler.setSamplingInterval', { interval: 500 });
+  await session.post('Profiler.start');
+  try {
+    return { value: await work(), profile: await summary() };
+  } finally {
+    session.disconnect();
+  }
+  async function summary() {
+    const { profile } = (await session.post('Profiler.stop')) as { profile: { nodes: ProfileNode[]; samples: number[]; timeDeltas: number[] } };
+    const file = join(tmpdir(), `plenary-${label}.cpuprofile`);
+    writeFileSync(file, JSON.stringify(profile));
+    const byId = new Map(profile.nodes.map((n) => [n.id, n]));
+    const parent = new Map<number, number>();
+    for (const n of profile.nodes) for (const c of n.children ?? []) parent.set(c, n.id);
+    const where = (url: string): string => url.replace(ROOT, '').replace(/^.*node_modules\//, 'node_modules/');
+    const ownCode = (url: string): boolean => url.startsWith(ROOT) && !url.includes('/node_modules/') && !url.startsWith(`${ROOT}test/`);
+    // Self time by source file or package; inclusive time by the server's own functions (a sample counts once for
+    // each distinct function of ours on its stack).
+    const byFile = new Map<string, number>();
+    const inclusive = new Map<string, number>();
+    let total = 0;
+    profile.samples.forEach((leaf, i) => {
+      const us = profile.timeDeltas[i] ?? 0;
+      total += us;
+      const f = byId.get(leaf)!.callFrame;
+      const w = where(f.url);
+      const pkg = w.startsWith('node_modules/') ? w.split('/').slice(0, w.split('/')[1]!.startsWith('@') ? 3 : 2).join('/') : w || `(${f.functionName || 'native'})`;
+      byFile.set(pkg, (byFile.get(pkg) ?? 0) + us);
+      const seen = new Set<string>();
+      for (let id: number | undefined = leaf; id !== undefined; id = parent.get(id)) {
+        const frame = byId.get(id)!.callFrame;
+        if (!ownCode(frame.url)) continue;
+        const name = `${frame.functionName || '(anonymous)'} ${where(frame.url)}`;
+        if (seen.has(name)) continue;
+        seen.add(name);
+        inclusive.set(name, (inclusive.get(name) ?? 0) + us);
+      }
+    });
+    const top = (m: Map<string, number>, k: number) =>
+      [...m].sort((a, b) => b[1] - a[1]).slice(0, k).map(([name, us]) => ({ name, ms: round(us / 1000, 0), share: round(us / total, 3) }));
+    return { file, sampledMs: round(total / 1000, 0), selfTimeByFileOrPackage: top(byFile, 15), inclusiveByServerFunction: top(inclusive, 30) };
+  }
+}
 
 const tokens = new JoinTokenService(SECRET, 3600);
 function token(subject: string, over: Partial<JoinGrants> = {}): string {
@@ -146,6 +209,37 @@ function cpuMs(pid: number): number {
   const f = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
   return (Number(f[11]) + Number(f[12])) * TICK_MS;
 }
+/** CPU ms of a process's main thread (the event loop) and of its other threads (PGlite's worker, libuv's pool, GC). */
+function threadCpuMs(pid: number | 'self'): Record<string, number> {
+  const out: Record<string, number> = {};
+  let tasks: string[] = [];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return out;
+  }
+  for (const tid of tasks) {
+    try {
+      const stat = readFileSync(`/proc/${pid}/task/${tid}/stat`, 'utf8');
+      // Node names every thread `node`: the main thread is the one whose id is the process's.
+      const main = tid === String(pid === 'self' ? process.pid : pid);
+      const name = main ? 'main thread (event loop)' : `other threads (${/\((.*)\)/.exec(stat)?.[1] ?? '?'}: workers, libuv pool, GC)`;
+      const f = stat.split(') ')[1]!.split(' ');
+      out[name] = (out[name] ?? 0) + (Number(f[11]) + Number(f[12])) * TICK_MS;
+    } catch {
+      // the thread ended meanwhile
+    }
+  }
+  return out;
+}
+function threadShares(before: Record<string, number>, after: Record<string, number>, ms: number): Record<string, number> {
+  return Object.fromEntries(
+    Object.entries(after)
+      .map(([k, v]) => [k, round((v - (before[k] ?? 0)) / ms, 3)] as const)
+      .filter(([, v]) => v >= 0.005)
+      .sort((a, b) => b[1] - a[1]),
+  );
+}
 function rssBytes(pid: number): number {
   const m = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
   return m ? Number(m[1]) * 1024 : 0;
@@ -164,6 +258,13 @@ function eventsPerParticipantPerMinute(before: DelegateStats, after: DelegateSta
 }
 function eventsByName(before: DelegateStats, after: DelegateStats): Record<string, number> {
   return Object.fromEntries(Object.entries(after.eventsByName).map(([k, v]) => [k, v - (before.eventsByName[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+}
+/** Signaling messages both ways in the steady window, per participant per minute: pushes, and requests with their answers. */
+function messagesPerParticipantPerMinute(before: DelegateStats, after: DelegateStats, participants: number, ms: number) {
+  const perMinute = (n: number) => round((n / participants) * (60_000 / ms), 1);
+  const requests = after.requests - before.requests;
+  const requestsByName = Object.fromEntries(Object.entries(after.requestsByName).map(([k, v]) => [k, v - (before.requestsByName[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
+  return { pushes: perMinute(after.events - before.events), requests: perMinute(requests), total: perMinute(after.events - before.events + 2 * requests), requestsByName };
 }
 
 interface Counts {
@@ -236,6 +337,7 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
   const mine: Delegate[] = [];
   const talkers: Talker[] = [];
   const receivers: Receiver[] = [];
+  const receiverDelegates: Delegate[] = [];
   const loop = monitorEventLoopDelay({ resolution: 10 });
   try {
     await server.accreditation.service.sessions.upsert(session);
@@ -246,6 +348,8 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
       const ps = room ? [...room.participants.values()] : [];
       return { participants: ps.length, consumers: ps.reduce((k, p) => k + p.endpoint.consumers.size, 0), workerConsumers: server.pool.workers.reduce((k, w) => k + w.load.consumers, 0) };
     };
+    // Signed before anything is measured: jsonwebtoken spends about 1 ms of CPU per token here (see the report).
+    const crowdTokens = Array.from({ length: Math.max(0, n - SPEAKERS - RECEIVERS) }, (_, i) => token(`d${i}`));
     loop.enable();
     const secretariat = (await Delegate.join(server.url, token('secretariat', { role: 'secretariat', moderate: true }))).delegate;
     mine.push(secretariat);
@@ -262,6 +366,7 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
       const { delegate, answer } = await Delegate.join(server.url, token(id));
       mine.push(delegate);
       wiredJoinMs.push(delegate.joinMs);
+      await delegate.receive(answer);
       let port = 0;
       const { mic } = await delegate.publish(0x10000 + i * 2, {
         send: async () => {
@@ -275,25 +380,28 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
       talker.start();
       talkers.push(talker);
       speakers.push({ id, mic, talker });
-      await delegate.receive(answer);
     }
     for (let i = 0; i < RECEIVERS; i++) {
       const id = `receiver-${i}`;
       const { delegate, answer } = await Delegate.join(server.url, token(id));
       mine.push(delegate);
       wiredJoinMs.push(delegate.joinMs);
-      await delegate.publish(0x20000 + i * 2);
+      receiverDelegates.push(delegate);
       const receiver = new Receiver(room, id);
       const port = await receiver.bind();
       receivers.push(receiver);
+      // Its receive transport is the wired one (adopted before any other): the server's consumers land on it.
       await delegate.receive(answer, { recv: async () => (await wireTransport(room, id, 'recv', port)).id });
+      await delegate.publish(0x20000 + i * 2);
     }
     const crowdSize = Math.max(0, n - SPEAKERS - RECEIVERS);
     const waveStart = performance.now();
-    const waveCpu0 = { node: process.cpuUsage(), crowd: cpuMs(crowd.pid), worker: cpuMs(worker.pid) };
-    const wave = await underCeiling(
-      crowd.join(Array.from({ length: crowdSize }, (_, i) => ({ url: server.url, token: token(`d${i}`), ssrc: 0x100000 + i * 2 }))),
-      counts,
+    const waveCpu0 = { node: process.cpuUsage(), crowd: cpuMs(crowd.pid), worker: cpuMs(worker.pid), threads: threadCpuMs('self') };
+    const { value: wave, profile: joinWaveProfile } = await profiled(`join-wave-${mode}-${n}`, () =>
+      underCeiling(
+        crowd.join(crowdTokens.slice(0, crowdSize).map((t, i) => ({ url: server.url, token: t, ssrc: 0x100000 + i * 2 }))),
+        counts,
+      ),
     );
     if (!wave.value) return { topology: 'one node', mode, n, stopped: stopped(wave), machineLoadAverage1m: round(loadavg()[0]!) };
     const joined = wave.value;
@@ -304,6 +412,8 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
       serverNodeProcess: round((waveNodeCpu.user + waveNodeCpu.system) / 1000 / waveMs, 3),
       mediasoupWorker: round((cpuMs(worker.pid) - waveCpu0.worker) / waveMs, 3),
       crowdProcess: round((cpuMs(crowd.pid) - waveCpu0.crowd) / waveMs, 3),
+      serverThreads: threadShares(waveCpu0.threads, threadCpuMs('self'), waveMs),
+      serverCpuMsPerJoin: round(((waveNodeCpu.user + waveNodeCpu.system) / 1000 + cpuMs(worker.pid) - waveCpu0.worker) / Math.max(1, (wave.value?.joinMs.length ?? 0)), 1),
     };
     const waveLoop = { p99Ms: round(loop.percentile(99) / 1e6), maxMs: round(loop.max / 1e6) };
     const settled = await underCeiling(settle(counts), counts);
@@ -323,13 +433,23 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
     loop.reset();
     const t0 = performance.now();
     const switches: number[] = [];
+    // Where a switch's time goes, at the wired receivers: the activeSpeaker push, the newConsumer of the new
+    // holder's microphone (selective), then its first RTP packet.
+    const activeSpeakerMs: number[] = [];
+    const newConsumerMs: number[] = [];
     let missed = 0;
-    const floor = await moveFloor(secretariat, speakers, async (s, since) => {
+    const { value: floor, profile: steadyProfile } = await profiled(`steady-${mode}-${n}`, () => moveFloor(secretariat, speakers, async (s, since) => {
       for (const t of talkers) t.level = t === speakers.find((x) => x.id === s.id)!.talker ? 20 : 45;
       const firsts = await Promise.all(receivers.map((r) => r.firstPacket(s.mic, since, Math.max(1000, MOVE_MS - 200))));
       for (const at of firsts) if (at === null) missed += 1;
       else switches.push(at - since);
-    });
+      for (const d of receiverDelegates) {
+        const spoke = d.lastAt.activeSpeaker;
+        if (spoke !== undefined && spoke >= since) activeSpeakerMs.push(spoke - since);
+        const pushed = d.pushedAt.get(s.mic);
+        if (pushed !== undefined && pushed >= since) newConsumerMs.push(pushed - since);
+      }
+    }));
     const windowMs = performance.now() - t0;
     const usage1 = await worker.worker.getResourceUsage();
     const nodeCpu = process.cpuUsage(cpu0.node);
@@ -361,6 +481,8 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
         joinWaveByEvent: waveStats.eventsByName,
         perMinuteSteady: eventsPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
         steadyByEvent: eventsByName(before, after),
+        messagesPerMinuteSteady: messagesPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
+        joinWaveRequests: round(waveStats.requests / Math.max(1, participants), 1),
         secretariatConsolePerMinute: round(((secretariat.events - consoleBefore) * 60_000) / windowMs, 1),
         clientErrors: after.errors,
       },
@@ -371,8 +493,14 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
         mediasoupWorker: round((rssAfter.worker - rssBefore.worker) / 1024 / Math.max(1, participants), 1),
       },
       cpuShareOfOneCore: { mediasoupWorker: round(workerCpuMs / windowMs, 3), serverNodeProcess: round((nodeCpu.user + nodeCpu.system) / 1000 / windowMs, 3), crowdProcess: round(crowdCpu / windowMs, 3) },
-      floor: { ...floor, speakerSwitchToFirstPacketMs: { samples: switches.length, missed, p50: percentile(switches, 50), p95: percentile(switches, 95), max: percentile(switches, 100) } },
+      floor: { ...floor, speakerSwitchToFirstPacketMs: { samples: switches.length, missed, p50: percentile(switches, 50), p95: percentile(switches, 95), max: percentile(switches, 100) },
+        atWiredReceivers: {
+          activeSpeakerPushMs: { p50: percentile(activeSpeakerMs, 50), p95: percentile(activeSpeakerMs, 95) },
+          newConsumerOfMicMs: { samples: newConsumerMs.length, p50: percentile(newConsumerMs, 50), p95: percentile(newConsumerMs, 95) },
+        },
+      },
       machineLoadAverage1m: round(loadavg()[0]!),
+      ...(joinWaveProfile ? { joinWaveProfile, steadyProfile } : {}),
     };
   } finally {
     loop.disable();
@@ -422,8 +550,8 @@ async function cluster(mode: 'all' | 'selective', n: number) {
     const workerPids = pids.map(workerPidsOf);
     const rss = () => pids.map((p, i) => rssBytes(p) + workerPids[i]!.reduce((k, w) => k + rssBytes(w), 0));
     const rssBefore = rss();
+    const crowdTokens = Array.from({ length: n }, (_, i) => token(`d${i}`));
     secretariat = (await Delegate.join(urls[0]!, token('secretariat', { role: 'secretariat', moderate: true }))).delegate;
-    const crowdSize = n;
     const waveStart = performance.now();
     await all(); // resets the nodes' event-loop histograms
     // Every scrape resets a node's event-loop histogram: during the wave, keep each second's p99.
@@ -437,7 +565,7 @@ async function cluster(mode: 'all' | 'selective', n: number) {
       return { participants: m.reduce((k, x) => k + x.participants, 0), consumers, workerConsumers: consumers };
     };
     const wave = await underCeiling(
-      crowd.join(Array.from({ length: crowdSize }, (_, i) => ({ url: urls[i % urls.length]!, token: token(`d${i}`), ssrc: 0x100000 + i * 2 }))),
+      crowd.join(crowdTokens.map((t, i) => ({ url: urls[i % urls.length]!, token: t, ssrc: 0x100000 + i * 2 }))),
       clusterCounts,
     );
     if (!wave.value) return { topology: 'cluster', mode, n, stopped: stopped(wave), participantsByNode: byNode, machineLoadAverage1m: round(loadavg()[0]!) };
@@ -478,6 +606,8 @@ async function cluster(mode: 'all' | 'selective', n: number) {
         joinWaveByEvent: waveStats.eventsByName,
         perMinuteSteady: eventsPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
         steadyByEvent: eventsByName(before, after),
+        messagesPerMinuteSteady: messagesPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
+        joinWaveRequests: round(waveStats.requests / Math.max(1, participants), 1),
         clientErrors: after.errors,
       },
       eventLoopLagP99Ms: {
@@ -536,6 +666,7 @@ process.stdout.write(
         floorMoveEveryMs: MOVE_MS,
         floor: 'moderated (floorControl); the secretariat adds a speaker and gives the floor through signaling',
         perDelegate: 'one microphone (Opus + ssrc-audio-level) and one camera (VP8, no RTP sent) on the floor',
+        screen: `setView: a 1280x720 stage and ${GALLERY_TILES} gallery tiles of 320x180 (BENCH_PLENARY_TILES), the join answer's first roster page, filled from later joins while not full; video pushed paused is resumed (resumeConsumer), as the SDK does`,
         media: `the crowd: WebRTC transports never ICE-connected (no RTP); one node: ${SPEAKERS} speakers send RTP with audio levels and ${RECEIVERS} receivers get RTP through PlainTransports wired into their server endpoints`,
         tokens: 'real HS256 join tokens signed with the server secret',
         limitsRaised: 'signaling rate 2000/s (burst 5000), consumers per participant 2N+20: so that the limits do not mask what each mode does',
