@@ -1,3 +1,4 @@
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { JwtIdentityVerifier } from './jwt-identity-verifier.js';
 
@@ -10,11 +11,13 @@ export const EMBEDDED_AUDIENCE = 'plenum';
  */
 export class EmbeddedIdentityProvider {
   readonly verifier: JwtIdentityVerifier;
+  private readonly key: KeyObject;
 
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly ttlSeconds: number,
   ) {
+    this.key = createSecretKey(Buffer.from(secret));
     this.verifier = new JwtIdentityVerifier({
       issuer: EMBEDDED_ISSUER,
       audience: EMBEDDED_AUDIENCE,
@@ -33,7 +36,7 @@ export class EmbeddedIdentityProvider {
    * in one event, so the token is good for that event only (joins, the admin API).
    */
   issue(person: { eventId: string; personId: string; email: string; name: string }): string {
-    return jwt.sign({ email: person.email, name: person.name, event: person.eventId, pid: person.personId }, this.secret, {
+    return jwt.sign({ email: person.email, name: person.name, event: person.eventId, pid: person.personId }, this.key, {
       algorithm: 'HS256',
       issuer: EMBEDDED_ISSUER,
       audience: EMBEDDED_AUDIENCE,

@@ -1,4 +1,4 @@
-import type { KeyObject } from 'node:crypto';
+import { createSecretKey, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { IdentityError, type Identity, type IdentityVerifier } from './identity.js';
 import type { JwksKeySource } from './jwks-key-source.js';
@@ -35,7 +35,12 @@ const KEY_TYPE: Record<AsymmetricAlgorithm, { type: string; curve?: string }> = 
  * needs, so an HS token "signed" with an RSA public key can never pass, and `none` never does.
  */
 export class JwtIdentityVerifier implements IdentityVerifier {
-  constructor(private readonly options: JwtVerifierOptions) {}
+  /** Made once: with a string, jsonwebtoken tries it as a PEM key on every call (about 1 ms a token). */
+  private readonly sharedKey: KeyObject | undefined;
+
+  constructor(private readonly options: JwtVerifierOptions) {
+    if (options.key.kind === 'shared-secret') this.sharedKey = createSecretKey(Buffer.from(options.key.secret));
+  }
 
   get issuer(): string {
     return this.options.issuer;
@@ -50,7 +55,7 @@ export class JwtIdentityVerifier implements IdentityVerifier {
     let algorithms: jwt.Algorithm[];
     if (o.key.kind === 'shared-secret') {
       if (alg !== 'HS256') throw new IdentityError(`algorithm ${alg} is not accepted`);
-      key = o.key.secret;
+      key = this.sharedKey!;
       algorithms = ['HS256'];
     } else {
       if (!o.key.algorithms.includes(alg as AsymmetricAlgorithm)) throw new IdentityError(`algorithm ${alg} is not accepted`);

@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { createSecretKey, randomUUID, type KeyObject } from 'node:crypto';
 import jwt from 'jsonwebtoken';
 import { z } from 'zod';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
@@ -53,11 +53,16 @@ export interface JoinClaims {
  * tokens, and resume tokens handed to a joined participant so their client can reconnect by itself.
  */
 export class JoinTokenService {
+  /** Made once: with a string, jsonwebtoken tries it as a PEM key on every call (about 1 ms a token). */
+  private readonly secret: KeyObject;
+
   constructor(
-    private readonly secret: string,
+    secret: string,
     private readonly ttlSeconds: number,
     private readonly resumeTtlSeconds = 600,
-  ) {}
+  ) {
+    this.secret = createSecretKey(Buffer.from(secret));
+  }
 
   issue(subject: string, grants: JoinGrants, kind: TokenKind = 'join', extra: { confirmedAt?: number } = {}): string {
     return jwt.sign({ grants, ...(extra.confirmedAt !== undefined ? { confirmedAt: extra.confirmedAt } : {}) }, this.secret, {

@@ -304,20 +304,25 @@ const stopped = (r: { over?: Counts; afterS: number }) => ({
   heldThen: r.over,
 });
 
-/** Moves the floor among `speakers` during the window; the secretariat adds each to the list and gives the floor. */
+/**
+ * Moves the floor among `speakers` during the window, as a chair works a prepared speakers list: the next
+ * speaker is on the list while the current one speaks (the server takes their microphone ahead), and the
+ * secretariat gives the floor.
+ */
 async function moveFloor(secretariat: Delegate, speakers: Array<{ id: string; mic: string }>, onGiven: (s: { id: string; mic: string }, t0: number) => Promise<void>) {
   const start = performance.now();
   const acks: number[] = [];
   const failed: string[] = [];
+  await secretariat.request('addSpeaker', { participantId: speakers[0]!.id }).catch(() => undefined);
   for (let i = 0; performance.now() - start < WINDOW_MS; i++) {
     const next = speakers[i % speakers.length]!;
     // The change starts when the secretariat sends giveFloor: the latencies include that request.
     const t0 = performance.now();
     try {
-      await secretariat.request('addSpeaker', { participantId: next.id });
       const given = performance.now();
       await secretariat.request('giveFloor', { participantId: next.id });
       acks.push(performance.now() - given);
+      await secretariat.request('addSpeaker', { participantId: speakers[(i + 1) % speakers.length]!.id });
       await Promise.all([onGiven(next, given), sleep(MOVE_MS - (performance.now() - t0))]);
     } catch (error) {
       failed.push((error as Error).message);

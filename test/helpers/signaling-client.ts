@@ -10,6 +10,11 @@ export async function connectSignaling(url: string, token: unknown): Promise<Soc
       socket.close();
       reject(error);
     });
+    // A server that closes the transport during the handshake sends no connect_error, only a disconnect.
+    socket.once('disconnect', (why) => {
+      socket.close();
+      reject(new Error(`the connection closed during the handshake (${why})`));
+    });
   });
   return socket;
 }
