@@ -37,8 +37,18 @@ type PushedConsumersEvents = {
  * (`newConsumer`, `consumerClosed`) and wires them up. One receiver's changes run one at a time, in
  * order; a change that arrives meanwhile runs once more after, on the newest state.
  */
+/**
+ * Receivers updated per turn of the event loop when the whole room follows a change: each costs the
+ * consumer's RTP parameters and a worker request, so a room of hundreds is spread over turns and the
+ * loop stays free for signaling and I/O in between.
+ */
+const RECEIVERS_PER_TURN = 32;
+
 export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
   private readonly receivers = new Map<Participant, Receiver>();
+  /** Receivers waiting for their turn in a room-wide update. */
+  private readonly due = new Set<Participant>();
+  private draining = false;
   private closed = false;
 
   constructor(
@@ -64,9 +74,23 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
     void this.run(p, r);
   }
 
-  /** Every receiver in `participants` (the floor or the stage moved). */
+  /** Every receiver in `participants` (the floor or the stage moved), a slice per turn of the event loop. */
   updateAll(participants: Iterable<Participant>): void {
-    for (const p of participants) this.update(p);
+    for (const p of participants) this.due.add(p);
+    if (this.draining || this.due.size === 0) return;
+    this.draining = true;
+    setImmediate(() => this.drain());
+  }
+
+  private drain(): void {
+    let n = 0;
+    for (const p of this.due) {
+      this.due.delete(p);
+      this.update(p);
+      if (++n >= RECEIVERS_PER_TURN) break;
+    }
+    if (this.due.size > 0 && !this.closed) setImmediate(() => this.drain());
+    else this.draining = false;
   }
 
   /** The highest spatial layer any receiver wants of this producer; -1 when nobody receives it. */
@@ -86,6 +110,7 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
 
   close(): void {
     this.closed = true;
+    this.due.clear();
     this.receivers.clear();
   }
 
