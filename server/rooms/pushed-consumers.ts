@@ -103,11 +103,6 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
     return highest;
   }
 
-  /** How many consumers the server holds for this receiver now. */
-  count(p: Participant): number {
-    return this.receivers.get(p)?.held.size ?? 0;
-  }
-
   close(): void {
     this.closed = true;
     this.due.clear();

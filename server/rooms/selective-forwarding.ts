@@ -85,11 +85,6 @@ export class SelectiveForwarding {
     this.receiverReady(p);
   }
 
-  /** How many consumers the server made for this participant. */
-  count(p: Participant): number {
-    return this.pushed.count(p);
-  }
-
   /** The audible voices changed: every receiver follows. */
   voicesChanged(): void {
     this.pushed.updateAll(this.host.participants.values());
