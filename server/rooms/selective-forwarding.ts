@@ -27,6 +27,9 @@ export interface ForwardingHost {
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
 }
 
+/** A client's views are applied at most this often (the newest one wins). */
+const VIEW_INTERVAL_MS = 150;
+
 export function isCamera(producer: types.Producer): boolean {
   return producer.kind === 'video' && producer.appData.source === 'camera';
 }
@@ -46,6 +49,9 @@ export class SelectiveForwarding {
   private standbyId: string | null = null;
   /** Producers piped to edge nodes, by id: how many edges hold each. */
   private readonly edgeHeld = new Map<string, number>();
+  /** When each client's view was last applied, and a later one waiting for its turn. */
+  private readonly viewAt = new WeakMap<Participant, number>();
+  private readonly viewTimers = new Map<Participant, NodeJS.Timeout>();
   private closed = false;
 
   constructor(
@@ -80,8 +86,29 @@ export class SelectiveForwarding {
     if (this.host.pushes()) this.pushed.update(p);
   }
 
+  /**
+   * A client's screen changed. Its consumers follow at most once per `VIEW_INTERVAL_MS`, on its newest
+   * view: a client sending views in a loop cannot turn each into a page of consumers made and closed.
+   */
   setView(p: Participant, view: ScreenView): void {
     p.view = view;
+    if (this.viewTimers.has(p)) return;
+    const wait = (this.viewAt.get(p) ?? -Infinity) + VIEW_INTERVAL_MS - performance.now();
+    if (wait <= 0) return this.applyView(p);
+    const timer = setTimeout(() => {
+      this.viewTimers.delete(p);
+      this.applyView(p);
+    }, wait);
+    timer.unref();
+    this.viewTimers.set(p, timer);
+    p.once('close', () => {
+      clearTimeout(timer);
+      this.viewTimers.delete(p);
+    });
+  }
+
+  private applyView(p: Participant): void {
+    this.viewAt.set(p, performance.now());
     this.receiverReady(p);
   }
 
@@ -159,6 +186,8 @@ export class SelectiveForwarding {
 
   close(): void {
     this.closed = true;
+    for (const timer of this.viewTimers.values()) clearTimeout(timer);
+    this.viewTimers.clear();
     this.pushed.close();
     this.dynacast.close();
   }
