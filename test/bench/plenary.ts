@@ -266,6 +266,19 @@ function messagesPerParticipantPerMinute(before: DelegateStats, after: DelegateS
   const requestsByName = Object.fromEntries(Object.entries(after.requestsByName).map(([k, v]) => [k, v - (before.requestsByName[k] ?? 0)]).filter(([, v]) => (v as number) > 0));
   return { pushes: perMinute(after.events - before.events), requests: perMinute(requests), total: perMinute(after.events - before.events + 2 * requests), requestsByName };
 }
+/** Signaling per participant: over the join wave (`wave`), and per minute over the steady window (`before` to `after`). */
+function signalingPerParticipant(wave: DelegateStats, before: DelegateStats, after: DelegateStats, participantCount: number, ms: number) {
+  const participants = Math.max(1, participantCount);
+  return {
+    duringJoinWave: round(wave.events / participants, 1),
+    joinWaveByEvent: wave.eventsByName,
+    perMinuteSteady: eventsPerParticipantPerMinute(before, after, participants, ms),
+    steadyByEvent: eventsByName(before, after),
+    messagesPerMinuteSteady: messagesPerParticipantPerMinute(before, after, participants, ms),
+    joinWaveRequests: round(wave.requests / participants, 1),
+    clientErrors: after.errors,
+  };
+}
 
 interface Counts {
   participants: number;
@@ -482,14 +495,8 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
       },
       consumers: { endpoints: held.consumers, onWorkers: held.workerConsumers, clientSide: waveStats.consumed, endOfWindowEndpoints: end.consumers },
       signalingEventsPerParticipant: {
-        duringJoinWave: round(waveStats.events / Math.max(1, participants), 1),
-        joinWaveByEvent: waveStats.eventsByName,
-        perMinuteSteady: eventsPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
-        steadyByEvent: eventsByName(before, after),
-        messagesPerMinuteSteady: messagesPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
-        joinWaveRequests: round(waveStats.requests / Math.max(1, participants), 1),
+        ...signalingPerParticipant(waveStats, before, after, participants, windowMs),
         secretariatConsolePerMinute: round(((secretariat.events - consoleBefore) * 60_000) / windowMs, 1),
-        clientErrors: after.errors,
       },
       eventLoopLag: { joinWave: waveLoop, steady: steadyLoop },
       rssPerParticipantKB: {
@@ -607,13 +614,7 @@ async function cluster(mode: 'all' | 'selective', n: number) {
       consumersPerParticipant: { afterJoinWave: round(held.consumers / Math.max(1, participants), 2), endOfWindow: round(steady.reduce((k, m) => k + m.consumers, 0) / Math.max(1, participants), 2) },
       consumers: { servers: held.consumers, clientSide: waveStats.consumed },
       signalingEventsPerParticipant: {
-        duringJoinWave: round(waveStats.events / Math.max(1, participants), 1),
-        joinWaveByEvent: waveStats.eventsByName,
-        perMinuteSteady: eventsPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
-        steadyByEvent: eventsByName(before, after),
-        messagesPerMinuteSteady: messagesPerParticipantPerMinute(before, after, Math.max(1, participants), windowMs),
-        joinWaveRequests: round(waveStats.requests / Math.max(1, participants), 1),
-        clientErrors: after.errors,
+        ...signalingPerParticipant(waveStats, before, after, participants, windowMs),
       },
       eventLoopLagP99Ms: {
         joinWaveWorstSecondByNode: waveLag.map((xs, i) => round(Math.max(waveMetrics[i]!.lagP99 * 1000, ...xs.filter(Number.isFinite)))),
