@@ -3,12 +3,8 @@ import type { types } from 'mediasoup';
 import type { Logger } from '../logger.js';
 import { consumerInfo, type Participant } from './participant.js';
 
-/** Why a receiver gets a producer: an audible voice, the active speaker on its stage, or a gallery tile. */
-export type PushRole = 'voice' | 'stage' | 'tile';
-
 export interface Want {
   producer: types.Producer;
-  role: PushRole;
   /** Video: the spatial layer that fits where it is shown. */
   layer?: number;
 }

@@ -201,21 +201,21 @@ export class SelectiveForwarding {
   private wants(p: Participant): Map<string, Want> {
     const out = new Map<string, Want>();
     if (!p.grants.subscribe || p.closed || !this.host.pushes()) return out;
-    for (const { producer, ownerId } of this.host.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer, role: 'voice' });
+    for (const { producer, ownerId } of this.host.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer });
     // The next speaker's microphone, ahead: its producer is paused until they hold the floor, so nothing is heard before.
     if (this.standbyId && this.standbyId !== p.id) {
-      for (const mic of this.host.audio.micsOf(this.standbyId)) if (mic.paused && !out.has(mic.id)) out.set(mic.id, { producer: mic, role: 'voice' });
+      for (const mic of this.host.audio.micsOf(this.standbyId)) if (mic.paused && !out.has(mic.id)) out.set(mic.id, { producer: mic });
     }
     const { stage, tiles } = p.view;
     if (stage && this.stageId && this.stageId !== p.id) {
-      for (const cam of this.camerasOf(this.stageId)) out.set(cam.id, { producer: cam, role: 'stage', layer: layerForTile(cam, stage) });
+      for (const cam of this.camerasOf(this.stageId)) out.set(cam.id, { producer: cam, layer: layerForTile(cam, stage) });
     }
     for (const tile of tiles) {
       if (tile.peerId === p.id) continue;
       for (const cam of this.camerasOf(tile.peerId)) {
         const onStage = out.get(cam.id);
         const layer = Math.max(onStage?.layer ?? 0, layerForTile(cam, tile));
-        out.set(cam.id, { producer: cam, role: onStage?.role ?? 'tile', layer });
+        out.set(cam.id, { producer: cam, layer });
       }
     }
     return out;

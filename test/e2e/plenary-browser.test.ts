@@ -87,14 +87,19 @@ afterAll(async () => {
   await server?.close();
 });
 
+/** These pages hear the floor holder's tone and receive their audio, and show them on the stage with video playing. */
+async function hearAndSee(listeners: Page[], tone: number, holder: { id: string; label: string }): Promise<void> {
+  for (const page of listeners) {
+    await waitForPeak(page, tone);
+    await waitForGrowingAudio(page, holder.id);
+    await waitForStage(page, holder.id, holder.label);
+  }
+}
+
 describe('plenary in Chromium: 3 pages among 100 simulated delegates', () => {
   it('B and C hear A (tone, growing inbound audio) and see A on the stage while A holds the floor', async () => {
     await floorTo(pages.a, AMINA.id);
-    for (const page of [pages.b, pages.c]) {
-      await waitForPeak(page, TONES.a);
-      await waitForGrowingAudio(page, AMINA.id);
-      await waitForStage(page, AMINA.id, AMINA.label);
-    }
+    await hearAndSee([pages.b, pages.c], TONES.a, AMINA);
     await pages.b.screenshot({ path: artifactPath('plenary-stage-amina.png') });
     // The server holds A's microphone for B and C, and no other.
     for (const id of [BEATRIZ.id, 'p-ke-2']) await expect.poll(() => heldOwners(id, 'audio'), { timeout: 10_000 }).toEqual([AMINA.id]);
@@ -102,11 +107,7 @@ describe('plenary in Chromium: 3 pages among 100 simulated delegates', () => {
 
   it('when the floor passes to B, A and C hear and see B instead', async () => {
     await floorTo(pages.b, BEATRIZ.id);
-    for (const page of [pages.a, pages.c]) {
-      await waitForPeak(page, TONES.b);
-      await waitForGrowingAudio(page, BEATRIZ.id);
-      await waitForStage(page, BEATRIZ.id, BEATRIZ.label);
-    }
+    await hearAndSee([pages.a, pages.c], TONES.b, BEATRIZ);
     for (const id of [AMINA.id, 'p-ke-2']) await expect.poll(() => heldOwners(id, 'audio'), { timeout: 10_000 }).toEqual([BEATRIZ.id]);
   });
 
