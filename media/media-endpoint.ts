@@ -59,6 +59,8 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
   private readonly pending = { send: 0, recv: 0, producers: 0, consumers: 0 };
   /** Producers being consumed right now: a second parallel consume of one producer is refused too. */
   private readonly consuming = new Set<string>();
+  /** Producers taken in from elsewhere (no transport of this endpoint owns them). */
+  private readonly adopted = new Set<types.Producer>();
   private isClosed = false;
 
   constructor(
@@ -124,6 +126,21 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
       this.transports.delete(transport.id);
       this.routerOf.delete(transport.id);
     });
+  }
+
+  /**
+   * Takes in a producer made elsewhere on `router` as this endpoint's: a delegate served by an edge node
+   * publishes there, and the origin holds the piped copy under the same id. It closes with the endpoint.
+   */
+  adoptProducer(producer: types.Producer, router: types.Router): void {
+    this.assertOpen();
+    this.producers.set(producer.id, producer);
+    this.adopted.add(producer);
+    producer.observer.once('close', () => {
+      this.producers.delete(producer.id);
+      this.adopted.delete(producer);
+    });
+    this.emit('newproducer', producer, router);
   }
 
   transport(transportId: string, direction?: TransportDirection): types.WebRtcTransport {
@@ -236,6 +253,7 @@ export class MediaEndpoint extends EventEmitter<EndpointEvents> {
     if (this.isClosed) return;
     this.isClosed = true;
     for (const transport of [...this.transports.values()]) transport.close();
+    for (const producer of [...this.adopted]) producer.close();
     this.log.debug({ endpoint: this.id }, 'media endpoint closed');
     this.emit('close');
   }

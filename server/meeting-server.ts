@@ -22,7 +22,7 @@ import { FloorForwarding } from './cluster/floor-forwarding.js';
 import { StoreChanges } from './cluster/store-changes.js';
 import { CascadeEdge } from './cascade/cascade-edge.js';
 import { CascadeOrigin } from './cascade/cascade-origin.js';
-import { listensOnly } from './cascade/edge-policy.js';
+import { delegateOnly, listensOnly } from './cascade/edge-policy.js';
 import { accreditationRoutes } from './http/accreditation-routes.js';
 import { TranscriptStore } from './interpretation/transcript-store.js';
 import { AttendanceLog, EdgeListenerAttendance } from './conduct/attendance-log.js';
@@ -43,6 +43,8 @@ import { Metrics } from './metrics.js';
 import { RemovalRecord } from './rooms/removal-record.js';
 import { RoomRegistry } from './rooms/room-registry.js';
 import { SignalingServer } from './signaling/signaling-server.js';
+import { answerForwarded } from './signaling/forwarded-request.js';
+import type { ConnectionDeps } from './signaling/client-connection.js';
 import { openStore, type Store } from '../store/open-store.js';
 
 /**
@@ -137,6 +139,9 @@ export class MeetingServer {
       const ownership = new RoomOwnership(coordinator, { ttlMs: c.roomLeaseTtlMs, safetyMarginMs: c.roomLeaseSafetyMarginMs }, log.child({ component: 'ownership' }), {
         afterListeners: c.cascadeAfterListeners,
         localListeners: (roomId) => [...(ref.rooms?.get(roomId)?.participants.values() ?? [])].filter((p) => listensOnly(p.grants)).length,
+        afterDelegates: c.cascadeAfterDelegates,
+        // Those served by edge nodes are in the room too, but cost this node no media.
+        localDelegates: (roomId) => [...(ref.rooms?.get(roomId)?.participants.values() ?? [])].filter((p) => p.servedBy === undefined && delegateOnly(p.grants)).length,
         draining: () => ref.membership?.draining ?? false,
       });
       // Serve once the cluster store answers; if it does not within 5 s, start anyway, not ready, and keep trying.
@@ -235,7 +240,7 @@ export class MeetingServer {
       // A removal outlives every resume token issued before it.
       const removals = new RemovalRecord(ownerWrites, config.joinToken.resumeTtlSeconds * 1000 + 60_000);
       const admission = new ConnectionAdmission(accreditation.service, removals, config.registry.outage);
-      const signaling = new SignalingServer(httpServer, tokens, membership, ownership, admission, {
+      const connectionDeps: ConnectionDeps = {
         rooms,
         removals,
         limits: config.signaling,
@@ -247,7 +252,12 @@ export class MeetingServer {
         clusterNodes: async () => (await coordinator.liveNodes()).filter((n) => !n.draining).map((n) => n.url),
         listenerChannels: (roomId) => accreditation.service.sessions.get(roomId)?.listenerChannels ?? 'selected',
         clientAddress: clientAddressOf(config.trustProxy),
-      });
+      };
+      const signaling = new SignalingServer(httpServer, tokens, membership, ownership, admission, connectionDeps);
+      // A delegate an edge node serves: its forwarded requests run here as its socket's would.
+      const forwardLog = log.child({ component: 'signaling' });
+      cascade.delegates.answerForwarded = (room, participant, method, data) =>
+        answerForwarded({ participant, room, grants: participant.grants, deps: connectionDeps, log: forwardLog.child({ person: participant.id, room: room.id, edge: participant.servedBy }) }, method, data);
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {

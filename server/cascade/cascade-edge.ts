@@ -1,13 +1,28 @@
 import type { types } from 'mediasoup';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { ChannelInfo, ProducerInfo } from '../../protocol/signaling.js';
-import type { ClusterBus } from '../cluster/cluster-bus.js';
+import type { ChannelInfo, ProducerInfo, RequestMethod } from '../../protocol/signaling.js';
+import { BusRequestError, type ClusterBus } from '../cluster/cluster-bus.js';
 import type { ClusterKeys } from '../cluster/cluster-keys.js';
 import type { Coordinator, RoomLease } from '../cluster/coordinator.js';
 import type { EdgeListenerAttendance } from '../conduct/attendance-log.js';
 import type { Logger } from '../logger.js';
+import type { Participant } from '../rooms/participant.js';
 import type { Room, RoomUpstream, RoomView } from '../rooms/room.js';
-import { cascadeRequests, roomTopic, roomTopicFrame, StreamCursor, type CascadeMethod, type CascadeParams, type CascadeResult, type RoomSnapshot, type RoomTopicFrame, type RoomTopicMessage } from './cascade-protocol.js';
+import {
+  cascadeRequests,
+  delegateMessage,
+  delegatesTopic,
+  roomTopic,
+  roomTopicFrame,
+  StreamCursor,
+  type CascadeMethod,
+  type CascadeParams,
+  type CascadeResult,
+  type DelegateMessage,
+  type RoomSnapshot,
+  type RoomTopicFrame,
+  type RoomTopicMessage,
+} from './cascade-protocol.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
 import { openEndpoint, sealEndpoint } from './srtp-seal.js';
 
@@ -41,6 +56,15 @@ export class CascadeEdge implements RoomUpstream {
   /** Topic frames that arrive before the first snapshot or during a resync, applied after it. */
   private early: RoomTopicFrame[] | undefined = [];
   private unsubscribe: (() => Promise<void>) | undefined;
+  private unsubscribeDelegates: (() => Promise<void>) | undefined;
+  /** Producers of delegates served here, sent up the pipe: the origin decides when they are heard, and this edge mirrors it. */
+  private readonly localProducers = new Map<string, types.Producer>();
+  /** This edge's pipe consumers of those producers, sending them up to the origin. */
+  private readonly upstreamConsumers = new Map<string, types.Consumer>();
+  /** Delegates seated at the origin from here; those the origin closed need no word back. */
+  private readonly seated = new Set<Participant>();
+  /** Delegates the origin just told `removed`: their close says nothing more to the client. */
+  private readonly removedNotified = new WeakSet<Participant>();
   private watch: NodeJS.Timeout | undefined;
   private closed = false;
   private readonly onResubscribed = (): void => void this.resync();
@@ -80,6 +104,10 @@ export class CascadeEdge implements RoomUpstream {
 
   /** The producer, piped in from the origin the first time; undefined when the room has no such producer. */
   producer(producerId: string): Promise<types.Producer | undefined> {
+    if (!this.producerInfos.has(producerId)) return Promise.resolve(undefined);
+    // A delegate served here: its producer is consumed here as it is, not piped back in.
+    const local = this.localProducers.get(producerId);
+    if (local) return Promise.resolve(local.closed ? undefined : local);
     let pending = this.piped.get(producerId);
     if (!pending) {
       if (!this.producerInfos.has(producerId)) return Promise.resolve(undefined);
@@ -90,12 +118,74 @@ export class CascadeEdge implements RoomUpstream {
     return pending;
   }
 
+  /** Seats a delegate served here at the origin; when it closes here, its copy there goes too. */
+  async seat(p: Participant): Promise<void> {
+    await this.call('cascade.seat', { roomId: this.room.id, peerId: p.id, grants: p.grants });
+    this.seated.add(p);
+    p.once('close', () => {
+      if (!this.seated.delete(p) || this.closed) return;
+      this.call('cascade.unseat', { roomId: this.room.id, peerId: p.id }).catch((error: Error) => this.deps.log.debug({ err: error.message, room: this.room.id }, 'delegate not unseated'));
+    });
+  }
+
+  /**
+   * Sends a delegate's producer up the pipe: this edge consumes it on the pipe, the origin produces it on
+   * the other end under the same id, and answers whether it may be heard now (this edge pauses it if not).
+   */
+  async publish(p: Participant, producer: types.Producer): Promise<void> {
+    if (!this.seated.has(p)) throw new ProtocolError(ErrorCode.NOT_JOINED, 'not seated at the origin');
+    // The pipe leaves from this room's first router; a producer published on another router is piped there first.
+    await this.room.media.ensureProducerOn(producer, this.room.media.router);
+    const up = await this.transport.consume({ producerId: producer.id });
+    try {
+      const answer = await this.call('cascade.publish', {
+        roomId: this.room.id,
+        peerId: p.id,
+        producerId: producer.id,
+        kind: producer.kind,
+        rtpParameters: up.rtpParameters as CascadeParams<'cascade.publish'>['rtpParameters'],
+        source: producer.appData.source as 'mic' | 'camera' | 'screen',
+        paused: producer.paused,
+      });
+      await this.setPaused(producer, answer.paused);
+    } catch (error) {
+      up.close();
+      throw this.asProtocolError(error);
+    }
+    this.localProducers.set(producer.id, producer);
+    this.upstreamConsumers.set(producer.id, up);
+    producer.observer.once('close', () => {
+      this.localProducers.delete(producer.id);
+      this.upstreamConsumers.delete(producer.id);
+      // A delegate leaving takes its copy, and so its producers, away at the origin: nothing to say per producer.
+      if (this.closed || p.closed) return;
+      this.call('cascade.unpublish', { roomId: this.room.id, peerId: p.id, producerId: producer.id }).catch(() => undefined);
+    });
+  }
+
+  /** Whether a producer of a delegate served here crosses the pipe to the origin now (undefined: it is not sent up). */
+  sendingUp(producerId: string): boolean | undefined {
+    const up = this.upstreamConsumers.get(producerId);
+    return up && !up.closed ? !up.paused : undefined;
+  }
+
+  /** A delegate's request that the origin answers, with the origin's refusal (its code) if it refuses. */
+  async forward(p: Participant, method: RequestMethod, data: unknown): Promise<unknown> {
+    if (!this.seated.has(p)) throw new ProtocolError(ErrorCode.FORBIDDEN, 'this node relays the room to its listeners; reconnect to speak');
+    try {
+      return await this.call('cascade.forward', { roomId: this.room.id, peerId: p.id, method, data });
+    } catch (error) {
+      throw this.asProtocolError(error);
+    }
+  }
+
   close(): void {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.watch);
     this.deps.bus.off('resubscribed', this.onResubscribed);
     void this.unsubscribe?.();
+    void this.unsubscribeDelegates?.();
     this.transport.close();
     this.call('cascade.detach', { roomId: this.room.id }).catch(() => undefined);
   }
@@ -103,6 +193,7 @@ export class CascadeEdge implements RoomUpstream {
   private async start(): Promise<void> {
     // Subscribe before the snapshot is taken, so that nothing said in between is missed.
     this.unsubscribe = await this.deps.bus.subscribe(roomTopic(this.room.id), (m) => this.onTopic(m));
+    this.unsubscribeDelegates = await this.deps.bus.subscribe(delegatesTopic(this.room.id, this.deps.bus.nodeId), (m) => this.onDelegateMessage(m));
     const context = { roomId: this.room.id, originNode: this.owner.nodeId, edgeNode: this.deps.bus.nodeId };
     const edge = sealEndpoint(pipeEndpoint(this.transport, this.deps.addressing), this.deps.keys, { ...context, side: 'edge' });
     const answer = await this.call('cascade.attach', { roomId: this.room.id, edge });
@@ -141,6 +232,57 @@ export class CascadeEdge implements RoomUpstream {
     await this.setPaused(producer, this.producerInfos.get(producerId)?.paused ?? answer.paused);
     if (!this.producerInfos.has(producerId)) producer.close();
     return producer.closed ? undefined : producer;
+  }
+
+  /** The origin speaks to one delegate served here: an event for that person, or the end of its copy. */
+  private onDelegateMessage(raw: unknown): void {
+    const parsed = delegateMessage.safeParse(raw);
+    if (!parsed.success) {
+      this.deps.log.warn({ room: this.room.id }, 'malformed delegate message from the origin; dropped');
+      return;
+    }
+    const { peerId, message } = parsed.data;
+    const p = this.room.participants.get(peerId);
+    if (!p || !this.seated.has(p)) return;
+    if (message.type === 'closed') return this.closedByOrigin(p, message.reason);
+    if (message.event === 'publisherLayers') {
+      // Nobody past the pipe watches this camera: it stops crossing it. The publisher keeps sending, for the
+      // edge's own receivers.
+      const up = this.upstreamConsumers.get(message.data.producerId);
+      if (up && p.endpoint.producers.has(message.data.producerId)) void (message.data.spatialLayer < 0 ? up.pause() : up.resume()).catch(() => undefined);
+      return;
+    }
+    this.applyPersonal(p, message);
+    p.notify(message.event, message.data as never);
+  }
+
+  /** What an event for one delegate changes here, on the media the delegate publishes through this edge. */
+  private applyPersonal(p: Participant, message: Extract<DelegateMessage['message'], { type: 'event' }>): void {
+    switch (message.event) {
+      case 'moderated':
+        // The origin closed the piped video; the camera here stops too.
+        if (message.data.action === 'video-stopped') for (const producer of [...p.endpoint.producers.values()]) if (producer.kind === 'video') producer.close();
+        break;
+      case 'grantsChanged': {
+        const g = p.grants;
+        Object.assign(g, { role: message.data.role, publish: { ...message.data.publish, booths: [...message.data.publish.booths] }, subscribe: message.data.subscribe, moderate: message.data.moderate });
+        // Someone who may no longer speak, or now moderates, is not this edge's to serve: they reconnect and are placed again.
+        if (!g.publish.floor) for (const producer of [...p.endpoint.producers.values()]) producer.close();
+        if (g.moderate || g.publish.booths.length > 0 || g.publish.captions) queueMicrotask(() => p.close(CloseReason.SERVER_SHUTDOWN));
+        break;
+      }
+      case 'removed':
+        this.removedNotified.add(p);
+        break;
+      default:
+        break;
+    }
+  }
+
+  private closedByOrigin(p: Participant, reason: CloseReason): void {
+    this.seated.delete(p);
+    if (!this.removedNotified.has(p)) p.notify('roomClosed', { reason });
+    p.close(reason);
   }
 
   private onTopic(raw: unknown): void {
@@ -203,6 +345,9 @@ export class CascadeEdge implements RoomUpstream {
       return;
     }
     if (m.type === 'paused') {
+      // A delegate's producer served here: the origin's pause (a moderated floor, a mute) applies at its source.
+      const local = this.localProducers.get(m.producerId);
+      if (local) void this.setPaused(local, m.paused).catch(() => undefined);
       const info = this.producerInfos.get(m.producerId);
       if (!info) return;
       info.paused = m.paused;
@@ -245,7 +390,9 @@ export class CascadeEdge implements RoomUpstream {
       case 'caption':
         break;
     }
-    this.room.broadcast(m.event, m.data as never);
+    // A delegate served here is not told about its own producer.
+    const owner = m.event === 'newProducer' ? this.room.participants.get(m.data.peerId) : undefined;
+    this.room.broadcast(m.event, m.data as never, owner);
   }
 
   /** Replaces the mirror; after a resync, tells listeners what changed while the topic was silent. */
@@ -263,8 +410,10 @@ export class CascadeEdge implements RoomUpstream {
       if (announce) this.room.broadcast('producerClosed', { producerId: id });
     }
     for (const [id, info] of this.producerInfos) {
-      if (!before.has(id) && announce) this.room.broadcast('newProducer', info);
+      if (!before.has(id) && announce) this.room.broadcast('newProducer', info, this.room.participants.get(info.peerId));
       void this.piped.get(id)?.then((p) => p && this.setPaused(p, info.paused)).catch(() => undefined);
+      const local = this.localProducers.get(id);
+      if (local) void this.setPaused(local, info.paused).catch(() => undefined);
     }
     if (announce) {
       // The roster as one batch: whoever came or went while the topic was silent.
@@ -328,6 +477,17 @@ export class CascadeEdge implements RoomUpstream {
     if (lease?.nodeId === this.owner.nodeId && lease.token === this.owner.token) return;
     this.deps.log.info({ room: this.room.id, origin: this.owner.nodeId, now: lease?.nodeId ?? null }, 'origin no longer holds the room; closing the edge');
     this.room.close(CloseReason.SERVER_SHUTDOWN);
+  }
+
+  /** The origin's refusal keeps its code for the client; a silent origin is UNAVAILABLE (retryable). */
+  private asProtocolError(error: unknown): Error {
+    if (error instanceof ProtocolError) return error;
+    if (error instanceof BusRequestError) {
+      const code = (Object.values(ErrorCode) as string[]).includes(error.code) ? (error.code as ErrorCode) : ErrorCode.INTERNAL;
+      return new ProtocolError(code, code === ErrorCode.INTERNAL ? 'the node serving the room failed' : error.message);
+    }
+    this.deps.log.warn({ err: (error as Error).message, room: this.room.id }, 'the origin did not answer a delegate request');
+    return new ProtocolError(ErrorCode.UNAVAILABLE, 'the node serving the room did not answer; try again shortly');
   }
 
   private async call<M extends CascadeMethod>(method: M, params: CascadeParams<M>): Promise<CascadeResult<M>> {

@@ -8,6 +8,7 @@ import { producerInfo } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
 import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RelayedEvent, type RoomTopicFrame, type RoomTopicMessage, type StreamPosition } from './cascade-protocol.js';
+import { OriginDelegates } from './origin-delegates.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
 import { openEndpoint, sealEndpoint } from './srtp-seal.js';
 
@@ -30,6 +31,8 @@ export class CascadeOrigin {
   /** Per room served here: its epoch and the sequence number of the last message published on its topic. */
   private readonly streams = new Map<string, StreamPosition>();
   private readonly sweeper: NodeJS.Timeout;
+  /** The delegates edge nodes serve in rooms here. */
+  readonly delegates: OriginDelegates;
 
   constructor(
     private readonly rooms: RoomRegistry,
@@ -42,6 +45,7 @@ export class CascadeOrigin {
     /** The epoch (lease token) under which this node serves a room. */
     private readonly epochOf: (roomId: string) => number | undefined,
   ) {
+    this.delegates = new OriginDelegates(bus, (roomId, edge) => this.pipes.get(roomId)?.get(edge)?.transport, log);
     bus.serve((method, params, from) => this.handle(method, params, from));
     rooms.on('roomcreated', (room) => this.relay(room));
     this.sweeper = setInterval(() => void this.sweep(), sweepIntervalMs);
@@ -82,6 +86,26 @@ export class CascadeOrigin {
       case 'cascade.detach':
         this.detach((parsed.data as CascadeParams<'cascade.detach'>).roomId, from);
         return null;
+      case 'cascade.seat': {
+        const params = parsed.data as CascadeParams<'cascade.seat'>;
+        return this.delegates.seat(this.originRoom(params.roomId), from, params);
+      }
+      case 'cascade.unseat': {
+        const params = parsed.data as CascadeParams<'cascade.unseat'>;
+        return this.delegates.unseat(this.originRoom(params.roomId), from, params);
+      }
+      case 'cascade.publish': {
+        const params = parsed.data as CascadeParams<'cascade.publish'>;
+        return this.delegates.publish(this.originRoom(params.roomId), from, params);
+      }
+      case 'cascade.unpublish': {
+        const params = parsed.data as CascadeParams<'cascade.unpublish'>;
+        return this.delegates.unpublish(this.originRoom(params.roomId), from, params);
+      }
+      case 'cascade.forward': {
+        const params = parsed.data as CascadeParams<'cascade.forward'>;
+        return this.delegates.forward(this.originRoom(params.roomId), from, params);
+      }
     }
   }
 
@@ -129,6 +153,8 @@ export class CascadeOrigin {
     transport.observer.once('close', () => {
       if (edges.get(from) === pipe) edges.delete(from);
       if (edges.size === 0 && this.pipes.get(roomId) === edges) this.pipes.delete(roomId);
+      // The delegates that edge served published through this pipe: their copies go with it.
+      this.delegates.edgeGone(this.rooms.get(roomId), from);
     });
     this.log.info({ room: roomId, edge: from, edges: edges.size }, 'edge attached');
     return { origin: sealEndpoint(pipeEndpoint(transport, this.addressing), this.keys, { ...context, side: 'origin' }), snapshot: room.view(), at: this.positionOf(roomId) };

@@ -3,6 +3,8 @@
 // refuses the message) and bounded sizes.
 import { z } from 'zod';
 import { CloseReason } from '../../protocol/errors.js';
+import { joinGrantsSchema } from '../auth/join-token.js';
+import { EDGE_FORWARDED } from './edge-policy.js';
 import { rtpParameters, type ChannelInfo, type FloorState, type PeerInfo, type ProducerInfo, type ServerEvents } from '../../protocol/signaling.js';
 
 const id = z.string().min(1).max(128);
@@ -76,6 +78,29 @@ export const cascadeRequests = {
   /** Resynchronisation: the whole state again, after the edge missed messages (a gap, or Redis was away). */
   'cascade.snapshot': { params: z.object({ roomId: id }).strict(), result: z.object({ snapshot: roomSnapshot, at: streamPosition }).strict() },
   'cascade.detach': { params: z.object({ roomId: id }).strict(), result: z.null() },
+  /**
+   * A delegate joined on the edge: the origin seats its copy (roster, quorum, floor, attendance). The edge
+   * checked the person's token and accreditation; the origin checks that an edge may serve these grants.
+   */
+  'cascade.seat': { params: z.object({ roomId: id, peerId: id, grants: joinGrantsSchema }).strict(), result: z.null() },
+  /** The delegate left the edge (or its connection dropped): the origin's copy goes. */
+  'cascade.unseat': { params: z.object({ roomId: id, peerId: id }).strict(), result: z.null() },
+  /**
+   * The delegate published on the edge, which sends it up the pipe: the origin produces it on its end
+   * under the same id, and answers whether it must stay paused (a moderated floor, a moderator's mute).
+   */
+  'cascade.publish': {
+    params: z
+      .object({ roomId: id, peerId: id, producerId: id, kind: z.enum(['audio', 'video']), rtpParameters, source: z.enum(['mic', 'camera', 'screen']), paused: z.boolean() })
+      .strict(),
+    result: z.object({ paused: z.boolean() }).strict(),
+  },
+  'cascade.unpublish': { params: z.object({ roomId: id, peerId: id, producerId: id }).strict(), result: z.null() },
+  /** One of the delegate's requests that only the origin can answer (the floor; pausing or resuming its producers). */
+  'cascade.forward': {
+    params: z.object({ roomId: id, peerId: id, method: z.enum([...EDGE_FORWARDED] as [string, ...string[]]), data: z.unknown() }).strict(),
+    result: z.unknown(),
+  },
 } as const;
 export type CascadeMethod = keyof typeof cascadeRequests;
 export type CascadeParams<M extends CascadeMethod> = z.infer<(typeof cascadeRequests)[M]['params']>;
@@ -159,3 +184,44 @@ export class StreamCursor {
 }
 
 export const roomTopic = (roomId: string): string => `room:${roomId}`;
+
+const personalEvents = {
+  moderated: z.object({ action: z.enum(['muted', 'video-stopped']) }).strict(),
+  unmuteRequested: z.object({}).strict(),
+  videoAllowed: z.object({}).strict(),
+  grantsChanged: z
+    .object({ role: z.string().max(64), publish: z.object({ floor: z.boolean(), booths: z.array(z.string().max(16)).max(32), captions: z.boolean() }).strict(), subscribe: z.boolean(), moderate: z.boolean() })
+    .strict(),
+  speakingTime: z.object({ state: z.enum(['warning', 'expired']), participantId: id }).strict(),
+  removed: z.object({ reason: z.enum(closeReasons), message: z.string().max(1000) }).strict(),
+  /** Dynacast at the origin: the edge stops sending a camera up the pipe while nobody there receives it (-1). */
+  publisherLayers: z.object({ producerId: id, spatialLayer: z.number().int().min(-1).max(15) }).strict(),
+};
+export type PersonalEvent = keyof typeof personalEvents;
+export const PERSONAL_EVENTS: ReadonlySet<string> = new Set(Object.keys(personalEvents));
+const personal = <E extends PersonalEvent>(event: E) => z.object({ type: z.literal('event'), event: z.literal(event), data: personalEvents[event] }).strict();
+
+/**
+ * What the origin says to one delegate an edge serves: the events meant for that person alone (what is
+ * said to the room travels on the room's topic), and the end of its copy at the origin (removed, replaced
+ * by a newer connection, the room closed), on which the edge closes the delegate too.
+ */
+export const delegateMessage = z
+  .object({
+    peerId: id,
+    message: z.union([
+      personal('moderated'),
+      personal('unmuteRequested'),
+      personal('videoAllowed'),
+      personal('grantsChanged'),
+      personal('speakingTime'),
+      personal('removed'),
+      personal('publisherLayers'),
+      z.object({ type: z.literal('closed'), reason: z.enum(closeReasons) }).strict(),
+    ]),
+  })
+  .strict();
+export type DelegateMessage = z.infer<typeof delegateMessage>;
+
+/** The origin's messages to the delegates one edge node serves in a room. */
+export const delegatesTopic = (roomId: string, edgeNode: string): string => `room:${roomId}:delegates:${edgeNode}`;

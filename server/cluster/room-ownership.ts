@@ -1,5 +1,6 @@
 import { EventEmitter } from 'node:events';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import type { EdgeSeat } from '../cascade/edge-policy.js';
 import type { Logger } from '../logger.js';
 import { forClient, pickNode, type Coordinator, type RoomLease } from './coordinator.js';
 
@@ -11,6 +12,10 @@ export interface CascadeOptions {
   afterListeners: number;
   /** Listeners of a room on this node now. */
   localListeners: (roomId: string) => number;
+  /** Delegates (who speak on the floor, nothing more) the origin seats itself before further ones go to edge nodes. */
+  afterDelegates: number;
+  /** Delegates of a room on this node now (not those served by edges). */
+  localDelegates: (roomId: string) => number;
   /** A draining node opens no new edges. */
   draining: () => boolean;
 }
@@ -55,7 +60,8 @@ interface Held {
   fence: NodeJS.Timeout | undefined;
 }
 
-const CASCADING = 'cascading';
+/** Room state keys: the room sends listeners, or delegates, to edge nodes. */
+const CASCADING: Record<Exclude<EdgeSeat, null>, string> = { listener: 'cascading', delegate: 'cascading-delegates' };
 const LOCAL: RoomLocation = { kind: 'local' };
 const monotonic = (): number => performance.now();
 
@@ -110,8 +116,8 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
    * Where a client asking for this room should be served. Takes no lease: that waits until the connection
    * is admitted (`take`), so a refused connection leaves nothing behind.
    */
-  locate(roomId: string, listener = false): Promise<RoomLocation> {
-    return forClient(() => this.find(roomId, listener, false));
+  locate(roomId: string, seat: EdgeSeat = null): Promise<RoomLocation> {
+    return forClient(() => this.find(roomId, seat, false));
   }
 
   /**
@@ -124,7 +130,7 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     this.holds.set(roomId, (this.holds.get(roomId) ?? 0) + 1);
     let location: RoomLocation;
     try {
-      location = await forClient(() => this.find(roomId, false, true));
+      location = await forClient(() => this.find(roomId, null, true));
     } catch (error) {
       this.unhold(roomId);
       throw error;
@@ -144,14 +150,14 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     if (!this.serving.has(roomId)) void this.drop(roomId);
   }
 
-  private async find(roomId: string, listener: boolean, take: boolean): Promise<RoomLocation> {
+  private async find(roomId: string, seat: EdgeSeat, take: boolean): Promise<RoomLocation> {
     for (let attempt = 0; attempt < 3; attempt++) {
       // leaseOf first: a lease past its deadline on the clock is given up here, not trusted.
       const held = this.leaseOf(roomId) && this.leases.get(roomId);
       const owner = await this.coordinator.roomOwner(roomId);
       if (held && this.leases.get(roomId) === held) {
         const lease = held.lease;
-        if (owner?.nodeId === lease.nodeId && owner.token === lease.token) return (listener && (await this.overflow(lease))) || LOCAL;
+        if (owner?.nodeId === lease.nodeId && owner.token === lease.token) return (seat && (await this.overflow(lease, seat))) || LOCAL;
         // Redis says another node (or nobody) holds the room: this node missed it; give the room up now.
         this.giveUp(roomId, held);
       }
@@ -160,7 +166,7 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
         const node = nodes.find((n) => n.nodeId === owner.nodeId);
         // The owner stopped heartbeating but its lease still runs: the room moves once the lease expires.
         if (!node) throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the node serving this room is not answering; retry shortly');
-        if (listener && this.cascade && !this.cascade.draining() && (await this.coordinator.readRoomState(roomId, CASCADING)) === '1') {
+        if (seat && this.cascade && !this.cascade.draining() && (await this.coordinator.readRoomState(roomId, CASCADING[seat])) === '1') {
           return { kind: 'edge', owner };
         }
         return { kind: 'redirect', url: node.url };
@@ -183,7 +189,7 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
     this.serving.add(roomId);
     const held = this.leaseOf(roomId);
     if (held) return held;
-    const located = await forClient(() => this.find(roomId, false, true));
+    const located = await forClient(() => this.find(roomId, null, true));
     const lease = this.leaseOf(roomId);
     if (located.kind !== 'local' || !lease) throw new ProtocolError(ErrorCode.ROOM_ELSEWHERE, 'this room is served by another node');
     return lease;
@@ -217,15 +223,18 @@ export class RoomOwnership extends EventEmitter<{ lost: [string] }> {
   }
 
   /**
-   * On the origin: once it seats enough listeners, marks the room as cascading (a fenced write, so a stale
-   * owner cannot) and sends this listener to the least loaded other node, which will serve it as an edge.
+   * On the origin: once it seats enough listeners (or delegates), marks the room as cascading them (a fenced
+   * write, so a stale owner cannot) and sends this one to the least loaded other node, which will serve it
+   * as an edge.
    */
-  private async overflow(lease: RoomLease): Promise<RoomLocation | undefined> {
+  private async overflow(lease: RoomLease, seat: Exclude<EdgeSeat, null>): Promise<RoomLocation | undefined> {
     const c = this.cascade;
-    if (!c || c.localListeners(lease.roomId) < c.afterListeners) return undefined;
+    if (!c) return undefined;
+    const full = seat === 'listener' ? c.localListeners(lease.roomId) >= c.afterListeners : c.localDelegates(lease.roomId) >= c.afterDelegates;
+    if (!full) return undefined;
     const target = pickNode((await this.coordinator.liveNodes()).filter((n) => n.nodeId !== this.coordinator.nodeId));
     if (!target) return undefined;
-    if (!(await this.coordinator.writeRoomState(lease, CASCADING, '1'))) return undefined;
+    if (!(await this.coordinator.writeRoomState(lease, CASCADING[seat], '1'))) return undefined;
     return { kind: 'redirect', url: target.url };
   }
 

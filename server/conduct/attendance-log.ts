@@ -4,6 +4,7 @@ import type { Db } from '../../store/open-store.js';
 import type { RoomEpoch } from '../../store/room-fence.js';
 import type { Row } from '../../store/schema.js';
 import type { OwnerWrites } from '../cluster/owner-writes.js';
+import { listensOnly } from '../cascade/edge-policy.js';
 import type { Logger } from '../logger.js';
 import type { Room } from '../rooms/room.js';
 
@@ -248,6 +249,8 @@ export class EdgeListenerAttendance {
   track(room: Room, originEpoch: number): void {
     if (!this.recorded(room.id)) return;
     room.on('participantjoined', (p) => {
+      // A delegate served here is seated at the origin, which records it as a participant.
+      if (!listensOnly(p.grants)) return;
       const g = p.grants;
       const who = { eventId: g.event, personId: p.id, name: g.name, entity: g.entity.name, entityType: g.entity.type, role: g.role };
       const opened = this.attendance.openListener(this.nodeId, originEpoch, room.id, who).catch((error: unknown) => {

@@ -42,6 +42,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
     readonly endpoint: MediaEndpoint,
     readonly rtpCapabilities: types.RtpCapabilities,
     readonly notify: Notify,
+    /**
+     * The edge node that serves this delegate (its media and connection live there; this is the origin's
+     * copy, with the producers piped in). Undefined: this node serves them.
+     */
+    readonly servedBy?: string,
   ) {
     super();
     endpoint.on('consumerclose', (c) => notify('consumerClosed', { consumerId: c.id, producerId: c.producerId }));

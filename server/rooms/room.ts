@@ -2,7 +2,7 @@ import { EventEmitter } from 'node:events';
 import type { types } from 'mediasoup';
 import type { AudioLevels, RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { ChannelInfo, FloorState, ListenerCensus, PeerInfo, PeersPage, ProducerInfo, QuorumView, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
+import type { ChannelInfo, FloorState, ListenerCensus, PeerInfo, PeersPage, ProducerInfo, QuorumView, RequestMethod, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
@@ -58,6 +58,12 @@ export interface RoomUpstream {
   channels(): ChannelInfo[];
   /** Whether the origin lets this producer be consumed now (false: a floor microphone it hid). */
   audible?(producerId: string): boolean;
+  /** Seats a delegate served here at the origin, where the roster, the floor and the attendance live. */
+  seat(p: Participant): Promise<void>;
+  /** Sends a delegate's new producer up to the origin, and pauses it here if the origin says it may not be heard. */
+  publish(p: Participant, producer: types.Producer): Promise<void>;
+  /** One of a delegate's requests that only the origin answers (the floor, pausing or resuming its producers). */
+  forward(p: Participant, method: RequestMethod, data: unknown): Promise<unknown>;
   close(): void;
 }
 
@@ -159,11 +165,17 @@ export class Room extends EventEmitter<RoomEvents> {
     this.upstream = upstream;
   }
 
+  /** The origin this edge relays; refused on the origin itself. */
+  toOrigin(): RoomUpstream {
+    if (!this.upstream) throw new ProtocolError(ErrorCode.INVALID_STATE, 'this node serves the room itself');
+    return this.upstream;
+  }
+
   /** The room as a newcomer sees it (without themselves): the origin's view on an edge. */
   view(except?: Participant): RoomView {
     if (this.upstream) {
       const view = this.upstream.view();
-      return { ...view, peers: view.peers.filter((p) => p.id !== except?.id) };
+      return { ...view, peers: view.peers.filter((p) => p.id !== except?.id), producers: view.producers.filter((p) => p.peerId !== except?.id) };
     }
     const others = [...this.participants.values()].filter((p) => p !== except);
     return {
@@ -186,7 +198,7 @@ export class Room extends EventEmitter<RoomEvents> {
     return this.upstream.channels().some((c) => c.language === channel && c.live);
   }
 
-  join(id: string, grants: JoinGrants, rtpCapabilities: types.RtpCapabilities, notify: Notify): Participant {
+  join(id: string, grants: JoinGrants, rtpCapabilities: types.RtpCapabilities, notify: Notify, servedBy?: string): Participant {
     if (this.isClosed) throw new ProtocolError(ErrorCode.INVALID_STATE, 'the room has closed');
     clearTimeout(this.idleTimer);
     const previous = this.participants.get(id);
@@ -195,7 +207,7 @@ export class Room extends EventEmitter<RoomEvents> {
       previous.close(CloseReason.REPLACED);
     }
     const endpoint = this.media.createEndpoint(id);
-    const participant = new Participant(id, grants, endpoint, rtpCapabilities, notify);
+    const participant = new Participant(id, grants, endpoint, rtpCapabilities, notify, servedBy);
     this.participants.set(id, participant);
     participant.once('close', () => this.onParticipantClosed(participant));
     this.interpretation.onJoin(participant);
@@ -216,6 +228,8 @@ export class Room extends EventEmitter<RoomEvents> {
    * goes to the audio selection instead: it is announced when (and only while) it is audible.
    */
   announceProducer(owner: Participant, producer: types.Producer): void {
+    // On an edge, a delegate's producer is announced by the origin, which decides who hears it.
+    if (this.isEdge) return;
     producer.observer.on('pause', () => this.emit('producerstate', producer.id, true));
     producer.observer.on('resume', () => this.emit('producerstate', producer.id, false));
     if (this.audio.selective && AudioSelection.isFloorMic(producer)) {

@@ -114,7 +114,7 @@ export class SelectiveForwarding {
 
   /** The audible voices changed: every receiver follows. */
   voicesChanged(): void {
-    this.pushed.updateAll(this.host.participants.values());
+    this.pushed.updateAll(this.receivers());
   }
 
   /** A voice became audible; if it is the dominant one, it may take the stage (once the floor's change is complete). */
@@ -139,7 +139,7 @@ export class SelectiveForwarding {
       if (!this.closed && this.stageId === ownerId) this.host.relay('producerClosed', { producerId: producer.id });
     });
     if (this.stageId === ownerId) this.host.relay('newProducer', producerInfo(producer, ownerId));
-    for (const p of this.host.participants.values()) if (this.shows(p, ownerId)) this.pushed.update(p);
+    for (const p of this.receivers()) if (this.shows(p, ownerId)) this.pushed.update(p);
     this.dynacast.touch([producer]);
   }
 
@@ -180,7 +180,7 @@ export class SelectiveForwarding {
     if (previous) for (const cam of this.camerasOf(previous)) this.host.relay('producerHidden', { producerId: cam.id });
     if (next) for (const cam of this.camerasOf(next)) this.host.relay('newProducer', producerInfo(cam, next));
     this.host.broadcast('activeSpeaker', { peerId: next, peer: this.stagePeer });
-    this.pushed.updateAll(this.host.participants.values());
+    this.pushed.updateAll(this.receivers());
     return true;
   }
 
@@ -192,6 +192,11 @@ export class SelectiveForwarding {
     this.dynacast.close();
   }
 
+  /** The receivers whose consumers are made here: a delegate an edge node serves receives there. */
+  private *receivers(): Iterable<Participant> {
+    for (const p of this.host.participants.values()) if (p.servedBy === undefined) yield p;
+  }
+
   private shows(p: Participant, ownerId: string): boolean {
     if (p.id === ownerId) return false;
     return (p.view.stage !== null && this.stageId === ownerId) || p.view.tiles.some((t) => t.peerId === ownerId);
@@ -200,7 +205,7 @@ export class SelectiveForwarding {
   /** What one receiver should hold now: the audible voices, the stage's camera and its gallery's cameras. */
   private wants(p: Participant): Map<string, Want> {
     const out = new Map<string, Want>();
-    if (!p.grants.subscribe || p.closed || !this.host.pushes()) return out;
+    if (!p.grants.subscribe || p.closed || p.servedBy !== undefined || !this.host.pushes()) return out;
     for (const { producer, ownerId } of this.host.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer });
     // The next speaker's microphone, ahead: its producer is paused until they hold the floor, so nothing is heard before.
     if (this.standbyId && this.standbyId !== p.id) {

@@ -8,6 +8,7 @@ import type { Logger } from '../logger.js';
 import { rosterEntry, type Participant } from '../rooms/participant.js';
 import type { LobbyWaiter, Room } from '../rooms/room.js';
 import { FIRST_PAGE_SIZE } from '../rooms/roster-index.js';
+import { delegateOnly, EDGE_FORWARDED } from '../cascade/edge-policy.js';
 import { checkGate, type ConnectionState } from './connection-gate.js';
 import type { ConnectionDeps, Handler, JoinedContext } from './handlers/context.js';
 import { floorHandlers } from './handlers/floor-handlers.js';
@@ -142,8 +143,11 @@ export class ClientConnection {
       case 'leave':
         return this.leave();
       default: {
+        const ctx = this.joinedContext();
+        // A delegate served by this edge: the floor and its producers' pause are the origin's to decide.
+        if (ctx.room.isEdge && EDGE_FORWARDED.has(method)) return ctx.room.toOrigin().forward(ctx.participant, method, data);
         const handler = JOINED_HANDLERS[method] as (ctx: JoinedContext, data: unknown) => Promise<unknown>;
-        return handler(this.joinedContext(), data);
+        return handler(ctx, data);
       }
     }
   }
@@ -217,6 +221,19 @@ export class ClientConnection {
       if (room.closed) room = await this.roomToEnter();
       if (this.state !== 'connected') throw new ProtocolError(ErrorCode.INVALID_STATE, 'the connection has closed');
       const participant = room.join(this.claims.subject, this.grants, rtpCapabilities as types.RtpCapabilities, (event, data) => this.emit(event, data));
+      if (room.isEdge && delegateOnly(this.grants)) {
+        // The origin seats its copy (roster, floor, attendance) before the delegate may do anything here.
+        try {
+          await room.toOrigin().seat(participant);
+        } catch (error) {
+          participant.close(CloseReason.LEFT);
+          throw error;
+        }
+        if (participant.closed || this.state !== 'connected') {
+          participant.close(CloseReason.DISCONNECTED); // the connection went while the origin seated them
+          throw new ProtocolError(ErrorCode.INVALID_STATE, 'the connection has closed');
+        }
+      }
       this.participant = participant;
       this.room = room;
       this.state = 'joined';

@@ -1,7 +1,7 @@
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { RequestMethod } from '../../protocol/signaling.js';
 import type { JoinGrants } from '../auth/join-token.js';
-import { EDGE_METHODS } from '../cascade/edge-policy.js';
+import { EDGE_FORWARDED, EDGE_METHODS } from '../cascade/edge-policy.js';
 
 /**
  * A connection's life: `lobby` (waiting for the secretariat, when the session holds this person there) →
@@ -81,8 +81,8 @@ const NEEDS: Record<Need, { has: (g: JoinGrants) => boolean; action: string }> =
 export function checkGate(method: RequestMethod, state: ConnectionState, grants: JoinGrants, onEdge: boolean): void {
   const gate = GATES[method];
   if (!gate.states.includes(state)) throw stateError(state);
-  if (onEdge && !EDGE_METHODS.has(method)) {
-    throw new ProtocolError(ErrorCode.FORBIDDEN, 'this node relays the room to listeners only; reconnect to speak or moderate');
+  if (onEdge && !EDGE_METHODS.has(method) && !EDGE_FORWARDED.has(method)) {
+    throw new ProtocolError(ErrorCode.FORBIDDEN, 'this node relays the room to its listeners and delegates; reconnect to interpret or moderate');
   }
   const need = gate.needs && NEEDS[gate.needs];
   if (need && !need.has(grants)) throw new ProtocolError(ErrorCode.FORBIDDEN, `your grants do not allow you to ${need.action}`);

@@ -5,7 +5,7 @@ import { ErrorCode } from '../../protocol/errors.js';
 import type { JoinClaims, JoinTokenService } from '../auth/join-token.js';
 import type { JtiStore } from '../auth/jti-store.js';
 import type { RoomOwnership } from '../cluster/room-ownership.js';
-import { listensOnly } from '../cascade/edge-policy.js';
+import { edgeSeat } from '../cascade/edge-policy.js';
 import { addressKey } from '../http/sign-in-limiter.js';
 import { ClientConnection, type AdmittedConnection, type ConnectionDeps } from './client-connection.js';
 import { PendingConnections } from './pending-connections.js';
@@ -111,8 +111,8 @@ export class SignalingServer {
         }
         const admit = async (): Promise<void> => {
           // The room's node serves it; any other node sends the client there, before the token is spent.
-          // A listener of a large room may be served here as an edge of the room's origin.
-          const location = await ownership.locate(roomId, listensOnly(claims.grants));
+          // A listener or a delegate of a large room may be served here as an edge of the room's origin.
+          const location = await ownership.locate(roomId, edgeSeat(claims.grants));
           if (location.kind === 'redirect') return redirect(location.url);
           let decided: Awaited<ReturnType<ConnectionAdmission['admit']>>;
           try {
@@ -127,7 +127,7 @@ export class SignalingServer {
           const { grants, confirmedAt } = decided;
           if (grants.lobby && location.kind === 'edge') {
             // The lobby is the secretariat's, on the room's origin: an edge has no moderator to admit anyone.
-            const origin = await ownership.locate(roomId, false);
+            const origin = await ownership.locate(roomId, null);
             if (origin.kind === 'redirect') return redirect(origin.url);
             throw new ProtocolError(ErrorCode.UNAVAILABLE, 'the room is moving between nodes; retry shortly');
           }

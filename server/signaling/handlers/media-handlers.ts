@@ -64,10 +64,15 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
     room.interpretation.requireChannel(channel);
     const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source, channel });
     try {
-      // Booth producers start paused unless their interpreter is live; a floor microphone starts paused unless
-      // it may be heard (moderated floor, a moderator's mute): before anyone can consume them.
-      await room.interpretation.onProducer(participant, producer);
-      if (channel === 'floor' && kind === 'audio' && !room.mayBeHeardOnFloor(participant)) await producer.pause();
+      if (room.isEdge) {
+        // A delegate served by an edge: the origin takes the producer through the pipe and says whether it may be heard.
+        await room.toOrigin().publish(participant, producer);
+      } else {
+        // Booth producers start paused unless their interpreter is live; a floor microphone starts paused unless
+        // it may be heard (moderated floor, a moderator's mute): before anyone can consume them.
+        await room.interpretation.onProducer(participant, producer);
+        if (channel === 'floor' && kind === 'audio' && !room.mayBeHeardOnFloor(participant)) await producer.pause();
+      }
     } catch (error) {
       producer.close();
       throw error;
