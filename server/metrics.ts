@@ -16,7 +16,8 @@ export class Metrics {
     gauge('plenum_media_workers', 'Live mediasoup workers', () => pool.workers.length);
     gauge('plenum_rooms', 'Rooms hosted on this node', () => rooms.size);
     gauge('plenum_participants', 'Participants joined on this node', () =>
-      [...rooms.all].reduce((n, r) => n + r.participants.size, 0),
+      // A delegate an edge node serves counts there, not again for its copy at the origin.
+      [...rooms.all].reduce((n, r) => n + [...r.participants.values()].filter((p) => p.servedBy === undefined).length, 0),
     );
     gauge('plenum_transports', 'WebRTC and other transports', () => sumLoad('transports'));
     gauge('plenum_producers', 'Producers', () => sumLoad('producers'));

@@ -6,7 +6,7 @@ import type { ClusterKeys } from '../cluster/cluster-keys.js';
 import type { Coordinator, RoomLease } from '../cluster/coordinator.js';
 import type { EdgeListenerAttendance } from '../conduct/attendance-log.js';
 import type { Logger } from '../logger.js';
-import type { Participant } from '../rooms/participant.js';
+import type { Participant, ScreenView } from '../rooms/participant.js';
 import type { Room, RoomUpstream, RoomView } from '../rooms/room.js';
 import {
   cascadeRequests,
@@ -23,6 +23,7 @@ import {
   type RoomTopicFrame,
   type RoomTopicMessage,
 } from './cascade-protocol.js';
+import { EdgeGallery } from './edge-gallery.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
 import { openEndpoint, sealEndpoint } from './srtp-seal.js';
 
@@ -49,6 +50,11 @@ export class CascadeEdge implements RoomUpstream {
   private mirror: RoomSnapshot = { peers: [], producers: [], channels: [], floor: { controlled: false, speaker: null, queue: [] } };
   private readonly producerInfos = new Map<string, ProducerInfo>();
   private readonly piped = new Map<string, Promise<types.Producer | undefined>>();
+  /** Producers piped in and ready, by id. */
+  private readonly pipedReady = new Map<string, types.Producer>();
+  /** Every camera of the room, by producer id (snapshot and topic), for gallery tiles. */
+  private readonly cameras = new Map<string, ProducerInfo>();
+  private readonly gallery: EdgeGallery;
   /** Floor microphones the origin hid (not audible now): a consume of one is refused as such, not as unknown. */
   private readonly hidden = new Set<string>();
   /** The origin's epoch (its lease token) and the last sequence number applied, from a snapshot or a message. */
@@ -74,7 +80,16 @@ export class CascadeEdge implements RoomUpstream {
     private readonly owner: RoomLease,
     private readonly transport: types.PipeTransport,
     private readonly deps: EdgeDeps,
-  ) {}
+  ) {
+    this.gallery = new EdgeGallery(
+      {
+        camerasOf: (peerId) => [...this.cameras.values()].filter((c) => c.peerId === peerId),
+        producerHere: (producerId) => this.localProducers.get(producerId) ?? this.pipedReady.get(producerId),
+        producer: (producerId) => this.producer(producerId),
+      },
+      deps.log,
+    );
+  }
 
   static async open(room: Room, owner: RoomLease, deps: EdgeDeps): Promise<CascadeEdge> {
     const transport = await createPipeTransport(room.media.router, deps.addressing, { origin: owner.nodeId });
@@ -104,13 +119,12 @@ export class CascadeEdge implements RoomUpstream {
 
   /** The producer, piped in from the origin the first time; undefined when the room has no such producer. */
   producer(producerId: string): Promise<types.Producer | undefined> {
-    if (!this.producerInfos.has(producerId)) return Promise.resolve(undefined);
+    if (!this.producerInfos.has(producerId) && !this.cameras.has(producerId)) return Promise.resolve(undefined);
     // A delegate served here: its producer is consumed here as it is, not piped back in.
     const local = this.localProducers.get(producerId);
     if (local) return Promise.resolve(local.closed ? undefined : local);
     let pending = this.piped.get(producerId);
     if (!pending) {
-      if (!this.producerInfos.has(producerId)) return Promise.resolve(undefined);
       pending = this.pipeIn(producerId);
       this.piped.set(producerId, pending);
       pending.catch(() => this.piped.delete(producerId));
@@ -163,6 +177,11 @@ export class CascadeEdge implements RoomUpstream {
     });
   }
 
+  /** A screen here changed: its gallery tiles' cameras follow. */
+  setView(p: Participant, view: ScreenView): void {
+    this.gallery.setView(p, view);
+  }
+
   /** Whether a producer of a delegate served here crosses the pipe to the origin now (undefined: it is not sent up). */
   sendingUp(producerId: string): boolean | undefined {
     const up = this.upstreamConsumers.get(producerId);
@@ -182,6 +201,7 @@ export class CascadeEdge implements RoomUpstream {
   close(): void {
     if (this.closed) return;
     this.closed = true;
+    this.gallery.close();
     clearInterval(this.watch);
     this.deps.bus.off('resubscribed', this.onResubscribed);
     void this.unsubscribe?.();
@@ -226,12 +246,17 @@ export class CascadeEdge implements RoomUpstream {
       paused: answer.paused,
       appData: { source: answer.info.source, channel: answer.info.channel, endpointId: answer.info.peerId },
     });
-    producer.observer.once('close', () => this.piped.delete(producerId));
+    producer.observer.once('close', () => {
+      this.piped.delete(producerId);
+      this.pipedReady.delete(producerId);
+    });
     this.room.media.addProducer(producer);
     // The topic may have said something newer while the pipe was being made (it is ordered with replies).
-    await this.setPaused(producer, this.producerInfos.get(producerId)?.paused ?? answer.paused);
-    if (!this.producerInfos.has(producerId)) producer.close();
-    return producer.closed ? undefined : producer;
+    await this.setPaused(producer, this.producerInfos.get(producerId)?.paused ?? this.cameras.get(producerId)?.paused ?? answer.paused);
+    if (!this.producerInfos.has(producerId) && !this.cameras.has(producerId)) producer.close();
+    if (producer.closed) return undefined;
+    this.pipedReady.set(producerId, producer);
+    return producer;
   }
 
   /** The origin speaks to one delegate served here: an event for that person, or the end of its copy. */
@@ -344,12 +369,22 @@ export class CascadeEdge implements RoomUpstream {
       this.room.close(m.reason);
       return;
     }
+    if (m.type === 'camera') {
+      this.cameras.set(m.info.producerId, { ...m.info });
+      this.gallery.cameraChanged(m.info.peerId, this.room.participants.values());
+      return;
+    }
     if (m.type === 'paused') {
       // A delegate's producer served here: the origin's pause (a moderated floor, a mute) applies at its source.
       const local = this.localProducers.get(m.producerId);
       if (local) void this.setPaused(local, m.paused).catch(() => undefined);
+      const camera = this.cameras.get(m.producerId);
+      if (camera) camera.paused = m.paused;
       const info = this.producerInfos.get(m.producerId);
-      if (!info) return;
+      if (!info) {
+        if (camera) void this.piped.get(m.producerId)?.then((p) => p && this.setPaused(p, m.paused)).catch(() => undefined);
+        return;
+      }
       info.paused = m.paused;
       void this.piped.get(m.producerId)?.then((p) => p && this.setPaused(p, m.paused)).catch(() => undefined);
       return;
@@ -368,6 +403,7 @@ export class CascadeEdge implements RoomUpstream {
         break;
       case 'producerClosed':
         this.hidden.delete(m.data.producerId);
+        this.cameras.delete(m.data.producerId);
         this.dropProducer(m.data.producerId);
         break;
       case 'producerHidden':
@@ -399,16 +435,24 @@ export class CascadeEdge implements RoomUpstream {
   private applySnapshot(snapshot: RoomSnapshot, announce: boolean): void {
     const before = new Map(this.producerInfos);
     const peersBefore = new Map(this.mirror.peers.map((p) => [p.id, p]));
-    this.mirror = snapshot;
+    const { cameras = [], ...mirror } = snapshot;
+    this.mirror = mirror;
     this.room.rosterChanged();
     this.producerInfos.clear();
     this.hidden.clear();
     for (const p of snapshot.producers) this.producerInfos.set(p.producerId, { ...p });
+    const camerasBefore = new Set(this.cameras.keys());
+    this.cameras.clear();
+    for (const c of cameras) this.cameras.set(c.producerId, { ...c });
+    for (const id of camerasBefore) {
+      if (!this.cameras.has(id) && !this.producerInfos.has(id)) void this.piped.get(id)?.then((p) => p?.close()).catch(() => undefined);
+    }
     for (const [id] of before) {
       if (this.producerInfos.has(id)) continue;
-      void this.piped.get(id)?.then((p) => p?.close()).catch(() => undefined);
+      if (!this.cameras.has(id)) void this.piped.get(id)?.then((p) => p?.close()).catch(() => undefined);
       if (announce) this.room.broadcast('producerClosed', { producerId: id });
     }
+    for (const p of this.room.participants.values()) this.gallery.setView(p, p.view);
     for (const [id, info] of this.producerInfos) {
       if (!before.has(id) && announce) this.room.broadcast('newProducer', info, this.room.participants.get(info.peerId));
       void this.piped.get(id)?.then((p) => p && this.setPaused(p, info.paused)).catch(() => undefined);
@@ -426,9 +470,21 @@ export class CascadeEdge implements RoomUpstream {
     }
   }
 
+  /**
+   * Forgets an announced producer and closes its piped copy (its consumers close with it). A camera stays
+   * known for gallery tiles: the screens showing its owner follow once it is closed (piping it in again).
+   */
   private dropProducer(producerId: string): void {
     this.producerInfos.delete(producerId);
-    void this.piped.get(producerId)?.then((p) => p?.close()).catch(() => undefined);
+    const pending = this.piped.get(producerId);
+    if (!pending) return;
+    const camera = this.cameras.get(producerId);
+    void pending
+      .then((p) => {
+        p?.close();
+        if (camera) this.gallery.cameraChanged(camera.peerId, this.room.participants.values());
+      })
+      .catch(() => undefined);
   }
 
   private async setPaused(producer: types.Producer, paused: boolean): Promise<void> {

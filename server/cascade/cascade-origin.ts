@@ -7,7 +7,7 @@ import type { Logger } from '../logger.js';
 import { producerInfo } from '../rooms/participant.js';
 import type { Room } from '../rooms/room.js';
 import type { RoomRegistry } from '../rooms/room-registry.js';
-import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RelayedEvent, type RoomTopicFrame, type RoomTopicMessage, type StreamPosition } from './cascade-protocol.js';
+import { cascadeRequests, relayedEvents, roomTopic, type CascadeMethod, type CascadeParams, type CascadeResult, type RelayedEvent, type RoomSnapshot, type RoomTopicFrame, type RoomTopicMessage, type StreamPosition } from './cascade-protocol.js';
 import { OriginDelegates } from './origin-delegates.js';
 import { createPipeTransport, pipeEndpoint, type PipeAddressing } from './pipe-addressing.js';
 import { openEndpoint, sealEndpoint } from './srtp-seal.js';
@@ -81,7 +81,7 @@ export class CascadeOrigin {
         return this.pipe(parsed.data as CascadeParams<'cascade.pipe'>, from);
       case 'cascade.snapshot': {
         const roomId = (parsed.data as CascadeParams<'cascade.snapshot'>).roomId;
-        return { snapshot: this.originRoom(roomId).view(), at: this.positionOf(roomId) } satisfies CascadeResult<'cascade.snapshot'>;
+        return { snapshot: this.snapshotOf(this.originRoom(roomId)), at: this.positionOf(roomId) } satisfies CascadeResult<'cascade.snapshot'>;
       }
       case 'cascade.detach':
         this.detach((parsed.data as CascadeParams<'cascade.detach'>).roomId, from);
@@ -107,6 +107,11 @@ export class CascadeOrigin {
         return this.delegates.forward(this.originRoom(params.roomId), from, params);
       }
     }
+  }
+
+  /** What an edge mirrors: the room's view, and its cameras for the edge's gallery tiles. */
+  private snapshotOf(room: Room): RoomSnapshot {
+    return { ...room.view(), cameras: room.cameraInfos() };
   }
 
   /** Taken in the same tick as the view it goes with: the two agree. */
@@ -157,7 +162,7 @@ export class CascadeOrigin {
       this.delegates.edgeGone(this.rooms.get(roomId), from);
     });
     this.log.info({ room: roomId, edge: from, edges: edges.size }, 'edge attached');
-    return { origin: sealEndpoint(pipeEndpoint(transport, this.addressing), this.keys, { ...context, side: 'origin' }), snapshot: room.view(), at: this.positionOf(roomId) };
+    return { origin: sealEndpoint(pipeEndpoint(transport, this.addressing), this.keys, { ...context, side: 'origin' }), snapshot: this.snapshotOf(room), at: this.positionOf(roomId) };
   }
 
   private async pipe({ roomId, producerId }: CascadeParams<'cascade.pipe'>, from: string): Promise<CascadeResult<'cascade.pipe'>> {
@@ -212,6 +217,7 @@ export class CascadeOrigin {
       }
     });
     room.on('producerstate', (producerId, paused) => publish({ type: 'paused', producerId, paused }));
+    room.on('camerapublished', (info) => publish({ type: 'camera', info }));
     // The pipes close with the router, before this: say it whether or not edges remain.
     room.once('close', (reason) => {
       this.pipes.delete(room.id);

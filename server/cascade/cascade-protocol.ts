@@ -41,6 +41,8 @@ export const roomSnapshot = z
     channels: z.array(channel).max(64),
     floor,
     activeSpeaker: peer.nullable().optional(),
+    /** Every camera in the room: an edge pipes one in when a screen there shows its owner in a gallery tile. */
+    cameras: z.array(producer).max(100_000).optional(),
   })
   .strict();
 export type RoomSnapshot = z.infer<typeof roomSnapshot>;
@@ -123,7 +125,7 @@ export const relayedEvents = Object.keys(eventSchemas) as RelayedEvent[];
 const relayed = <E extends RelayedEvent>(event: E) => z.object({ type: z.literal('event'), event: z.literal(event), data: eventSchemas[event] }).strict();
 const closeReasons = Object.values(CloseReason) as [CloseReason, ...CloseReason[]];
 
-/** What the origin publishes on a room's topic: a relayed event (its data checked against that event's schema), a producer paused or resumed, the room's end. */
+/** What the origin publishes on a room's topic: a relayed event (its data checked against that event's schema), a producer paused or resumed, a camera published, the room's end. */
 export const roomTopicMessage = z.union([
   relayed('peersChanged'),
   relayed('newProducer'),
@@ -134,6 +136,8 @@ export const roomTopicMessage = z.union([
   relayed('floorState'),
   relayed('activeSpeaker'),
   z.object({ type: z.literal('paused'), producerId: id, paused: z.boolean() }).strict(),
+  // A camera published (for edges' gallery tiles; not repeated to clients). Its end comes as `producerClosed`.
+  z.object({ type: z.literal('camera'), info: producer }).strict(),
   z.object({ type: z.literal('closed'), reason: z.enum(closeReasons) }).strict(),
 ]);
 export type RoomTopicMessage = z.infer<typeof roomTopicMessage>;

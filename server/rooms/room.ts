@@ -8,7 +8,7 @@ import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
 import { Interpretation } from '../interpretation/interpretation.js';
 import { AudioSelection, defaultAudioSelection, type AudioSelectionOptions } from './audio-selection.js';
-import { Participant, producerInfo, type Notify } from './participant.js';
+import { Participant, producerInfo, type Notify, type ScreenView } from './participant.js';
 import { RosterBatcher, type RosterBatch } from './roster-batcher.js';
 import { RosterIndex, type RosterQuery } from './roster-index.js';
 import { isCamera, SelectiveForwarding } from './selective-forwarding.js';
@@ -64,6 +64,8 @@ export interface RoomUpstream {
   publish(p: Participant, producer: types.Producer): Promise<void>;
   /** One of a delegate's requests that only the origin answers (the floor, pausing or resuming its producers). */
   forward(p: Participant, method: RequestMethod, data: unknown): Promise<unknown>;
+  /** A screen here changed: the cameras of its gallery tiles are piped in and pushed to it. */
+  setView(p: Participant, view: ScreenView): void;
   close(): void;
 }
 
@@ -76,6 +78,8 @@ type RoomEvents = {
   producerstate: [string, boolean];
   /** The dominant speaker of the floor changed (mediasoup's active speaker detection). */
   activespeaker: [{ producerId: string; peerId: string }];
+  /** A camera was published here (selective forwarding): edges learn of it for their gallery tiles. */
+  camerapublished: [ProducerInfo];
 };
 
 /**
@@ -241,7 +245,10 @@ export class Room extends EventEmitter<RoomEvents> {
       });
       return this.audio.track(producer, owner.id);
     }
-    if (this.pushes && isCamera(producer)) return this.forwarding.cameraPublished(producer, owner.id);
+    if (this.pushes && isCamera(producer)) {
+      this.emit('camerapublished', producerInfo(producer, owner.id));
+      return this.forwarding.cameraPublished(producer, owner.id);
+    }
     producer.observer.once('close', () => {
       if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
@@ -283,6 +290,12 @@ export class Room extends EventEmitter<RoomEvents> {
     const stage = this.forwarding.stage;
     if (stage && stage !== except?.id) for (const cam of this.forwarding.stageCameras()) infos.push(producerInfo(cam, stage));
     return infos;
+  }
+
+  /** Every camera of the room (what an edge needs to serve gallery tiles); none on an edge. */
+  cameraInfos(): ProducerInfo[] {
+    if (this.upstream) return [];
+    return [...this.participants.values()].flatMap((p) => [...p.endpoint.producers.values()].filter((pr) => isCamera(pr) && !pr.closed).map((pr) => producerInfo(pr, p.id)));
   }
 
   /** What a joining client consumes itself: the server pushes the voices and cameras when it selects them. */

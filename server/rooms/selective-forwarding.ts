@@ -6,6 +6,7 @@ import { Dynacast } from './dynacast.js';
 import { producerInfo, type Participant, type ScreenView } from './participant.js';
 import { PushedConsumers, type Want } from './pushed-consumers.js';
 import { layerForTile } from './video-layers.js';
+import { ViewThrottle } from './view-throttle.js';
 
 /** What selective forwarding needs of its room. */
 export interface ForwardingHost {
@@ -27,9 +28,6 @@ export interface ForwardingHost {
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
 }
 
-/** A client's views are applied at most this often (the newest one wins). */
-const VIEW_INTERVAL_MS = 150;
-
 export function isCamera(producer: types.Producer): boolean {
   return producer.kind === 'video' && producer.appData.source === 'camera';
 }
@@ -49,9 +47,7 @@ export class SelectiveForwarding {
   private standbyId: string | null = null;
   /** Producers piped to edge nodes, by id: how many edges hold each. */
   private readonly edgeHeld = new Map<string, number>();
-  /** When each client's view was last applied, and a later one waiting for its turn. */
-  private readonly viewAt = new WeakMap<Participant, number>();
-  private readonly viewTimers = new Map<Participant, NodeJS.Timeout>();
+  private readonly views = new ViewThrottle((p) => this.receiverReady(p));
   private closed = false;
 
   constructor(
@@ -86,30 +82,9 @@ export class SelectiveForwarding {
     if (this.host.pushes()) this.pushed.update(p);
   }
 
-  /**
-   * A client's screen changed. Its consumers follow at most once per `VIEW_INTERVAL_MS`, on its newest
-   * view: a client sending views in a loop cannot turn each into a page of consumers made and closed.
-   */
+  /** A client's screen changed: its consumers follow (at most once per `VIEW_INTERVAL_MS`, on its newest view). */
   setView(p: Participant, view: ScreenView): void {
-    p.view = view;
-    if (this.viewTimers.has(p)) return;
-    const wait = (this.viewAt.get(p) ?? -Infinity) + VIEW_INTERVAL_MS - performance.now();
-    if (wait <= 0) return this.applyView(p);
-    const timer = setTimeout(() => {
-      this.viewTimers.delete(p);
-      this.applyView(p);
-    }, wait);
-    timer.unref();
-    this.viewTimers.set(p, timer);
-    p.once('close', () => {
-      clearTimeout(timer);
-      this.viewTimers.delete(p);
-    });
-  }
-
-  private applyView(p: Participant): void {
-    this.viewAt.set(p, performance.now());
-    this.receiverReady(p);
+    this.views.set(p, view);
   }
 
   /** The audible voices changed: every receiver follows. */
@@ -135,8 +110,9 @@ export class SelectiveForwarding {
 
   /** A camera goes to the receivers whose screen shows its owner; edges get the stage's only. */
   cameraPublished(producer: types.Producer, ownerId: string): void {
+    // Edges know every camera (their gallery tiles pipe them in): its end goes to them whether on stage or not.
     producer.observer.once('close', () => {
-      if (!this.closed && this.stageId === ownerId) this.host.relay('producerClosed', { producerId: producer.id });
+      if (!this.closed) this.host.relay('producerClosed', { producerId: producer.id });
     });
     if (this.stageId === ownerId) this.host.relay('newProducer', producerInfo(producer, ownerId));
     for (const p of this.receivers()) if (this.shows(p, ownerId)) this.pushed.update(p);
@@ -186,8 +162,7 @@ export class SelectiveForwarding {
 
   close(): void {
     this.closed = true;
-    for (const timer of this.viewTimers.values()) clearTimeout(timer);
-    this.viewTimers.clear();
+    this.views.close();
     this.pushed.close();
     this.dynacast.close();
   }

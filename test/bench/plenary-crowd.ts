@@ -9,7 +9,7 @@ export type CrowdRequest =
   | { type: 'close' };
 
 export type CrowdReply =
-  | { type: 'joined'; joinMs: number[]; failures: Record<string, number>; byUrl: Record<string, number> }
+  | { type: 'joined'; joinMs: number[]; failures: Record<string, number>; failureSamples: string[]; byUrl: Record<string, number> }
   | { type: 'stats'; stats: ReturnType<typeof sumStats>; connected: number };
 
 const delegates: Delegate[] = [];
@@ -18,6 +18,7 @@ const reply = (message: CrowdReply): void => void process.send!(message);
 async function joinAll(list: Array<{ url: string; token: string; ssrc: number }>, joinsPerSecond: number): Promise<void> {
   const joinMs: number[] = [];
   const failures: Record<string, number> = {};
+  const failureSamples: string[] = [];
   const byUrl: Record<string, number> = {};
   const start = performance.now();
   await Promise.all(
@@ -35,10 +36,11 @@ async function joinAll(list: Array<{ url: string; token: string; ssrc: number }>
       } catch (error) {
         const code = (error as { code?: string; data?: { code?: string } }).code ?? (error as { data?: { code?: string } }).data?.code ?? (error as Error).message.slice(0, 60);
         failures[code] = (failures[code] ?? 0) + 1;
+        if (failureSamples.length < 5) failureSamples.push((error as Error).message.slice(0, 200));
       }
     }),
   );
-  reply({ type: 'joined', joinMs, failures, byUrl });
+  reply({ type: 'joined', joinMs, failures, failureSamples, byUrl });
 }
 
 process.on('message', (message: CrowdRequest) => {

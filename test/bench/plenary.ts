@@ -8,8 +8,9 @@
 //  - Media: the crowd's delegates publish a microphone and a camera on WebRTC transports that are never
 //    ICE-connected (real producers and consumers; no RTP). On one node, a few delegates are wired: their
 //    endpoint gets a PlainTransport from this process, their microphones send Opus-like RTP with the
-//    ssrc-audio-level extension, and a few receivers' consumers send RTP to UDP sockets here, where the first
-//    packet of the new floor holder is timed. Cameras send no RTP.
+//    ssrc-audio-level extension, and a few receivers' consumers send RTP to UDP sockets, where the first
+//    packet of the new floor holder is timed. The talkers and the receivers' sockets run in a child process
+//    (plenary-rtp.ts), off the server's event loop. Cameras send no RTP.
 //  - The crowd runs in a child process (plenary-crowd.ts), so that the server's event loop, RSS and CPU are
 //    the server's own. One node: the server runs in this process (with the secretariat and the few wired
 //    delegates). Cluster: three spawned server processes sharing a redis-server and a PostgreSQL.
@@ -32,7 +33,7 @@ import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
 import { startTestServer } from '../helpers/test-server.js';
 import type { CrowdReply, CrowdRequest } from './plenary-crowd.js';
 import { Delegate, GALLERY_TILES, sumStats, type DelegateStats } from './plenary-delegate.js';
-import { Receiver, Talker, wireTransport } from './plenary-media.js';
+import { Receiver, RtpPeer, Talker, wireTransport } from './plenary-media.js';
 
 const list = (v: string | undefined, d: string): number[] => (v ?? d).split(',').filter(Boolean).map(Number);
 const SIZES = list(process.env.BENCH_PLENARY_SIZES, '50,100,300,1000');
@@ -345,8 +346,8 @@ async function moveFloor(secretariat: Delegate, speakers: Array<{ id: string; mi
   return { moves: acks.length, failedMoves: failed, giveFloorAckMs: { p50: percentile(acks, 50), p95: percentile(acks, 95) } };
 }
 
-function joinSummary(joinMs: number[], failures: Record<string, number>) {
-  return { joined: joinMs.length, failures, p50Ms: percentile(joinMs, 50), p99Ms: percentile(joinMs, 99), maxMs: percentile(joinMs, 100) };
+function joinSummary(joinMs: number[], failures: Record<string, number>, failureSamples: string[] = []) {
+  return { joined: joinMs.length, failures, ...(failureSamples.length ? { failureSamples } : {}), p50Ms: percentile(joinMs, 50), p99Ms: percentile(joinMs, 99), maxMs: percentile(joinMs, 100) };
 }
 
 async function oneNode(mode: 'all' | 'selective', n: number) {
@@ -355,6 +356,7 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
   const mine: Delegate[] = [];
   const talkers: Talker[] = [];
   const receivers: Receiver[] = [];
+  const rtp = new RtpPeer();
   const receiverDelegates: Delegate[] = [];
   const loop = monitorEventLoopDelay({ resolution: 10 });
   try {
@@ -393,7 +395,7 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
           return t.id;
         },
       });
-      const talker = new Talker(port, 0x10000 + i * 2);
+      const talker = new Talker(rtp, port, 0x10000 + i * 2);
       talker.level = 30;
       talker.start();
       talkers.push(talker);
@@ -405,7 +407,7 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
       mine.push(delegate);
       wiredJoinMs.push(delegate.joinMs);
       receiverDelegates.push(delegate);
-      const receiver = new Receiver(room, id);
+      const receiver = new Receiver(room, id, rtp);
       const port = await receiver.bind();
       receivers.push(receiver);
       // Its receive transport is the wired one (adopted before any other): the server's consumers land on it.
@@ -486,7 +488,7 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
       participantsAtEndOfWindow: end.participants - 1,
       crowdSocketsConnected: { windowStart: connectedBefore, windowEnd: connectedAfter },
       roomClosed: roomClosed ?? null,
-      join: joinSummary([...wiredJoinMs, ...joined.joinMs], joined.failures),
+      join: joinSummary([...wiredJoinMs, ...joined.joinMs], joined.failures, joined.failureSamples),
       joinWaveS: round(waveMs / 1000, 1),
       cpuShareOfOneCoreDuringJoinWave: waveCpu,
       consumersPerParticipant: {
@@ -520,6 +522,7 @@ async function oneNode(mode: 'all' | 'selective', n: number) {
     for (const d of mine) d.close();
     for (const t of talkers) t.close();
     for (const r of receivers) r.close();
+    rtp.close();
     await server.close();
   }
 }
@@ -609,7 +612,7 @@ async function cluster(mode: 'all' | 'selective', n: number) {
       joinedDelegates: participants,
       participantsByNode: waveMetrics.map((m) => m.participants),
       connectionsLandedOn: joined.byUrl,
-      join: joinSummary(joined.joinMs, joined.failures),
+      join: joinSummary(joined.joinMs, joined.failures, joined.failureSamples),
       joinWaveS: round(waveMs / 1000, 1),
       consumersPerParticipant: { afterJoinWave: round(held.consumers / Math.max(1, participants), 2), endOfWindow: round(steady.reduce((k, m) => k + m.consumers, 0) / Math.max(1, participants), 2) },
       consumers: { servers: held.consumers, clientSide: waveStats.consumed },
@@ -631,6 +634,7 @@ async function cluster(mode: 'all' | 'selective', n: number) {
   } finally {
     crowd.close();
     secretariat?.close();
+    if (process.env.BENCH_PLENARY_NODE_LOGS) for (const [i, s] of nodes.entries()) writeFileSync(`${process.env.BENCH_PLENARY_NODE_LOGS}-${n}-${i}.jsonl`, s.logs.filter((l) => Number(l.level) >= 40).map((l) => JSON.stringify(l)).join('\n'));
     for (const s of nodes) s.child.kill('SIGTERM');
     await Promise.all(nodes.map((s) => Promise.race([s.exited, sleep(10_000).then(() => s.child.kill('SIGKILL'))])));
     await redis.kill();

@@ -211,6 +211,28 @@ describe('plenary: delegates served by edge nodes', () => {
     expect(await call(beatriz.socket, 'getRoster', {})).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
   });
 
+  it('her gallery tiles: the edge pipes in the cameras her screen shows and pushes them to her', async () => {
+    const send = await call<{ id: string }>(chair.socket, 'createWebRtcTransport', { direction: 'send' });
+    expect(send.ok).toBe(true);
+    const rtpParameters = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 9090 }] };
+    const produced = await call<{ producerId: string }>(chair.socket, 'produce', { transportId: send.ok ? send.data.id : '', kind: 'video', source: 'camera', channel: 'floor', rtpParameters });
+    expect(produced.ok).toBe(true);
+    const camera = produced.ok ? produced.data.producerId : '';
+    const edgeRoom = edge.rooms.get(ROOM)!;
+    // Nobody on the edge shows the chair: the camera is not piped in.
+    expect(edgeRoom.media.findProducer(camera)).toBeUndefined();
+
+    expect(await call(beatriz.socket, 'setView', { stage: null, tiles: [{ peerId: 'p-chair-1', width: 320, height: 180 }] })).toMatchObject({ ok: true });
+    const pushed = await waitFor(() => beatriz.events.find((e) => e.event === 'newConsumer' && e.data.producerId === camera), { what: "the chair's camera pushed to her tile" });
+    expect(pushed.data).toMatchObject({ peerId: 'p-chair-1', kind: 'video', source: 'camera', paused: true });
+    expect(edgeRoom.media.findProducer(camera)).toBeDefined();
+    // A tile of someone not in the room shows nothing.
+    expect(await call(beatriz.socket, 'setView', { stage: null, tiles: [{ peerId: 'p-nobody', width: 320, height: 180 }] })).toMatchObject({ ok: true });
+    await waitFor(() => beatriz.events.some((e) => e.event === 'consumerClosed' && e.data.consumerId === pushed.data.consumerId), { what: 'her tile consumer closed when she pages away' });
+    expect(await call(chair.socket, 'closeProducer', { producerId: camera })).toMatchObject({ ok: true });
+    await waitFor(() => edgeRoom.media.findProducer(camera) === undefined, { what: "the edge to drop the chair's closed camera" });
+  });
+
   it('her camera crosses the pipe only while someone past it watches (dynacast at the origin)', async () => {
     const edgeRoom = edge.rooms.get(ROOM)!;
     const upstream = edgeRoom.toOrigin() as CascadeEdge;

@@ -34,6 +34,20 @@ export function requireChannel(grants: JoinGrants, channel: string, kind: 'audio
   if (kind !== 'audio') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'language channels carry audio only');
 }
 
+/**
+ * A request on a consumer that the worker closed meanwhile (its producer went, e.g. a piped one on an edge):
+ * the worker answers "not found", and the client hears so, not an internal error.
+ */
+async function onConsumer(consumer: types.Consumer, request: () => Promise<void>): Promise<Record<string, never>> {
+  try {
+    await request();
+  } catch (error) {
+    if (consumer.closed) throw new ProtocolError(ErrorCode.NOT_FOUND, 'that consumer has closed');
+    throw error;
+  }
+  return {};
+}
+
 const notAudible = (): ProtocolError => new ProtocolError(ErrorCode.NOT_AUDIBLE, 'that microphone is not audible now; it is announced when it is');
 
 const mutedByModerator = (what: string): ProtocolError =>
@@ -123,8 +137,8 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
   },
 
   pauseConsumer: async ({ participant }, { consumerId }) => {
-    await participant.endpoint.consumer(consumerId).pause();
-    return {};
+    const consumer = participant.endpoint.consumer(consumerId);
+    return onConsumer(consumer, () => consumer.pause());
   },
 
   closeConsumer: async ({ participant }, { consumerId }) => {
@@ -133,17 +147,19 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
   },
 
   resumeConsumer: async ({ participant }, { consumerId }) => {
-    await participant.endpoint.consumer(consumerId).resume();
-    return {};
+    const consumer = participant.endpoint.consumer(consumerId);
+    return onConsumer(consumer, () => consumer.resume());
   },
 
   setView: async ({ participant, room }, { stage, tiles }) => {
-    room.forwarding.setView(participant, { stage, tiles });
+    // On an edge the stage comes by announcement; the gallery's cameras are piped in and pushed there.
+    if (room.isEdge) room.toOrigin().setView(participant, { stage, tiles });
+    else room.forwarding.setView(participant, { stage, tiles });
     return { tiles: tiles.length };
   },
 
   setConsumerPreferredLayers: async ({ participant }, { consumerId, spatialLayer, temporalLayer }) => {
-    await participant.endpoint.consumer(consumerId).setPreferredLayers({ spatialLayer, temporalLayer });
-    return {};
+    const consumer = participant.endpoint.consumer(consumerId);
+    return onConsumer(consumer, () => consumer.setPreferredLayers({ spatialLayer, temporalLayer }));
   },
 };
