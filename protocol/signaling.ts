@@ -422,6 +422,7 @@ export interface ServerEvents {
    * nobody does. Encodings above it may be switched off until it rises.
    */
   publisherLayers: { producerId: string; spatialLayer: number };
+  /** A camera this client receives was paused or resumed at its source (show a black tile). Not sent for audio: a paused microphone sends nothing. */
   producerPaused: { producerId: string };
   producerResumed: { producerId: string };
   consumerClosed: { consumerId: string; producerId: string };

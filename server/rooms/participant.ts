@@ -50,8 +50,10 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   ) {
     super();
     endpoint.on('consumerclose', (c) => notify('consumerClosed', { consumerId: c.id, producerId: c.producerId }));
-    endpoint.on('consumerproducerpause', (c) => notify('producerPaused', { producerId: c.producerId }));
-    endpoint.on('consumerproducerresume', (c) => notify('producerResumed', { producerId: c.producerId }));
+    // Video only: a client shows a paused camera as a black tile. A paused microphone sends nothing, so telling
+    // every receiver of a floor voice each time the floor passes would cost a message each and change nothing.
+    endpoint.on('consumerproducerpause', (c) => c.kind === 'video' && notify('producerPaused', { producerId: c.producerId }));
+    endpoint.on('consumerproducerresume', (c) => c.kind === 'video' && notify('producerResumed', { producerId: c.producerId }));
     endpoint.on('consumerlayerschange', (c, layers) =>
       notify('consumerLayersChanged', {
         consumerId: c.id,

@@ -135,11 +135,11 @@ describe('cluster: a room cascades from its origin node to edge nodes', () => {
     await sink.consume(piped);
     await waitFor(() => sink.total >= 25, { what: 'RTP from the origin node on the edge node' });
 
+    // A microphone's pause is mirrored on the edge's piped producer (clients are told of a camera's only).
     await talker.producer.pause();
-    await waitFor(() => listenerEvents.some((e) => e.event === 'producerPaused' && e.data.producerId === producerId), { what: 'the pause to reach the listener' });
-    expect(piped.paused).toBe(true);
+    await waitFor(() => piped.paused, { what: 'the pause to reach the edge' });
     await talker.producer.resume();
-    await waitFor(() => listenerEvents.some((e) => e.event === 'producerResumed' && e.data.producerId === producerId), { what: 'the resume to reach the listener' });
+    await waitFor(() => !piped.paused, { what: 'the resume to reach the edge' });
 
     talker.close();
     await waitFor(() => listenerEvents.some((e) => e.event === 'consumerClosed' && e.data.producerId === producerId), { what: "the listener's consumer to close" });
