@@ -43,6 +43,8 @@ interface SlotState {
   idleSendTransports: number;
   /** Send transports placed here whose creation is still awaited. */
   reserved: number;
+  /** Transports of either direction placed here whose creation is still awaited: the router stays. */
+  inFlight: number;
 }
 
 /**
@@ -134,8 +136,7 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> implements MediaPla
   /** Send transports go to the least loaded router with room for publishers; receive ones where there is room for consumers. */
   async routerFor(direction: TransportDirection): Promise<TransportPlacement> {
     if (direction === 'send') return this.publisherPlacement();
-    const slot = await this.listenerSlot();
-    return { router: slot.router, webRtcServer: slot.worker.webRtcServer };
+    return this.reserve(await this.listenerSlot(), false);
   }
 
   /**
@@ -198,16 +199,30 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> implements MediaPla
     }
   }
 
-  private reserve(slot: RouterSlot): TransportPlacement {
+  /**
+   * Holds a router for a transport being made: a publisher's counts until its transport exists. A router
+   * other than the origin that ends up with no transport (the transport could not be made) closes.
+   */
+  private reserve(slot: RouterSlot, publisher = true): TransportPlacement {
     const state = this.state.get(slot)!;
-    state.reserved += 1;
+    if (publisher) state.reserved += 1;
+    state.inFlight += 1;
     let released = false;
     const done = (): void => {
       if (released) return;
       released = true;
-      state.reserved -= 1;
+      if (publisher) state.reserved -= 1;
+      state.inFlight -= 1;
+      this.closeIfUnused(slot);
     };
     return { router: slot.router, webRtcServer: slot.worker.webRtcServer, done };
+  }
+
+  /** A router other than the origin with no client transport, and none being made, closes. */
+  private closeIfUnused(slot: RouterSlot): void {
+    const state = this.state.get(slot)!;
+    if (slot === this.origin || this.isClosed || slot.router.closed || !this.edges.includes(slot)) return;
+    if (slot.recvTransports + slot.sendTransports === 0 && state.inFlight === 0) this.closeEdge(slot);
   }
 
   /** Publishers on a router: its producers, plus send transports that have not produced yet or are being made. */
@@ -254,12 +269,10 @@ export class RoomMedia extends EventEmitter<RoomMediaEvents> implements MediaPla
    */
   private watch(router: types.Router, worker: MediaWorker): RouterSlot {
     const slot: RouterSlot = { router, worker, consumers: 0, recvTransports: 0, producers: 0, sendTransports: 0 };
-    const state: SlotState = { idleSendTransports: 0, reserved: 0 };
+    const state: SlotState = { idleSendTransports: 0, reserved: 0, inFlight: 0 };
     this.state.set(slot, state);
     router.on('workerclose', () => this.closeWith('worker-died'));
-    const leftEmpty = (): void => {
-      if (slot !== this.origin && slot.recvTransports + slot.sendTransports === 0 && !this.isClosed) this.closeEdge(slot);
-    };
+    const leftEmpty = (): void => this.closeIfUnused(slot);
     router.observer.on('newtransport', (transport) => {
       const direction = transport.appData.direction;
       if (direction === 'recv') {

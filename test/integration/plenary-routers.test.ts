@@ -73,6 +73,26 @@ describe('plenary routers: publishers spread over a room\'s routers, across work
     expect(room.routers.map((s) => s.sendTransports)).toEqual([4, 3, 3]);
   });
 
+  it('a router opened for a transport that could not be made closes again; the origin stays', async () => {
+    pool = await startPool({ numWorkers: 2 });
+    const room = await RoomMedia.create(pool.workers[0]!, testLimits, testLog, { maxConsumersPerRouter: 100, maxProducersPerRouter: 1, pool });
+    cleanup.push(() => room.close());
+    await publish(room, 'p0', 0x300);
+    // The origin is full: the next send transport is placed on a new router of the other worker. Its
+    // creation fails (here: it is never made, and the placement is released as the endpoint's finally does).
+    const placed = await room.routerFor('send');
+    expect(placed.router).not.toBe(room.router);
+    const opened = placed.router;
+    expect(opened.closed).toBe(false);
+    placed.done!();
+    expect(opened.closed).toBe(true);
+    expect(room.router.closed).toBe(false);
+    // The next publisher opens one again, and keeps it.
+    const next = await publish(room, 'p1', 0x301);
+    expect(room.producerRouter(next.mic.id)).not.toBe(room.router);
+    expect(room.producerRouter(next.mic.id)!.closed).toBe(false);
+  });
+
   it('a consumer on one router receives RTP from a producer living on another; the pipe leaves from the producer\'s router, once per router', async () => {
     pool = await startPool({ numWorkers: 3 });
     const room = await RoomMedia.create(pool.workers[0]!, testLimits, testLog, { maxConsumersPerRouter: 100, maxProducersPerRouter: 1, pool });
