@@ -81,6 +81,7 @@ const envSchema = z.object({
   PLENUM_ROOM_LEASE_SAFETY_MARGIN_MS: positiveInt.optional(),
   PLENUM_CASCADE_AFTER_LISTENERS: z.coerce.number().int().min(0).max(10_000_000).default(300),
   PLENUM_CASCADE_AFTER_DELEGATES: z.coerce.number().int().min(0).max(10_000_000).default(400),
+  PLENUM_CASCADE_PIPE_IDLE_MS: z.coerce.number().int().min(100).max(600_000).default(5000),
   PLENUM_CASCADE_SRTP: bool.default(true),
   PLENUM_CLUSTER_SECRET: z.string().min(32, 'PLENUM_CLUSTER_SECRET must be at least 32 characters').optional(),
   PLENUM_CLUSTER_SECRET_PREVIOUS: z.string().min(32, 'PLENUM_CLUSTER_SECRET_PREVIOUS must be at least 32 characters').optional(),
@@ -195,6 +196,8 @@ export interface Config {
     cascadeAfterListeners: number;
     /** Delegates the origin seats itself before it sends further delegates of the room to edge nodes. */
     cascadeAfterDelegates: number;
+    /** An edge lets go of a piped producer nobody there has received for between one and two of these. */
+    cascadePipeIdleMs: number;
     /** Encrypt the pipes between nodes (SRTP). */
     cascadeSrtp: boolean;
     /** Signs messages between nodes and seals their SRTP keys; `previous` is still accepted during a rotation. */
@@ -406,6 +409,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       roomLeaseSafetyMarginMs: leaseMarginMs,
       cascadeAfterListeners: e.PLENUM_CASCADE_AFTER_LISTENERS,
       cascadeAfterDelegates: e.PLENUM_CASCADE_AFTER_DELEGATES,
+      cascadePipeIdleMs: e.PLENUM_CASCADE_PIPE_IDLE_MS,
       cascadeSrtp: e.PLENUM_CASCADE_SRTP,
       // One node without Redis talks only to itself: a secret of its own is enough.
       secret: { current: e.PLENUM_CLUSTER_SECRET ?? randomBytes(32).toString('base64url'), previous: e.PLENUM_CLUSTER_SECRET_PREVIOUS },

@@ -180,7 +180,7 @@ export class MeetingServer {
       const addressing = { listenIp: m.listenIp, announcedAddress: m.announcedAddress, srtp: c.cascadeSrtp };
       const cascade = new CascadeOrigin(rooms, bus, coordinator, addressing, clusterKeys, log.child({ component: 'cascade' }), c.staleAfterMs, (roomId) => ownership.leaseOf(roomId)?.token);
       rooms.upstreams = (room, owner) =>
-        CascadeEdge.open(room, owner, { bus, coordinator, addressing, keys: clusterKeys, log: log.child({ component: 'cascade' }), ownerCheckMs: Math.max(100, Math.floor(c.roomLeaseTtlMs / 3)), listeners: edgeListeners });
+        CascadeEdge.open(room, owner, { bus, coordinator, addressing, keys: clusterKeys, log: log.child({ component: 'cascade' }), ownerCheckMs: Math.max(100, Math.floor(c.roomLeaseTtlMs / 3)), pipeIdleMs: c.cascadePipeIdleMs, listeners: edgeListeners });
       // Every node delivers the shared outbox, whoever queued the event.
       const webhooks = config.webhook ? new WebhookOutbox(store.db, c.nodeId, config.webhook, log.child({ component: 'webhooks' })) : undefined;
       const conduct = new ConductService(

@@ -36,6 +36,8 @@ export interface EdgeDeps {
   log: Logger;
   /** How often the edge checks that its origin still holds the room. */
   ownerCheckMs: number;
+  /** How often the edge looks for piped producers nobody there receives (one is let go after two looks unused). */
+  pipeIdleMs: number;
   /** Records the listeners this edge serves in the attendance (written by this node, not the owner). */
   listeners?: EdgeListenerAttendance;
 }
@@ -52,8 +54,12 @@ export class CascadeEdge implements RoomUpstream {
   private readonly piped = new Map<string, Promise<types.Producer | undefined>>();
   /** Producers piped in and ready, by id. */
   private readonly pipedReady = new Map<string, types.Producer>();
-  /** Every camera of the room, by producer id (snapshot and topic), for gallery tiles. */
+  /** Every camera of the room, by producer id (snapshot and topic), for gallery tiles; and by owner. */
   private readonly cameras = new Map<string, ProducerInfo>();
+  private readonly camerasByPeer = new Map<string, Set<string>>();
+  /** Piped producers nobody here consumed at the last sweep: let go (unpiped) if still so at the next. */
+  private readonly idlePiped = new Set<string>();
+  private reaper: NodeJS.Timeout | undefined;
   private readonly gallery: EdgeGallery;
   /** Floor microphones the origin hid (not audible now): a consume of one is refused as such, not as unknown. */
   private readonly hidden = new Set<string>();
@@ -83,7 +89,7 @@ export class CascadeEdge implements RoomUpstream {
   ) {
     this.gallery = new EdgeGallery(
       {
-        camerasOf: (peerId) => [...this.cameras.values()].filter((c) => c.peerId === peerId),
+        camerasOf: (peerId) => [...(this.camerasByPeer.get(peerId) ?? [])].flatMap((id) => this.cameras.get(id) ?? []),
         producerHere: (producerId) => this.localProducers.get(producerId) ?? this.pipedReady.get(producerId),
         producer: (producerId) => this.producer(producerId),
       },
@@ -203,6 +209,7 @@ export class CascadeEdge implements RoomUpstream {
     this.closed = true;
     this.gallery.close();
     clearInterval(this.watch);
+    clearInterval(this.reaper);
     this.deps.bus.off('resubscribed', this.onResubscribed);
     void this.unsubscribe?.();
     void this.unsubscribeDelegates?.();
@@ -233,6 +240,8 @@ export class CascadeEdge implements RoomUpstream {
     this.deps.listeners?.track(this.room, this.owner.token);
     this.watch = setInterval(() => void this.checkOwner(), this.deps.ownerCheckMs);
     this.watch.unref();
+    this.reaper = setInterval(() => this.reapPiped(), this.deps.pipeIdleMs);
+    this.reaper.unref();
   }
 
   private async pipeIn(producerId: string): Promise<types.Producer | undefined> {
@@ -370,7 +379,7 @@ export class CascadeEdge implements RoomUpstream {
       return;
     }
     if (m.type === 'camera') {
-      this.cameras.set(m.info.producerId, { ...m.info });
+      this.addCamera(m.info);
       this.gallery.cameraChanged(m.info.peerId, this.room.participants.values());
       return;
     }
@@ -403,7 +412,7 @@ export class CascadeEdge implements RoomUpstream {
         break;
       case 'producerClosed':
         this.hidden.delete(m.data.producerId);
-        this.cameras.delete(m.data.producerId);
+        this.removeCamera(m.data.producerId);
         this.dropProducer(m.data.producerId);
         break;
       case 'producerHidden':
@@ -411,7 +420,9 @@ export class CascadeEdge implements RoomUpstream {
         if (this.producerInfos.has(m.data.producerId)) this.hidden.add(m.data.producerId);
         // A microphone that closes while hidden is not announced again: the oldest are forgotten past a bound.
         if (this.hidden.size > 10_000) this.hidden.delete(this.hidden.values().next().value!);
-        this.dropProducer(m.data.producerId);
+        // A camera leaving the stage may stay on gallery tiles here: only the clients' own consumers of it close.
+        if (this.cameras.has(m.data.producerId)) this.unannounceCamera(m.data.producerId);
+        else this.dropProducer(m.data.producerId);
         break;
       case 'channelsChanged':
         this.mirror.channels = m.data.channels;
@@ -443,13 +454,15 @@ export class CascadeEdge implements RoomUpstream {
     for (const p of snapshot.producers) this.producerInfos.set(p.producerId, { ...p });
     const camerasBefore = new Set(this.cameras.keys());
     this.cameras.clear();
-    for (const c of cameras) this.cameras.set(c.producerId, { ...c });
+    this.camerasByPeer.clear();
+    for (const c of cameras) this.addCamera(c);
     for (const id of camerasBefore) {
       if (!this.cameras.has(id) && !this.producerInfos.has(id)) void this.piped.get(id)?.then((p) => p?.close()).catch(() => undefined);
     }
     for (const [id] of before) {
       if (this.producerInfos.has(id)) continue;
-      if (!this.cameras.has(id)) void this.piped.get(id)?.then((p) => p?.close()).catch(() => undefined);
+      if (this.cameras.has(id)) this.unannounceCamera(id);
+      else void this.piped.get(id)?.then((p) => p?.close()).catch(() => undefined);
       if (announce) this.room.broadcast('producerClosed', { producerId: id });
     }
     for (const p of this.room.participants.values()) this.gallery.setView(p, p.view);
@@ -470,21 +483,66 @@ export class CascadeEdge implements RoomUpstream {
     }
   }
 
+  private addCamera(info: ProducerInfo): void {
+    this.cameras.set(info.producerId, { ...info });
+    let own = this.camerasByPeer.get(info.peerId);
+    if (!own) this.camerasByPeer.set(info.peerId, (own = new Set()));
+    own.add(info.producerId);
+  }
+
+  private removeCamera(producerId: string): void {
+    const info = this.cameras.get(producerId);
+    if (!info) return;
+    this.cameras.delete(producerId);
+    const own = this.camerasByPeer.get(info.peerId);
+    own?.delete(producerId);
+    if (own?.size === 0) this.camerasByPeer.delete(info.peerId);
+  }
+
   /**
-   * Forgets an announced producer and closes its piped copy (its consumers close with it). A camera stays
-   * known for gallery tiles: the screens showing its owner follow once it is closed (piping it in again).
+   * A camera left the stage: no longer announced, and the consumers clients made of it close (they dropped
+   * it already). The gallery's consumers of it stay; the piped copy goes once nobody here receives it.
    */
+  private unannounceCamera(producerId: string): void {
+    this.producerInfos.delete(producerId);
+    for (const p of this.room.participants.values()) {
+      for (const c of [...p.endpoint.consumers.values()]) {
+        if (c.producerId !== producerId || this.gallery.holds(p, producerId)) continue;
+        c.close();
+        p.notify('consumerClosed', { consumerId: c.id, producerId });
+      }
+    }
+  }
+
+  /**
+   * Lets go of piped producers nobody here receives any more (gallery pages moved on, the stage moved on):
+   * one unused at two sweeps in a row is closed here, and the origin stops sending it (`cascade.unpipe`).
+   * What the origin announces now (audible voices, the stage) stays piped: clients may consume it any time.
+   */
+  private reapPiped(): void {
+    if (this.closed || this.pipedReady.size === 0) return;
+    const used = new Set<string>();
+    for (const p of this.room.participants.values()) for (const c of p.endpoint.consumers.values()) used.add(c.producerId);
+    for (const [id, producer] of this.pipedReady) {
+      if (used.has(id) || this.producerInfos.has(id)) {
+        this.idlePiped.delete(id);
+        continue;
+      }
+      if (!this.idlePiped.has(id)) {
+        this.idlePiped.add(id);
+        continue;
+      }
+      this.idlePiped.delete(id);
+      producer.close();
+      this.call('cascade.unpipe', { roomId: this.room.id, producerId: id }).catch(() => undefined);
+    }
+    for (const id of this.idlePiped) if (!this.pipedReady.has(id)) this.idlePiped.delete(id);
+  }
+
+  /** Forgets an announced producer and closes its piped copy (its consumers close with it). */
   private dropProducer(producerId: string): void {
     this.producerInfos.delete(producerId);
-    const pending = this.piped.get(producerId);
-    if (!pending) return;
-    const camera = this.cameras.get(producerId);
-    void pending
-      .then((p) => {
-        p?.close();
-        if (camera) this.gallery.cameraChanged(camera.peerId, this.room.participants.values());
-      })
-      .catch(() => undefined);
+    void this.piped.get(producerId)?.then((p) => p?.close()).catch(() => undefined);
   }
 
   private async setPaused(producer: types.Producer, paused: boolean): Promise<void> {

@@ -86,6 +86,11 @@ export class CascadeOrigin {
       case 'cascade.detach':
         this.detach((parsed.data as CascadeParams<'cascade.detach'>).roomId, from);
         return null;
+      case 'cascade.unpipe': {
+        const { roomId, producerId } = parsed.data as CascadeParams<'cascade.unpipe'>;
+        this.pipes.get(roomId)?.get(from)?.consumers.get(producerId)?.close();
+        return null;
+      }
       case 'cascade.seat': {
         const params = parsed.data as CascadeParams<'cascade.seat'>;
         return this.delegates.seat(this.originRoom(params.roomId), from, params);
@@ -210,10 +215,14 @@ export class CascadeOrigin {
     };
     room.on('relay', (event, data) => {
       if (RELAYED.has(event)) publish({ type: 'event', event: event as RelayedEvent, data } as RoomTopicMessage);
-      // A hidden floor microphone stops flowing to the edges too (they pipe it again when it is audible).
+      // A hidden floor microphone stops flowing to the edges too (they pipe it again when it is audible). A
+      // camera leaving the stage may still be on gallery tiles there: each edge lets it go (unpipe) when unused.
       if (event === 'producerHidden') {
         const producerId = (data as { producerId: string }).producerId;
-        for (const pipe of this.pipes.get(room.id)?.values() ?? []) pipe.consumers.get(producerId)?.close();
+        for (const pipe of this.pipes.get(room.id)?.values() ?? []) {
+          const consumer = pipe.consumers.get(producerId);
+          if (consumer?.kind === 'audio') consumer.close();
+        }
       }
     });
     room.on('producerstate', (producerId, paused) => publish({ type: 'paused', producerId, paused }));

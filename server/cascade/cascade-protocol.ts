@@ -80,6 +80,8 @@ export const cascadeRequests = {
   /** Resynchronisation: the whole state again, after the edge missed messages (a gap, or Redis was away). */
   'cascade.snapshot': { params: z.object({ roomId: id }).strict(), result: z.object({ snapshot: roomSnapshot, at: streamPosition }).strict() },
   'cascade.detach': { params: z.object({ roomId: id }).strict(), result: z.null() },
+  /** Nobody on the edge receives this producer any more: the origin stops sending it through the pipe. */
+  'cascade.unpipe': { params: z.object({ roomId: id, producerId: id }).strict(), result: z.null() },
   /**
    * A delegate joined on the edge: the origin seats its copy (roster, quorum, floor, attendance). The edge
    * checked the person's token and accreditation; the origin checks that an edge may serve these grants.

@@ -36,6 +36,11 @@ export class EdgeGallery {
     this.views.set(p, view);
   }
 
+  /** Whether the gallery made this receiver's consumer of this producer (a tile), not the client. */
+  holds(p: Participant, producerId: string): boolean {
+    return this.pushed.holds(p, producerId);
+  }
+
   /** A camera came or went: the receivers showing its owner follow. */
   cameraChanged(peerId: string, receivers: Iterable<Participant>): void {
     for (const p of receivers) if (p.view.tiles.some((t) => t.peerId === peerId)) this.pushed.update(p);

@@ -89,6 +89,11 @@ export class PushedConsumers extends EventEmitter<PushedConsumersEvents> {
     else this.draining = false;
   }
 
+  /** Whether the server made this receiver's consumer of this producer. */
+  holds(p: Participant, producerId: string): boolean {
+    return this.receivers.get(p)?.held.has(producerId) ?? false;
+  }
+
   /** The highest spatial layer any receiver wants of this producer; -1 when nobody receives it. */
   highestLayer(producerId: string): number {
     let highest = -1;

@@ -58,6 +58,9 @@ export class RoomRegistry extends EventEmitter<{ roomcreated: [Room]; edgecreate
    * If this node owns the room after all, that room serves them.
    */
   async getOrCreateEdge(roomId: string, owner: RoomLease): Promise<Room> {
+    // A room being made is not ready (an edge room is registered before its upstream attaches): wait for it.
+    const pending = this.creating.get(roomId);
+    if (pending) return pending;
     const existing = this.rooms.get(roomId);
     if (existing && !existing.closed) {
       if (!existing.isEdge) return existing;

@@ -29,6 +29,7 @@ const CHAIR = 'kwame.mensah@demo.gh';
 const AMINA = 'amina.odhiambo@demo.ke';
 const BEATRIZ = 'beatriz.souza@demo.br';
 const BRIAN = 'brian.kamau@demo.ke';
+const CAMILLE = 'camille.durand@demo.fr';
 
 let redis: RedisProcess;
 let postgres: PostgresProcess | undefined;
@@ -103,6 +104,7 @@ beforeAll(async () => {
         PLENUM_HEARTBEAT_INTERVAL_MS: '200',
         PLENUM_ROOM_LEASE_TTL_MS: '1500',
         PLENUM_CASCADE_AFTER_DELEGATES: '1',
+        PLENUM_CASCADE_PIPE_IDLE_MS: '300',
         PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
       }),
     );
@@ -133,14 +135,20 @@ describe('plenary: delegates served by edge nodes', () => {
     expect(amina.url).toBe(origin.url);
     await join(amina.socket);
 
-    // The origin seats one delegate itself; the next one is sent to the other node, which serves it as an edge.
-    beatriz = await connectAs(BEATRIZ, origin.url);
+    // The origin seats one delegate itself; the next ones are sent to the other node, which serves them as an
+    // edge. Two join at once there: the second waits for the edge room the first is opening.
+    const [b, camille] = await Promise.all([connectAs(BEATRIZ, origin.url), connectAs(CAMILLE, origin.url)]);
+    beatriz = b;
     expect(beatriz.redirects).toHaveLength(1);
+    expect(camille.url).toBe(beatriz.url);
     edge = nodeAt(beatriz.url);
     expect(edge).not.toBe(origin);
-    const joined = (await join(beatriz.socket)) as { peersTotal: number; self: { id: string } };
-    expect(joined.self.id).toBe('p-br-1');
+    const [joined] = (await Promise.all([join(beatriz.socket), join(camille.socket)])) as Array<{ self: { id: string } }>;
+    expect(joined!.self.id).toBe('p-br-1');
     expect(edge.rooms.get(ROOM)?.isEdge).toBe(true);
+    expect(origin.rooms.get(ROOM)!.participants.get('p-fr-1')?.servedBy).toBe(nodeIdOf(edge));
+    camille.socket.close();
+    await waitFor(() => !origin.rooms.get(ROOM)!.participants.has('p-fr-1'), { what: "Camille's copy to go when her connection drops" });
 
     // At the origin she is a participant like any other: roster, quorum, and her copy says which edge serves her.
     const originRoom = origin.rooms.get(ROOM)!;
@@ -211,26 +219,44 @@ describe('plenary: delegates served by edge nodes', () => {
     expect(await call(beatriz.socket, 'getRoster', {})).toMatchObject({ ok: false, error: { code: 'FORBIDDEN' } });
   });
 
-  it('her gallery tiles: the edge pipes in the cameras her screen shows and pushes them to her', async () => {
-    const send = await call<{ id: string }>(chair.socket, 'createWebRtcTransport', { direction: 'send' });
-    expect(send.ok).toBe(true);
-    const rtpParameters = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc: 9090 }] };
-    const produced = await call<{ producerId: string }>(chair.socket, 'produce', { transportId: send.ok ? send.data.id : '', kind: 'video', source: 'camera', channel: 'floor', rtpParameters });
-    expect(produced.ok).toBe(true);
-    const camera = produced.ok ? produced.data.producerId : '';
+  it('her gallery tiles: the edge pipes in the cameras her screen shows, keeps them across stage moves, and lets them go', async () => {
     const edgeRoom = edge.rooms.get(ROOM)!;
-    // Nobody on the edge shows the chair: the camera is not piped in.
-    expect(edgeRoom.media.findProducer(camera)).toBeUndefined();
+    const camera = async (who: Awaited<ReturnType<typeof connectAs>>, ssrc: number): Promise<string> => {
+      const send = await call<{ id: string }>(who.socket, 'createWebRtcTransport', { direction: 'send' });
+      const rtpParameters = { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000 }], encodings: [{ ssrc }] };
+      const produced = await call<{ producerId: string }>(who.socket, 'produce', { transportId: send.ok ? send.data.id : '', kind: 'video', source: 'camera', channel: 'floor', rtpParameters });
+      if (!produced.ok) throw new Error(produced.error.code);
+      return produced.data.producerId;
+    };
+    const chairCamera = await camera(chair, 9090);
+    // Amina holds the floor: her camera is on the stage, announced to the edge.
+    const aminaCamera = await camera(amina, 9191);
+    await waitFor(() => beatriz.events.some((e) => e.event === 'newProducer' && e.data.producerId === aminaCamera), { what: "Amina's camera on the stage, announced on the edge" });
+    // Nobody on the edge shows the chair: his camera is not piped in.
+    expect(edgeRoom.media.findProducer(chairCamera)).toBeUndefined();
 
-    expect(await call(beatriz.socket, 'setView', { stage: null, tiles: [{ peerId: 'p-chair-1', width: 320, height: 180 }] })).toMatchObject({ ok: true });
-    const pushed = await waitFor(() => beatriz.events.find((e) => e.event === 'newConsumer' && e.data.producerId === camera), { what: "the chair's camera pushed to her tile" });
-    expect(pushed.data).toMatchObject({ peerId: 'p-chair-1', kind: 'video', source: 'camera', paused: true });
-    expect(edgeRoom.media.findProducer(camera)).toBeDefined();
-    // A tile of someone not in the room shows nothing.
+    expect(await call(beatriz.socket, 'setView', { stage: null, tiles: [{ peerId: 'p-chair-1', width: 320, height: 180 }, { peerId: 'p-ke-1', width: 320, height: 180 }] })).toMatchObject({ ok: true });
+    const tileOf = (producer: string) => waitFor(() => beatriz.events.find((e) => e.event === 'newConsumer' && e.data.producerId === producer), { what: `a tile consumer of ${producer}` });
+    const chairTile = await tileOf(chairCamera);
+    const aminaTile = await tileOf(aminaCamera);
+    expect(chairTile.data).toMatchObject({ peerId: 'p-chair-1', kind: 'video', source: 'camera', paused: true });
+    expect(edgeRoom.media.findProducer(chairCamera)).toBeDefined();
+
+    // The stage moves on: Amina's camera is hidden on the edge, but her tile stays (no churn of gallery consumers).
+    expect(await call(chair.socket, 'takeFloor', {})).toMatchObject({ ok: true });
+    await waitFor(() => beatriz.events.some((e) => e.event === 'producerHidden' && e.data.producerId === aminaCamera), { what: "Amina's camera leaving the stage" });
+    const closedTile = (consumerId: unknown) => beatriz.events.some((e) => e.event === 'consumerClosed' && e.data.consumerId === consumerId);
+    expect(closedTile(aminaTile.data.consumerId)).toBe(false);
+    expect(edgeRoom.media.findProducer(aminaCamera)?.closed).toBe(false);
+
+    // She pages away (a tile of someone not in the room shows nothing): her tiles close, and once nobody on
+    // the edge receives the cameras, the edge lets them go.
     expect(await call(beatriz.socket, 'setView', { stage: null, tiles: [{ peerId: 'p-nobody', width: 320, height: 180 }] })).toMatchObject({ ok: true });
-    await waitFor(() => beatriz.events.some((e) => e.event === 'consumerClosed' && e.data.consumerId === pushed.data.consumerId), { what: 'her tile consumer closed when she pages away' });
-    expect(await call(chair.socket, 'closeProducer', { producerId: camera })).toMatchObject({ ok: true });
-    await waitFor(() => edgeRoom.media.findProducer(camera) === undefined, { what: "the edge to drop the chair's closed camera" });
+    await waitFor(() => closedTile(chairTile.data.consumerId) && closedTile(aminaTile.data.consumerId), { what: 'her tile consumers closed when she pages away' });
+    await waitFor(() => edgeRoom.media.findProducer(chairCamera) === undefined && edgeRoom.media.findProducer(aminaCamera) === undefined, { what: 'the edge to let go of the unwatched cameras' });
+    // Paging back pipes one in again.
+    expect(await call(beatriz.socket, 'setView', { stage: null, tiles: [{ peerId: 'p-chair-1', width: 320, height: 180 }] })).toMatchObject({ ok: true });
+    await waitFor(() => beatriz.events.filter((e) => e.event === 'newConsumer' && e.data.producerId === chairCamera).length === 2, { what: "the chair's camera pushed again" });
   });
 
   it('her camera crosses the pipe only while someone past it watches (dynacast at the origin)', async () => {
