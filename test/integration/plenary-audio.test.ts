@@ -159,6 +159,8 @@ describe('plenary audio: receivers get only the floor microphones they may hear'
     const next = delegates[99]!;
     giveFloor(room, next);
     await waitFor(everyoneHolds(pl, [mics[99]!.id]), { what: 'the consumers to switch to the next speaker' });
+    // What the server holds is checked there; what each client was told arrives over its socket, after.
+    await waitFor(() => receivers.every((r) => r.announced.includes(mics[99]!.id) && r.hidden.includes(mics[42]!.id)), { what: 'every receiver to be told of the switch' });
     for (const r of receivers) {
       expect(r.hidden).toContain(mics[42]!.id);
       expect(r.announced.filter((id) => id !== mics[7]!.id)).toEqual([mics[42]!.id, mics[99]!.id]);

@@ -8,7 +8,8 @@ import type { MeetingServer } from '../../server/meeting-server.js';
 import type { Room } from '../../server/rooms/room.js';
 import { requestJoinAs, tryProduce } from '../helpers/accreditation-client.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
-import { CLUSTER_SECRET, RedisProcess } from '../helpers/redis-process.js';
+import { clusterNodeEnv } from '../helpers/cluster-env.js';
+import { RedisProcess } from '../helpers/redis-process.js';
 import { AUDIO_LEVEL_EXT_ID, OPUS_PT, rtpPacketWithAudioLevel, RtpSink } from '../helpers/rtp.js';
 import { call, connectFollowing } from '../helpers/signaling-client.js';
 import { startTestServer } from '../helpers/test-server.js';
@@ -23,7 +24,6 @@ import { createSocket } from 'node:dgram';
 // a browser's (MediaEndpoint.adoptTransport), its producer is created through signaling as a browser's is,
 // and real RTP with audio levels is sent into it.
 
-const SECRET = 'a-join-token-secret-shared-by-the-cluster-0123';
 const ROOM = 'demo-council'; // a moderated floor
 const CHAIR = 'kwame.mensah@demo.gh';
 const AMINA = 'amina.odhiambo@demo.ke';
@@ -93,21 +93,8 @@ beforeAll(async () => {
   redis = await RedisProcess.start();
   postgres = await PostgresProcess.start();
   for (const id of ['node-a', 'node-b']) {
-    nodes.push(
-      await startTestServer({
-        PLENUM_DEV_MODE: 'false',
-        PLENUM_NODE_ID: id,
-        PLENUM_REDIS_URL: redis.url,
-        PLENUM_DATABASE_URL: postgres.url,
-        PLENUM_JOIN_TOKEN_SECRET: SECRET,
-        PLENUM_CLUSTER_SECRET: CLUSTER_SECRET,
-        PLENUM_HEARTBEAT_INTERVAL_MS: '200',
-        PLENUM_ROOM_LEASE_TTL_MS: '1500',
-        PLENUM_CASCADE_AFTER_DELEGATES: '1',
-        PLENUM_CASCADE_PIPE_IDLE_MS: '300',
-        PLENUM_EMBEDDED_IDP_SECRET: 'an-embedded-idp-secret-shared-0123456789',
-      }),
-    );
+    const env = clusterNodeEnv(id, { redisUrl: redis.url, databaseUrl: postgres.url }, { PLENUM_ROOM_LEASE_TTL_MS: '1500', PLENUM_CASCADE_AFTER_DELEGATES: '1', PLENUM_CASCADE_PIPE_IDLE_MS: '300' });
+    nodes.push(await startTestServer(env));
   }
   await waitFor(async () => (await nodes[0]!.membership.coordinator.liveNodes()).length === 2, { what: 'two live nodes' });
 });
