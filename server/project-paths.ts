@@ -15,5 +15,7 @@ function findRoot(): string {
 
 export const projectRoot = findRoot();
 export const demoDir = join(projectRoot, 'client-sdk', 'demo');
+/** The web app's pages and assets, built by Vite (web/vite.config.ts). */
+export const webAppDir = join(projectRoot, 'dist', 'web');
 export const sdkBundleDir = join(projectRoot, 'dist', 'public', 'sdk');
 export const openApiDir = join(projectRoot, 'docs', 'openapi');

@@ -7,7 +7,14 @@ export {
   type LocalTrack,
   type InboundStats,
   type OutboundStats,
+  type LocalMedia,
+  type LocalMediaState,
+  type SwitchableSource,
+  type ConnectionState,
+  type ConnectionView,
+  type DeviceList,
 } from './meeting-client.js';
+export type { IceRestartOptions } from './ice-restarter.js';
 export { Gallery, type GalleryPage, type GalleryEvents } from './gallery.js';
 export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary } from './accreditation-api.js';
 export { ErrorCode, type ErrorBody } from '../../protocol/errors.js';

@@ -22,6 +22,7 @@ import type {
   ConsumerInfo,
 } from '../../protocol/signaling.js';
 import { ChannelMixer } from './channel-mixer.js';
+import { IceRestarter, type IceRestartOptions } from './ice-restarter.js';
 
 type ScreenView = RequestData<'setView'>;
 import { TypedEmitter } from './typed-emitter.js';
@@ -42,6 +43,33 @@ export interface MeetingClientOptions {
   floorVolume?: number;
   /** Automatic reconnection after a worker, node or network failure (defaults: 20 attempts, 250 ms .. 4 s). */
   reconnect?: { maxAttempts?: number; minDelayMs?: number; maxDelayMs?: number };
+  /** ICE restart of a failed (or long disconnected) transport; after the last try the client reconnects fully. */
+  iceRestart?: IceRestartOptions;
+}
+
+/** A floor microphone or camera: on, off by the user, held off by the secretariat, or not published. */
+export type LocalMediaState = 'on' | 'off' | 'muted-by-secretariat' | 'none';
+export interface LocalMedia {
+  mic: LocalMediaState;
+  camera: LocalMediaState;
+}
+/** The sources `setEnabled` switches: this participant's own floor microphone and camera. */
+export type SwitchableSource = 'mic' | 'camera';
+
+/** One coarse state for the page (a banner), with the parts it is made of. */
+export type ConnectionState = 'connected' | 'reconnecting' | 'disconnected' | 'failed';
+export interface ConnectionView {
+  state: ConnectionState;
+  signaling: 'connected' | 'reconnecting' | 'disconnected';
+  /** The WebRTC transports' own states ('none': not created). */
+  send: types.ConnectionState | 'none';
+  recv: types.ConnectionState | 'none';
+}
+
+export interface DeviceList {
+  microphones: MediaDeviceInfo[];
+  cameras: MediaDeviceInfo[];
+  speakers: MediaDeviceInfo[];
 }
 
 /** Room closures a reconnect can mend: the room comes back on another worker or node. */
@@ -127,6 +155,12 @@ export type MeetingClientEvents = {
   reconnected: { attempt: number };
   /** The room's active speaker changed: the floor holder, else the dominant voice (null: nobody). */
   activeSpeaker: { peerId: string | null; peer: PeerInfo | null };
+  /** The own microphone's or camera's state changed (the user, the secretariat, a device switch, a reconnect). */
+  localMedia: LocalMedia;
+  /** The connection's coarse state or one of its parts changed. */
+  connectionState: ConnectionView;
+  /** An ICE restart of one transport starts (attempt 1, 2, ...). */
+  iceRestart: { direction: 'send' | 'recv'; attempt: number };
   /** A background step failed (e.g. consuming a new producer); the client stays usable. */
   error: MeetingClientError;
 };
@@ -219,6 +253,18 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   activeSpeakerPeer: PeerInfo | null = null;
   /** What this client's screen shows, sent again after a reconnect. */
   private view: ScreenView | undefined;
+  /** The user's choice for the own floor microphone and camera, and the secretariat's hold on them. */
+  private readonly wanted: Record<SwitchableSource, boolean> = { mic: true, camera: true };
+  private readonly held: Record<SwitchableSource, boolean> = { mic: false, camera: false };
+  /** Devices chosen with switchMicrophone/switchCamera, used by later publishes too. */
+  private readonly deviceIds: Partial<Record<SwitchableSource, string>> = {};
+  private readonly restarters = new Map<'send' | 'recv', IceRestarter>();
+  private lastLocalMedia = '';
+  private lastConnection = '';
+  /** Per source, the constraints last used to open it (a device switch keeps them). */
+  private readonly constraints: Partial<Record<SwitchableSource, MediaTrackConstraints>> = { camera: { width: 640, height: 360 } };
+  /** Recovery gave up: the session ended in failure, not by a leave or a removal. */
+  private failed = false;
 
   constructor(private readonly options: MeetingClientOptions) {
     super();
@@ -369,6 +415,168 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     await this.request('allowVideo', { participantId });
   }
 
+  // ---- own microphone and camera -------------------------------------------------------------------
+  /** The own floor microphone's and camera's state, as `localMedia` last announced. */
+  get localMedia(): LocalMedia {
+    return { mic: this.localState('mic'), camera: this.localState('camera') };
+  }
+
+  setMicrophoneEnabled(on: boolean): Promise<void> {
+    return this.setEnabled('mic', on);
+  }
+
+  setCameraEnabled(on: boolean): Promise<void> {
+    return this.setEnabled('camera', on);
+  }
+
+  /**
+   * Switches the own floor microphone or camera on or off, by pausing its producer here (nothing leaves the
+   * browser) and on the server (nothing is forwarded). Switching on asks the server first: a refusal
+   * (FORBIDDEN: a moderated floor that is not yours; MUTED_BY_MODERATOR) leaves everything as it was and
+   * rejects with that code. Switching on what is not published publishes it; switching off before publishing
+   * makes the next publish start off.
+   */
+  async setEnabled(source: SwitchableSource, on: boolean): Promise<void> {
+    const publication = this.floorPublication(source);
+    const producer = publication && this.producers.get(publication.producerId);
+    if (!on) {
+      this.wanted[source] = false;
+      producer?.pause();
+      this.emitLocalMedia();
+      // Silent here already; a reconnect publishes it paused anyway.
+      if (producer) await this.request('pauseProducer', { producerId: producer.id }).catch(ignoreCode('NOT_CONNECTED'));
+      return;
+    }
+    if (!publication) {
+      this.wanted[source] = true;
+      await (source === 'mic' ? this.publishMicrophone() : this.publishCamera());
+      return;
+    }
+    if (producer) await this.request('resumeProducer', { producerId: producer.id });
+    producer?.resume();
+    this.wanted[source] = true;
+    this.held[source] = false;
+    this.emitLocalMedia();
+  }
+
+  /** The devices there are (labels need a granted permission, e.g. after the first publish). */
+  async listDevices(): Promise<DeviceList> {
+    const all = await navigator.mediaDevices.enumerateDevices();
+    return {
+      microphones: all.filter((d) => d.kind === 'audioinput'),
+      cameras: all.filter((d) => d.kind === 'videoinput'),
+      speakers: all.filter((d) => d.kind === 'audiooutput'),
+    };
+  }
+
+  /** The device each own source uses now (absent: not published). */
+  get devices(): Partial<Record<SwitchableSource, string>> {
+    const out: Partial<Record<SwitchableSource, string>> = {};
+    for (const source of ['mic', 'camera'] as const) {
+      const id = this.floorPublication(source)?.track.getSettings().deviceId;
+      if (id) out[source] = id;
+    }
+    return out;
+  }
+
+  switchMicrophone(deviceId: string): Promise<void> {
+    return this.switchDevice('mic', deviceId);
+  }
+
+  switchCamera(deviceId: string): Promise<void> {
+    return this.switchDevice('camera', deviceId);
+  }
+
+  /**
+   * Sends from another device without renegotiating (the producer's track is replaced), keeping it on or off.
+   * Before publishing, it chooses the device the next publish opens.
+   */
+  private async switchDevice(source: SwitchableSource, deviceId: string): Promise<void> {
+    const previous = this.deviceIds[source];
+    this.deviceIds[source] = deviceId;
+    const publication = this.floorPublication(source);
+    if (!publication) return;
+    let opened: MediaStreamTrack | undefined;
+    try {
+      opened = await this.openTrack(source, {});
+      await this.producers.get(publication.producerId)?.replaceTrack({ track: opened });
+    } catch (error) {
+      this.deviceIds[source] = previous;
+      opened?.stop();
+      throw asClientError(error);
+    }
+    const track = opened;
+    const old = publication.track;
+    publication.track = track;
+    const local = this.localTracks.get(publication.producerId);
+    if (local) local.track = track;
+    this.ownTracks.add(track);
+    if (this.ownTracks.delete(old)) old.stop();
+    this.emitLocalMedia();
+  }
+
+  /** Opens the microphone or camera, on the chosen device if any; `constraints` default to the last ones used. */
+  private async openTrack(source: SwitchableSource, constraints: MediaTrackConstraints): Promise<MediaStreamTrack> {
+    const deviceId = this.deviceIds[source];
+    const base = Object.keys(constraints).length > 0 ? constraints : (this.constraints[source] ?? {});
+    this.constraints[source] = base;
+    const wanted = deviceId && base.deviceId === undefined ? { ...base, deviceId: { exact: deviceId } } : base;
+    const stream = await navigator.mediaDevices.getUserMedia(source === 'mic' ? { audio: wanted } : { video: wanted });
+    const track = source === 'mic' ? stream.getAudioTracks()[0] : stream.getVideoTracks()[0];
+    if (!track) throw new MeetingClientError('NO_DEVICE', source === 'mic' ? 'no microphone track' : 'no camera track');
+    return track;
+  }
+
+  private floorPublication(source: SwitchableSource): Publication | undefined {
+    return this.publications.find((p) => p.source === source && (p.options.channel ?? 'floor') === 'floor');
+  }
+
+  private localState(source: SwitchableSource): LocalMediaState {
+    if (this.held[source]) return 'muted-by-secretariat';
+    if (!this.floorPublication(source)) return 'none';
+    return this.wanted[source] ? 'on' : 'off';
+  }
+
+  private emitLocalMedia(): void {
+    const state = this.localMedia;
+    const key = `${state.mic}/${state.camera}`;
+    if (key === this.lastLocalMedia) return;
+    this.lastLocalMedia = key;
+    this.emit('localMedia', state);
+  }
+
+  /** A newly made producer of an own source the user switched off starts paused, here and on the server. */
+  private async applyWanted(publication: Publication): Promise<void> {
+    const source = publication.source;
+    if ((source !== 'mic' && source !== 'camera') || this.floorPublication(source) !== publication || this.wanted[source]) return;
+    const producer = this.producers.get(publication.producerId);
+    producer?.pause();
+    if (producer) await this.request('pauseProducer', { producerId: producer.id });
+  }
+
+  // ---- connection state ----------------------------------------------------------------------------
+  /** The connection as `connectionState` last announced: one coarse state, and the signaling's and transports' own. */
+  get connection(): ConnectionView {
+    const stateOf = (t: types.Transport | undefined): ConnectionView['send'] => (t && !t.closed ? t.connectionState : 'none');
+    const send = stateOf(this.sendTransport);
+    const recv = stateOf(this.recvTransport);
+    const signaling = this.closedReason || !this.self ? 'disconnected' : this.recovering ? 'reconnecting' : 'connected';
+    let state: ConnectionState;
+    if (this.closedReason) state = this.failed ? 'failed' : 'disconnected';
+    else if (signaling !== 'connected') state = signaling;
+    else if ([send, recv].some((s) => s === 'failed' || s === 'disconnected') || [...this.restarters.values()].some((r) => r.restarting)) state = 'reconnecting';
+    else state = 'connected';
+    return { state, signaling, send, recv };
+  }
+
+  private emitConnection(): void {
+    const view = this.connection;
+    const key = JSON.stringify(view);
+    if (key === this.lastConnection) return;
+    this.lastConnection = key;
+    this.emit('connectionState', view);
+  }
+
   /** The node serving this client now (the room's origin, or an edge of it); redirects and failover change it. */
   get serverUrl(): string {
     return this.url;
@@ -380,7 +588,9 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
 
   async join(): Promise<PeerInfo> {
     if (this.socket) throw new MeetingClientError('ALREADY_JOINED', 'join() was already called');
-    return this.connectAndJoin(this.options.token);
+    const self = await this.connectAndJoin(this.options.token);
+    this.emitConnection();
+    return self;
   }
 
   /** Connects to the node serving the room, following ROOM_ELSEWHERE redirects (a cluster) a few times. */
@@ -453,6 +663,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.recovering = true;
     this.emit('reconnecting', { reason });
     this.dropConnection();
+    this.emitConnection();
     const { maxAttempts = 20, minDelayMs = 250, maxDelayMs = 4000 } = this.options.reconnect ?? {};
     for (let attempt = 1; attempt <= maxAttempts && !this.closedReason; attempt++) {
       // The newest token held: one a handshake admitted is spent, and that admission handed out the next.
@@ -463,6 +674,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
         if (this.selectedChannel !== 'floor') await this.selectChannel(this.selectedChannel);
         this.recovering = false;
         this.emit('reconnected', { attempt });
+        this.emitConnection();
         return;
       } catch (error) {
         const code = error instanceof MeetingClientError ? error.code : 'CONNECT_FAILED';
@@ -480,6 +692,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       }
     }
     this.recovering = false;
+    this.failed = true;
     this.shutdown(reason, 'could not reconnect');
   }
 
@@ -498,6 +711,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     for (const p of this.producers.values()) p.close();
     this.producers.clear();
     this.localTracks.clear();
+    for (const r of this.restarters.values()) r.close();
+    this.restarters.clear();
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.sendTransport = this.recvTransport = undefined;
@@ -555,19 +770,24 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   }
 
   async publishCamera(options: { simulcast?: boolean; constraints?: MediaTrackConstraints } = {}): Promise<LocalTrack> {
-    const stream = await navigator.mediaDevices.getUserMedia({ video: options.constraints ?? { width: 640, height: 360 } });
-    const track = stream.getVideoTracks()[0];
-    if (!track) throw new MeetingClientError('NO_DEVICE', 'no camera track');
-    this.ownTracks.add(track);
-    return this.publish(track, 'camera', { simulcast: options.simulcast ?? true });
+    return this.publishOwn(await this.openTrack('camera', options.constraints ?? {}), 'camera', { simulcast: options.simulcast ?? true });
   }
 
+  /** Publishes the microphone (the one chosen with `switchMicrophone`, else the default). */
   async publishMicrophone(constraints: MediaTrackConstraints = {}): Promise<LocalTrack> {
-    const stream = await navigator.mediaDevices.getUserMedia({ audio: constraints });
-    const track = stream.getAudioTracks()[0];
-    if (!track) throw new MeetingClientError('NO_DEVICE', 'no microphone track');
+    return this.publishOwn(await this.openTrack('mic', constraints), 'mic', {});
+  }
+
+  /** Publishes a track the SDK opened; a refusal stops it (a camera's light goes off). */
+  private async publishOwn(track: MediaStreamTrack, source: SwitchableSource, options: Publication['options']): Promise<LocalTrack> {
     this.ownTracks.add(track);
-    return this.publish(track, 'mic');
+    try {
+      return await this.publish(track, source, options);
+    } catch (error) {
+      this.ownTracks.delete(track);
+      track.stop();
+      throw error;
+    }
   }
 
   /**
@@ -576,7 +796,10 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
    */
   async publish(track: MediaStreamTrack, source: MediaSource, options: { simulcast?: boolean; channel?: string } = {}): Promise<LocalTrack> {
     const local = await this.produce(track, source, options);
-    this.publications.push({ producerId: local.producerId, track, source, options });
+    const publication: Publication = { producerId: local.producerId, track, source, options };
+    this.publications.push(publication);
+    await this.applyWanted(publication);
+    this.emitLocalMedia();
     return local;
   }
 
@@ -603,6 +826,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     this.producers.delete(producerId);
     this.localTracks.delete(producerId);
     this.publications = this.publications.filter((p) => p.producerId !== producerId);
+    this.emitLocalMedia();
     await this.request('closeProducer', { producerId });
   }
 
@@ -618,6 +842,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       if (this.ownTracks.delete(p.track)) p.track.stop();
     }
     this.publications = this.publications.filter((p) => !closed(p));
+    this.emitLocalMedia();
   }
 
   /** Publishes this client's tracks again on a new connection, skipping any the server now refuses for good. */
@@ -626,6 +851,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       if (!this.publications.includes(p)) continue; // forgotten meanwhile (a moderator, a grant change)
       try {
         p.producerId = (await this.produce(p.track, p.source, p.options)).producerId;
+        await this.applyWanted(p);
       } catch (error) {
         if (!(error instanceof MeetingClientError) || !SKIPPED_ON_REPUBLISH.has(error.code)) throw error;
         this.forgetPublications((q) => q === p);
@@ -786,12 +1012,26 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     });
     on('speakingTime', (notice) => this.emit('speakingTime', notice));
     on('moderated', (notice) => {
+      const source = notice.action === 'muted' ? 'mic' : 'camera';
+      this.held[source] = true;
+      this.wanted[source] = false;
+      // The server paused the microphone; it stays silent here too until the user switches it on again.
+      if (source === 'mic') this.producers.get(this.floorPublication('mic')?.producerId ?? '')?.pause();
       // The server closed a stopped video's producers (a mute only pauses the microphone): not to be published again.
       if (notice.action === 'video-stopped') this.forgetPublications((p) => p.track.kind === 'video');
+      this.emitLocalMedia();
       this.emit('moderated', notice);
     });
-    on('unmuteRequested', () => this.emit('unmuteRequested', {}));
-    on('videoAllowed', () => this.emit('videoAllowed', {}));
+    on('unmuteRequested', () => {
+      this.held.mic = false;
+      this.emitLocalMedia();
+      this.emit('unmuteRequested', {});
+    });
+    on('videoAllowed', () => {
+      this.held.camera = false;
+      this.emitLocalMedia();
+      this.emit('videoAllowed', {});
+    });
     on('grantsChanged', (grants) => {
       // The server closed what may no longer be published; publishing it again would be refused.
       this.forgetPublications((p) => {
@@ -1014,6 +1254,25 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
         }).then(({ producerId }) => callback({ id: producerId }), errback);
       });
     }
+    const restarter = new IceRestarter(
+      transport,
+      {
+        restart: async () => {
+          const { iceParameters } = await this.request('restartIce', { transportId: transport.id });
+          await transport.restartIce({ iceParameters: iceParameters as types.IceParameters });
+        },
+        onAttempt: (attempt) => {
+          this.emit('iceRestart', { direction, attempt });
+          this.emitConnection();
+        },
+        onChange: () => this.emitConnection(),
+        // ICE cannot be mended on this connection: build a new one (signaling, transports, publications).
+        onGiveUp: () => void this.recover('ICE_FAILED'),
+      },
+      this.options.iceRestart,
+    );
+    this.restarters.get(direction)?.close();
+    this.restarters.set(direction, restarter);
     return transport;
   }
 
@@ -1023,6 +1282,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     for (const id of [...this.consumers.keys()]) this.dropConsumer(id);
     for (const p of this.producers.values()) p.close();
     this.producers.clear();
+    for (const r of this.restarters.values()) r.close();
+    this.restarters.clear();
     this.sendTransport?.close();
     this.recvTransport?.close();
     this.socket?.disconnect();
@@ -1030,6 +1291,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     for (const track of this.ownTracks) track.stop();
     this.ownTracks.clear();
     this.emit('closed', { reason, message });
+    this.emitConnection();
   }
 }
 
@@ -1057,6 +1319,13 @@ function handshake(socket: Socket): Promise<void> {
     socket.on('connect_error', onError);
     socket.on('disconnect', onDisconnect);
   });
+}
+
+/** A rejection handler that ignores one error code and rethrows the rest. */
+function ignoreCode(code: string): (error: unknown) => void {
+  return (error) => {
+    if (!(error instanceof MeetingClientError && error.code === code)) throw error;
+  };
 }
 
 function asClientError(error: unknown): MeetingClientError {
