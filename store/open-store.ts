@@ -46,6 +46,9 @@ async function openPostgres(url: string, options: StoreOptions): Promise<Store> 
   const pool = new pg.Pool({ connectionString: url, max: options.poolSize ?? 10, types: pgTypes, connectionTimeoutMillis: 5000 });
   // An idle client whose server went away (a failover) is dropped by the pool; without a listener the error would kill the process.
   pool.on('error', () => undefined);
+  // The same for a client checked out of the pool (a transaction between two queries) when its connection
+  // ends: pg emits the error on the client, and the query in flight, if any, is rejected anyway.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   const db = new Kysely<Schema>({ dialect: new PostgresDialect({ pool }) });
   try {
     const migration = options.migrate === false ? { applied: [], current: [] } : await migrateToLatest(db as Kysely<unknown>);
