@@ -1,6 +1,6 @@
 // HTTP calls around joining: sign in (embedded mode), list an event's sessions, ask to join one.
 import type { ErrorBody } from '../../protocol/errors.js';
-import { MeetingClientError } from './meeting-client.js';
+import { MeetingClientError } from './client-error.js'; // not meeting-client: a page that only signs in stays small
 
 export interface JoinAnswer {
   decision: 'allow' | 'lobby';

@@ -22,6 +22,7 @@ import type {
   ConsumerInfo,
 } from '../../protocol/signaling.js';
 import { ChannelMixer } from './channel-mixer.js';
+import { MeetingClientError } from './client-error.js';
 import { IceRestarter, type IceRestartOptions } from './ice-restarter.js';
 
 type ScreenView = RequestData<'setView'>;
@@ -165,15 +166,7 @@ export type MeetingClientEvents = {
   error: MeetingClientError;
 };
 
-export class MeetingClientError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-  ) {
-    super(message);
-    this.name = 'MeetingClientError';
-  }
-}
+export { MeetingClientError };
 
 /** One published track; `producerId` changes when a reconnect publishes it again. */
 interface Publication {

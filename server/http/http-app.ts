@@ -1,17 +1,17 @@
 import { randomUUID } from 'node:crypto';
-import { join } from 'node:path';
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ErrorCode } from '../../protocol/errors.js';
 import { DEV_MODE_STATUS, type JoinTokenService } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import type { Metrics } from '../metrics.js';
-import { demoDir, openApiDir, sdkBundleDir, webAppDir } from '../project-paths.js';
+import { demoDir, openApiDir, sdkBundleDir } from '../project-paths.js';
 import type { TrustProxy } from './client-address.js';
 import { isTransient } from '../../store/transient.js';
 import { sendError } from './http-errors.js';
 import { mainPortMetrics, type MetricsAccess } from './metrics-endpoint.js';
 import { securityHeaders } from './security-headers.js';
+import { webPagesRouter } from './web-pages.js';
 
 export interface HttpAppDeps {
   devMode: boolean;
@@ -80,9 +80,7 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   });
 
   app.use('/sdk', express.static(sdkBundleDir, { fallthrough: true }));
-  // The web app: one route per page, and Vite's hashed assets under their own prefix (no clash with the demo's /).
-  app.get('/events', (_req, res, next) => res.sendFile(join(webAppDir, 'events.html'), (error) => error && next()));
-  app.use('/app-assets', express.static(join(webAppDir, 'app-assets'), { fallthrough: true, immutable: true, maxAge: '1y' }));
+  app.use(webPagesRouter());
   app.use('/api/docs', express.static(openApiDir, { fallthrough: true }));
   app.use('/', express.static(demoDir, { index: 'index.html' }));
 

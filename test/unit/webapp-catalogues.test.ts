@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
@@ -8,7 +8,20 @@ const LOCALES_DIR = join(import.meta.dirname, '..', '..', 'web', 'src', 'i18n', 
 const LANGUAGES = ['ar', 'en', 'es', 'fr', 'ru', 'zh'] as const;
 
 type Catalogue = { [key: string]: string | Catalogue };
-const load = (lang: string): Catalogue => JSON.parse(readFileSync(join(LOCALES_DIR, `${lang}.json`), 'utf8')) as Catalogue;
+const parts = (lang: string): string[] => readdirSync(join(LOCALES_DIR, lang)).filter((f) => f.endsWith('.json')).sort();
+const loadPart = (lang: string, part: string): Catalogue => JSON.parse(readFileSync(join(LOCALES_DIR, lang, part), 'utf8')) as Catalogue;
+
+/** A language's catalogue as the page merges it: its parts side by side, each owning its top-level keys. */
+function load(lang: string): Catalogue {
+  const merged: Catalogue = {};
+  for (const part of parts(lang)) {
+    for (const [key, value] of Object.entries(loadPart(lang, part))) {
+      if (key in merged) throw new Error(`${lang}/${part}: the top-level key "${key}" is already in another part`);
+      merged[key] = value;
+    }
+  }
+  return merged;
+}
 
 /** Every leaf as a dotted key → value. */
 function flatten(catalogue: Catalogue, prefix = ''): Map<string, unknown> {
@@ -33,6 +46,10 @@ describe('web app catalogues', () => {
   for (const lang of LANGUAGES) {
     describe(lang, () => {
       const catalogue = flatten(load(lang));
+
+      it('has the same parts as English', () => {
+        expect(parts(lang)).toEqual(parts('en'));
+      });
 
       it('has exactly the English keys', () => {
         expect([...catalogue.keys()].sort()).toEqual([...english.keys()].sort());

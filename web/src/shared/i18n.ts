@@ -1,12 +1,18 @@
-// The six official UN languages: one catalogue each, the browser's preference first, a choice kept in localStorage.
-import i18next from 'i18next';
+// The six official UN languages, the browser's preference first, a choice kept in localStorage. Each language's
+// catalogue is split by page (locales/<lang>/<part>.json, each part owning its top-level keys) and merged here.
+import i18next, { type Resource } from 'i18next';
 import { initReactI18next } from 'react-i18next';
-import ar from '../i18n/locales/ar.json';
-import en from '../i18n/locales/en.json';
-import es from '../i18n/locales/es.json';
-import fr from '../i18n/locales/fr.json';
-import ru from '../i18n/locales/ru.json';
-import zh from '../i18n/locales/zh.json';
+
+const PARTS = import.meta.glob<Record<string, unknown>>('../i18n/locales/*/*.json', { eager: true, import: 'default' });
+
+function resources(): Resource {
+  const out: Record<string, { translation: Record<string, unknown> }> = {};
+  for (const [path, part] of Object.entries(PARTS)) {
+    const lang = path.split('/').at(-2)!;
+    Object.assign((out[lang] ??= { translation: {} }).translation, part);
+  }
+  return out as Resource;
+}
 
 export const LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'] as const;
 export type Language = (typeof LANGUAGES)[number];
@@ -65,7 +71,7 @@ export function languageName(code: string, uiLanguage: string): string {
 export function initI18n(): typeof i18next {
   i18next.on('languageChanged', applyToDocument);
   void i18next.use(initReactI18next).init({
-    resources: { ar: { translation: ar }, en: { translation: en }, es: { translation: es }, fr: { translation: fr }, ru: { translation: ru }, zh: { translation: zh } },
+    resources: resources(),
     lng: pickLanguage(storedLanguage(), navigator.languages),
     fallbackLng: 'en',
     interpolation: { escapeValue: false }, // React escapes

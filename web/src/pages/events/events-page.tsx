@@ -1,42 +1,14 @@
 // /events: sign in, see the sessions one is accredited for, ask to join one and see the decision.
-import { useEffect, useState, type FormEvent } from 'react';
+import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SessionSummary } from '../../../../client-sdk/src/accreditation-api';
 import { errorMessage, reasonMessage } from '../../shared/api-errors';
 import { languageName } from '../../shared/i18n';
 import { Layout } from '../../shared/layout';
+import { useIdentityStore } from '../../shared/identity-store';
 import { announce } from '../../shared/live-region';
+import { SignInForm } from '../../shared/sign-in';
 import { useEventsStore, type Decision } from './events-store';
-
-function SignInForm() {
-  const { t } = useTranslation();
-  const busy = useEventsStore((s) => s.busy === 'signing-in');
-  const signIn = useEventsStore((s) => s.signIn);
-  const [email, setEmail] = useState('');
-  const [code, setCode] = useState('');
-  const submit = (e: FormEvent) => {
-    e.preventDefault();
-    void signIn(email.trim(), code);
-  };
-  return (
-    <section aria-labelledby="sign-in-heading">
-      <h2 id="sign-in-heading">{t('signIn.heading')}</h2>
-      <form className="sign-in" onSubmit={submit} data-testid="sign-in-form">
-        <label>
-          {t('signIn.email')}
-          <input type="email" required maxLength={254} autoComplete="email" value={email} onChange={(e) => setEmail(e.target.value)} data-testid="email" />
-        </label>
-        <label>
-          {t('signIn.accessCode')}
-          <input type="password" required maxLength={128} autoComplete="current-password" value={code} onChange={(e) => setCode(e.target.value)} data-testid="access-code" />
-        </label>
-        <button type="submit" disabled={busy} data-testid="sign-in-submit">
-          {busy ? t('signIn.busy') : t('signIn.submit')}
-        </button>
-      </form>
-    </section>
-  );
-}
 
 function SessionTime({ session }: { session: SessionSummary }) {
   const { t, i18n } = useTranslation();
@@ -68,6 +40,13 @@ function DecisionPanel({ decision }: { decision: Decision }) {
           </ul>
         </>
       )}
+      {decision.enterAt && (
+        <p>
+          <a href={decision.enterAt} data-testid="enter">
+            {t('events.decision.enter')}
+          </a>
+        </p>
+      )}
     </div>
   );
 }
@@ -75,6 +54,7 @@ function DecisionPanel({ decision }: { decision: Decision }) {
 function SessionItem({ session }: { session: SessionSummary }) {
   const { t, i18n } = useTranslation();
   const join = useEventsStore((s) => s.join);
+  const token = useIdentityStore((s) => s.identity?.token);
   const joining = useEventsStore((s) => s.busy === 'joining');
   const decision = useEventsStore((s) => (s.decision?.sessionId === session.sessionId ? s.decision : undefined));
   const headingId = `session-${session.sessionId}`;
@@ -99,7 +79,7 @@ function SessionItem({ session }: { session: SessionSummary }) {
         {decision && <DecisionPanel decision={decision} />}
       </div>
       <div>
-        <button type="button" disabled={joining} onClick={() => void join(session)} aria-describedby={headingId} data-testid="join">
+        <button type="button" disabled={joining} onClick={() => token && void join(token, session)} aria-describedby={headingId} data-testid="join">
           {t('events.session.join')}
         </button>
       </div>
@@ -109,12 +89,19 @@ function SessionItem({ session }: { session: SessionSummary }) {
 
 function SessionList() {
   const { t } = useTranslation();
-  const { identity, events, busy } = useEventsStore();
+  const { events, busy } = useEventsStore();
+  const identity = useIdentityStore((s) => s.identity);
+  const signOut = useIdentityStore((s) => s.signOut);
   if (busy === 'loading') return <p>{t('events.loading')}</p>;
   if (!events) return null;
   return (
     <div>
-      <p data-testid="signed-in-as">{t('signIn.signedInAs', { name: identity?.name })}</p>
+      <p data-testid="signed-in-as">
+        {t('signIn.signedInAs', { name: identity?.name })}{' '}
+        <button type="button" className="link" onClick={signOut} data-testid="sign-out">
+          {t('signIn.signOut')}
+        </button>
+      </p>
       {events.map((event) => (
         <section key={event.eventId} aria-labelledby={`event-${event.eventId}`}>
           <h2 id={`event-${event.eventId}`}>{event.title}</h2>
@@ -149,8 +136,13 @@ function useAnnouncements() {
 
 export function EventsPage() {
   const { t, i18n } = useTranslation();
-  const { identity, error } = useEventsStore();
+  const error = useEventsStore((s) => s.error);
+  const load = useEventsStore((s) => s.load);
+  const token = useIdentityStore((s) => s.identity?.token);
   useAnnouncements();
+  useEffect(() => {
+    if (token) void load(token);
+  }, [token, load]);
   useEffect(() => {
     document.title = `${t('events.title')} — ${t('app.name')}`;
   }, [t, i18n.language]);
@@ -159,7 +151,7 @@ export function EventsPage() {
       <div className="alert" role="alert" data-testid="error" data-code={(error as { code?: string } | undefined)?.code ?? ''}>
         {error !== undefined ? errorMessage(t, error) : ''}
       </div>
-      {identity ? <SessionList /> : <SignInForm />}
+      {token ? <SessionList /> : <SignInForm />}
     </Layout>
   );
 }

@@ -1,6 +1,7 @@
 // The /events page's state: who is signed in, their sessions per event, and the last join decision.
 import { create } from 'zustand';
-import { listSessions, requestJoin, signIn, type SessionSummary } from '../../../../client-sdk/src/accreditation-api';
+import { useIdentityStore } from '../../shared/identity-store';
+import { listSessions, requestJoin, type JoinAnswer, type SessionSummary } from '../../../../client-sdk/src/accreditation-api';
 
 export interface EventSessions {
   eventId: string;
@@ -13,16 +14,23 @@ export interface Decision {
   title: string;
   decision: 'allow' | 'lobby' | 'deny';
   reasons: string[];
+  /** Where the person goes in: their page for this session (allowed or in the lobby). */
+  enterAt?: string;
 }
 
 interface EventsState {
-  identity?: { token: string; name: string };
   events?: EventSessions[];
-  busy: 'signing-in' | 'loading' | 'joining' | undefined;
+  busy: 'loading' | 'joining' | undefined;
   error?: unknown;
   decision?: Decision;
-  signIn(email: string, accessCode: string): Promise<void>;
-  join(session: SessionSummary): Promise<void>;
+  load(token: string): Promise<void>;
+  join(token: string, session: SessionSummary): Promise<void>;
+}
+
+/** The page for the person's grants: the secretariat's console, an interpreter's booth, or the delegate's room. */
+export function pageFor(answer: Pick<JoinAnswer, 'grants'>, sessionId: string): string {
+  const page = answer.grants.moderate ? '/console' : answer.grants.booths.length > 0 ? '/booth' : '/delegate';
+  return `${page}?session=${encodeURIComponent(sessionId)}`;
 }
 
 /** The SDK has no call for GET /api/events (yet); same error shape as its own calls. */
@@ -33,29 +41,30 @@ async function listEvents(token: string): Promise<{ eventId: string; title: stri
   return body.events ?? [];
 }
 
-export const useEventsStore = create<EventsState>((set, get) => ({
+export const useEventsStore = create<EventsState>((set) => ({
   busy: undefined,
-  async signIn(email, accessCode) {
-    set({ busy: 'signing-in', error: undefined });
+  async load(token) {
+    set({ busy: 'loading', error: undefined });
     try {
-      const { identityToken, name } = await signIn('', email, accessCode);
-      set({ identity: { token: identityToken, name }, busy: 'loading' });
-      const events = await listEvents(identityToken);
+      const events = await listEvents(token);
       const withSessions = await Promise.all(
-        events.map(async (e) => ({ eventId: e.eventId, title: e.title, sessions: (await listSessions('', identityToken, e.eventId)).sessions })),
+        events.map(async (e) => ({ eventId: e.eventId, title: e.title, sessions: (await listSessions('', token, e.eventId)).sessions })),
       );
       set({ events: withSessions, busy: undefined });
     } catch (error) {
+      // A kept sign-in that has expired: back to the sign-in form, quietly.
+      if ((error as { code?: string }).code === 'UNAUTHENTICATED') useIdentityStore.getState().signOut();
       set({ error, busy: undefined });
     }
   },
-  async join(session) {
-    const token = get().identity?.token;
-    if (!token) return;
+  async join(token, session) {
     set({ busy: 'joining', error: undefined, decision: undefined });
     try {
       const answer = await requestJoin('', token, session.sessionId);
-      set({ busy: undefined, decision: { sessionId: session.sessionId, title: session.title, decision: answer.decision, reasons: answer.reasons } });
+      set({
+        busy: undefined,
+        decision: { sessionId: session.sessionId, title: session.title, decision: answer.decision, reasons: answer.reasons, enterAt: pageFor(answer, session.sessionId) },
+      });
     } catch (error) {
       const reasons = (error as { reasons?: string[] }).reasons;
       const code = (error as { code?: string }).code;
