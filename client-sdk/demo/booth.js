@@ -1,7 +1,7 @@
 // The interpreter's booth console, on the SDK: listen (floor or relay), one live microphone per booth,
 // cough, handover (offer / request / accept / take now), who is live, booth chat.
 import { MeetingClient } from '/sdk/plenum-sdk.js';
-import { $, languageName, show, signInFlow, status } from '/common.js';
+import { $, languageName, show, signInFlow, status } from '/demo/common.js';
 
 let client;
 let booth;

@@ -2,8 +2,8 @@
 // speaker and a paged gallery with the entity each represents, hear the floor. Secretariat users also get the
 // lobby and the roster.
 import { MeetingClient } from '/sdk/plenum-sdk.js';
-import { $, label, languageName, show, signInFlow, status } from '/common.js';
-import { MeetingView } from '/meeting-view.js';
+import { $, label, languageName, show, signInFlow, status } from '/demo/common.js';
+import { MeetingView } from '/demo/meeting-view.js';
 
 function renderLobby(client, waiting) {
   const list = $('lobby-list');

@@ -2,7 +2,7 @@
 // The server sends only the cameras this screen declares (setView), each at the size it is shown, so a page
 // costs the same in a room of 10 or of 1,000.
 import { Gallery } from '/sdk/plenum-sdk.js';
-import { $, esc, label, status } from '/common.js';
+import { $, esc, label, status } from '/demo/common.js';
 
 /** At most this many tiles per page (the server's limit on declared tiles). */
 const MAX_TILES = 25;

@@ -82,7 +82,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.use('/sdk', express.static(sdkBundleDir, { fallthrough: true }));
   app.use(webPagesRouter());
   app.use('/api/docs', express.static(openApiDir, { fallthrough: true }));
-  app.use('/', express.static(demoDir, { index: 'index.html' }));
+  // The SDK's plain-JavaScript example pages (no build step), also used by the media tests.
+  app.use('/demo', express.static(demoDir, { index: 'index.html' }));
 
   app.use((_req, res) => sendError(res, ErrorCode.ROUTE_NOT_FOUND, 'not found'));
   // Body-parser errors (bad JSON, too large) and anything else: a code, never a stack trace.

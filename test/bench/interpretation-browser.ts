@@ -90,8 +90,8 @@ async function measure(browser: Browser, server: MeetingServer, sessionId: strin
   const pages: Page[] = [];
   try {
     pages.push(await join('amina.odhiambo@demo.ke', { toneHz: 440 }));
-    const fr = await join('elodie.martin@interpreters.example', { path: '/booth.html', toneHz: 880 });
-    const es = await join('lucia.fernandez@interpreters.example', { path: '/booth.html', toneHz: 1320 });
+    const fr = await join('elodie.martin@interpreters.example', { path: '/demo/booth.html', toneHz: 880 });
+    const es = await join('lucia.fernandez@interpreters.example', { path: '/demo/booth.html', toneHz: 1320 });
     pages.push(fr, es);
     for (const booth of [fr, es]) await booth.click('#mic-on');
     const listener = await join('omar.haddad@openaccess.example', {});

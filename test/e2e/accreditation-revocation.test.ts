@@ -25,7 +25,7 @@ type ClientWindow = { plenum: { client: { self: { id: string }; remoteTracks: Ma
 async function signInAndJoin(email: string, sessionId: string, untilStatus = 'Connected.'): Promise<Page> {
   const page = await (await browser.newContext({ viewport: { width: 1000, height: 760 } })).newPage();
   page.on('pageerror', (error) => console.error(`[${email}] page error:`, error.message));
-  await page.goto(`${server.url}/`);
+  await page.goto(`${server.url}/demo/`);
   await page.fill('#email', email);
   await page.fill('#access-code', DEMO_ACCESS_CODE);
   await page.click('#sign-in-button');

@@ -25,7 +25,7 @@ async function joinThroughDemoPage(name: string, room: string): Promise<Page> {
   page.on('console', (msg) => {
     if (msg.type() === 'error' || msg.type() === 'warning') console.error(`[${name}] console ${msg.type()}:`, msg.text());
   });
-  await page.goto(`${server.url}/`);
+  await page.goto(`${server.url}/demo/`);
   // Dev mode's quick join sits in a <details> under the sign-in form.
   await page.click('#dev summary');
   await page.fill('#name', name);

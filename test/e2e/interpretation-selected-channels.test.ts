@@ -28,8 +28,8 @@ async function openSession(sessionId: string): Promise<Record<string, Page>> {
   const join = (email: string, options: Parameters<typeof signInAndJoinPage>[4]) => signInAndJoinPage(browser, server.url, email, sessionId, options);
   const pages: Record<string, Page> = {};
   pages.floor = await join('amina.odhiambo@demo.ke', { toneHz: 440 });
-  pages.fr = await join('elodie.martin@interpreters.example', { path: '/booth.html', toneHz: 880 });
-  pages.es = await join('lucia.fernandez@interpreters.example', { path: '/booth.html', toneHz: 1320 });
+  pages.fr = await join('elodie.martin@interpreters.example', { path: '/demo/booth.html', toneHz: 880 });
+  pages.es = await join('lucia.fernandez@interpreters.example', { path: '/demo/booth.html', toneHz: 1320 });
   pages.listener = await join('omar.haddad@openaccess.example', {});
   for (const booth of ['fr', 'es']) await pages[booth]!.click('#mic-on');
   return pages;

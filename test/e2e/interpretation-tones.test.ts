@@ -18,11 +18,11 @@ beforeAll(async () => {
   browser = await launchChromium();
   const join = (email: string, options: Parameters<typeof signInAndJoinPage>[4]) => signInAndJoinPage(browser, server.url, email, 'demo-plenary', options);
   pages.floor = await join('amina.odhiambo@demo.ke', { toneHz: 440 });
-  pages.frA = await join('elodie.martin@interpreters.example', { path: '/booth.html', toneHz: 880 });
-  pages.frB = await join('julien.petit@interpreters.example', { path: '/booth.html', toneHz: 660 });
-  pages.es = await join('lucia.fernandez@interpreters.example', { path: '/booth.html', toneHz: 1320 });
-  pages.en = await join('grace.taylor@interpreters.example', { path: '/booth.html', toneHz: 1100 });
-  pages.ar = await join('yasmin.khalil@interpreters.example', { path: '/booth.html', toneHz: 250 });
+  pages.frA = await join('elodie.martin@interpreters.example', { path: '/demo/booth.html', toneHz: 880 });
+  pages.frB = await join('julien.petit@interpreters.example', { path: '/demo/booth.html', toneHz: 660 });
+  pages.es = await join('lucia.fernandez@interpreters.example', { path: '/demo/booth.html', toneHz: 1320 });
+  pages.en = await join('grace.taylor@interpreters.example', { path: '/demo/booth.html', toneHz: 1100 });
+  pages.ar = await join('yasmin.khalil@interpreters.example', { path: '/demo/booth.html', toneHz: 250 });
   // The listener is an observer: a delegate would also publish into the floor.
   pages.listener = await join('omar.haddad@openaccess.example', {});
   for (const booth of ['frA', 'es', 'en']) await pages[booth]!.click('#mic-on');

@@ -76,7 +76,7 @@ export async function signInAndJoinPage(
   if (options.toneHz !== undefined) await context.addInitScript(toneMicrophone(options.toneHz));
   const page = await context.newPage();
   page.on('pageerror', (error) => console.error(`[${email}] page error:`, error.message));
-  await page.goto(`${baseUrl}${options.path ?? '/'}`);
+  await page.goto(`${baseUrl}${options.path ?? '/demo/'}`);
   await page.fill('#email', email);
   await page.fill('#access-code', DEMO_ACCESS_CODE);
   await page.click('#sign-in-button');

@@ -17,7 +17,7 @@ export async function devJoinPage(browser: Browser, baseUrl: string, name: strin
   const page = await (await browser.newContext()).newPage();
   page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
   page.on('console', (msg) => msg.type() === 'error' && console.error(`[${name}] console:`, msg.text()));
-  await page.goto(`${baseUrl}/`);
+  await page.goto(`${baseUrl}/demo/`);
   await page.click('#dev summary');
   await page.fill('#name', name);
   await page.fill('#room', room);

@@ -28,7 +28,7 @@ const SAFE_ATTACHMENT = /^attachment; filename="[A-Za-z0-9._-]+\.(csv|txt)"$/;
 describe('security: HTTP hardening (issue 10, part 2, item 11)', () => {
   it('11 the pages carry a CSP with frame-ancestors, nosniff and Referrer-Policy, and still work under it in Chromium', async () => {
     const s = await server();
-    for (const path of ['/', '/booth.html', '/demo.js', '/sdk/plenum-sdk.js', '/api/config']) {
+    for (const path of ['/', '/events', '/demo/', '/demo/booth.html', '/demo/demo.js', '/sdk/plenum-sdk.js', '/api/config']) {
       const res = await fetch(`${s.url}${path}`);
       expect([path, res.status]).toEqual([path, 200]);
       const csp = res.headers.get('content-security-policy') ?? '';
@@ -40,7 +40,7 @@ describe('security: HTTP hardening (issue 10, part 2, item 11)', () => {
       expect(res.headers.get('referrer-policy')).toBe('no-referrer');
     }
     // Nothing inline for the CSP to block: scripts come from files, no handler or style attributes.
-    for (const page of ['/', '/booth.html']) {
+    for (const page of ['/', '/events', '/demo/', '/demo/booth.html']) {
       const html = await (await fetch(`${s.url}${page}`)).text();
       expect(html.match(/<script(?![^>]*\bsrc=)[^>]*>/g) ?? []).toEqual([]);
       expect(html.match(/\son[a-z]+\s*=|\sstyle\s*=/gi) ?? []).toEqual([]);
@@ -55,7 +55,7 @@ describe('security: HTTP hardening (issue 10, part 2, item 11)', () => {
       document.addEventListener('securitypolicyviolation', (e) => w.cspViolations.push(`${e.violatedDirective} ${e.blockedURI}`));
     });
     const page = await context.newPage();
-    await page.goto(`${s.url}/`);
+    await page.goto(`${s.url}/demo/`);
     await page.fill('#email', 'amina.odhiambo@demo.ke');
     await page.fill('#access-code', DEMO_ACCESS_CODE);
     await page.click('#sign-in-button');
