@@ -6,6 +6,9 @@ import type { CachingRegistry } from './registry/caching-registry.js';
 import { RegistryUnavailableError } from './registry/registry.js';
 import type { SessionDirectory } from './session-directory.js';
 
+/** What a person may see of their own registration: never another person's, never the CRM's raw record. */
+export type PersonAccreditation = Pick<Registration, 'status' | 'role' | 'entity'>;
+
 export interface JoinDecision extends PolicyDecision {
   session: SessionRules | undefined;
   identity?: Identity;
@@ -78,16 +81,24 @@ export class AccreditationService {
    * The sessions of an event this person is accredited for, whatever their lifecycle status (the events
    * page shows scheduled and closed ones too). Reads through the cache; writes no audit record.
    */
-  async accessibleSessions(identityToken: string, eventId: string): Promise<Array<{ session: SessionRules; access: 'allow' | 'lobby' }>> {
+  /**
+   * The person's accreditation for an event (their registration's status, role and entity; null when not
+   * registered) and the sessions it lets them enter, directly or through the lobby.
+   */
+  async accessibleSessions(
+    identityToken: string,
+    eventId: string,
+  ): Promise<{ accreditation: PersonAccreditation | null; sessions: Array<{ session: SessionRules; access: 'allow' | 'lobby' }> }> {
     const identity = await this.identity.verify(identityToken);
-    if (!AccreditationService.mayActFor(identity, eventId) || !(await this.knownEvent(eventId))) return [];
+    if (!AccreditationService.mayActFor(identity, eventId) || !(await this.knownEvent(eventId))) return { accreditation: null, sessions: [] };
     const { registration } = await this.registry.lookup({ eventId, email: identity.email, personId: identity.personId });
-    const out: Array<{ session: SessionRules; access: 'allow' | 'lobby' }> = [];
+    const sessions: Array<{ session: SessionRules; access: 'allow' | 'lobby' }> = [];
     for (const session of this.sessions.list(eventId)) {
       const d = decide(registration, { ...session, status: 'open', locked: false });
-      if (d.decision !== 'deny') out.push({ session, access: d.decision });
+      if (d.decision !== 'deny') sessions.push({ session, access: d.decision });
     }
-    return out;
+    const accreditation = registration ? { status: registration.status, role: registration.role, entity: registration.entity } : null;
+    return { accreditation, sessions };
   }
 
   /**

@@ -24,6 +24,13 @@ export interface SessionSummary {
   access: 'allow' | 'lobby';
 }
 
+/** The signed-in person's own registration for an event; null when they are not registered for it. */
+export interface OwnAccreditation {
+  status: 'approved' | 'pending' | 'rejected' | 'withdrawn' | 'revoked';
+  role: string;
+  entity: { name: string; type: string; countryCode?: string };
+}
+
 async function call<T>(url: string, init: RequestInit): Promise<T> {
   const res = await fetch(url, init);
   const body = (await res.json().catch(() => ({}))) as { error?: ErrorBody; reasons?: string[] } & T;
@@ -45,7 +52,12 @@ export function signIn(baseUrl: string, email: string, accessCode: string, event
   return call(`${baseUrl}/api/auth/sign-in`, json(eventId === undefined ? { email, accessCode } : { email, accessCode, eventId }));
 }
 
-export function listSessions(baseUrl: string, identityToken: string, eventId: string): Promise<{ event: { eventId: string; title: string }; sessions: SessionSummary[] }> {
+/** The sessions of an event that this person may enter, and their own accreditation for the event. */
+export function listSessions(
+  baseUrl: string,
+  identityToken: string,
+  eventId: string,
+): Promise<{ event: { eventId: string; title: string }; accreditation: OwnAccreditation | null; sessions: SessionSummary[] }> {
   return call(`${baseUrl}/api/events/${encodeURIComponent(eventId)}/sessions`, { headers: { authorization: `Bearer ${identityToken}` } });
 }
 

@@ -197,8 +197,11 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       });
       res.json({
         event,
+        // The person's own registration for the event (status, role, entity), so a pending or refused person
+        // learns why the list is empty.
+        accreditation: accessible.accreditation,
         // Only the sessions this person is accredited for, earliest first.
-        sessions: accessible
+        sessions: accessible.sessions
           .sort((a, b) => (a.session.startsAt ?? '').localeCompare(b.session.startsAt ?? ''))
           .map(({ session: s, access }) => ({
           access,

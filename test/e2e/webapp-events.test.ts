@@ -19,7 +19,7 @@ const DELEGATE = 'amina.odhiambo@demo.ke';
 let server: MeetingServer;
 let browser: Browser;
 
-const openEvents = (locale: 'en' | 'ar'): Promise<{ page: Page; problems: string[] }> => openWebPage(browser, `${server.url}/events`, locale);
+const openEvents = (locale: string): Promise<{ page: Page; problems: string[] }> => openWebPage(browser, `${server.url}/events`, locale);
 
 beforeAll(async () => {
   server = await startTestServer();
@@ -59,6 +59,12 @@ describe.each(['en', 'ar'] as const)('/events in %s', (locale) => {
     await plenary.waitFor();
     expect(await page.getByTestId('error').textContent()).toBe('');
     expect(await page.getByTestId('session').count()).toBeGreaterThan(1);
+    // The person's own accreditation for the event: status, role and entity, translated.
+    const own = page.getByTestId('accreditation');
+    expect(await own.getAttribute('data-status')).toBe('approved');
+    expect(await own.textContent()).toContain(
+      t('events.accreditation.summary', { status: t('registrationStatus.approved'), role: t('roles.head_of_delegation'), entity: 'Kenya', entityType: t('entityTypes.member_state') }),
+    );
     expect(await plenary.getByTestId('session-status').textContent()).toBe(t('events.statusValue.open'));
     expect(await plenary.getByTestId('session-access').textContent()).toBe(t('events.session.access.allow'));
     expect(await seriousViolations(page)).toEqual([]);
@@ -80,6 +86,21 @@ describe.each(['en', 'ar'] as const)('/events in %s', (locale) => {
     expect(problems).toEqual([]);
     await page.context().close();
   });
+});
+
+it('tells a person whose registration is pending why no session is listed', async () => {
+  const { page, problems } = await openEvents('fr');
+  const t = catalogue('fr');
+  await page.getByLabel(t('signIn.email')).fill('priya.nair@demo.in');
+  await page.getByLabel(t('signIn.accessCode')).fill(DEMO_ACCESS_CODE);
+  await page.getByRole('button', { name: t('signIn.submit') }).click();
+  const own = page.locator('[data-testid="accreditation"][data-status="pending"]');
+  await own.waitFor();
+  expect(await own.textContent()).toContain(t('registrationStatus.pending'));
+  expect(await page.getByTestId('session').count()).toBe(0);
+  expect(await seriousViolations(page)).toEqual([]);
+  expect(problems).toEqual([]);
+  await page.context().close();
 });
 
 it('switches language from the header, and keeps the choice across a reload', async () => {

@@ -5,9 +5,16 @@ const root = join(import.meta.dirname, '..', '..');
 
 /**
  * The browser tests load the SDK bundle and the web app; rebuild both so they never test a stale one
- * (esbuild: well under a second; Vite: a few seconds).
+ * (esbuild: well under a second; Vite: a few seconds). Under CI a web app that does not build fails the run.
+ * Locally (one test file while another page is half-written) the run goes on with the last good build, and
+ * says so: Vite writes nothing when the build fails.
  */
 export default function setup(): void {
   execFileSync(process.execPath, [join(root, 'client-sdk', 'build.mjs'), '--no-types'], { stdio: 'inherit' });
-  execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web', 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit' });
+  try {
+    execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web', 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit' });
+  } catch (error) {
+    if (process.env.CI) throw error;
+    console.warn('\n[global-setup] the web app did not build (above); the tests use the previous build in dist/web\n');
+  }
 }

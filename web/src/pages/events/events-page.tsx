@@ -5,10 +5,29 @@ import type { SessionSummary } from '../../../../client-sdk/src/accreditation-ap
 import { errorMessage, reasonMessage } from '../../shared/api-errors';
 import { languageName } from '../../shared/i18n';
 import { Layout } from '../../shared/layout';
+import { entityTypeLabel, roleLabel } from '../../shared/person-labels';
 import { useIdentityStore } from '../../shared/identity-store';
 import { announce } from '../../shared/live-region';
 import { SignInForm } from '../../shared/sign-in';
-import { useEventsStore, type Decision } from './events-store';
+import { useEventsStore, type Decision, type EventSessions } from './events-store';
+
+function OwnAccreditation({ event }: { event: EventSessions }) {
+  const { t } = useTranslation();
+  const a = event.accreditation;
+  return (
+    <p className="own-accreditation" data-testid="accreditation" data-status={a?.status ?? 'none'}>
+      <strong>{t('events.accreditation.label')}</strong>{' '}
+      {a
+        ? t('events.accreditation.summary', {
+            status: t(`registrationStatus.${a.status}`),
+            role: roleLabel(t, a.role),
+            entity: a.entity.name,
+            entityType: entityTypeLabel(t, a.entity.type),
+          })
+        : t('events.accreditation.none')}
+    </p>
+  );
+}
 
 function SessionTime({ session }: { session: SessionSummary }) {
   const { t, i18n } = useTranslation();
@@ -105,6 +124,7 @@ function SessionList() {
       {events.map((event) => (
         <section key={event.eventId} aria-labelledby={`event-${event.eventId}`}>
           <h2 id={`event-${event.eventId}`}>{event.title}</h2>
+          <OwnAccreditation event={event} />
           {event.sessions.length === 0 ? (
             <p>{t('events.none')}</p>
           ) : (

@@ -1,11 +1,13 @@
 // The /events page's state: who is signed in, their sessions per event, and the last join decision.
 import { create } from 'zustand';
 import { useIdentityStore } from '../../shared/identity-store';
-import { listSessions, requestJoin, type JoinAnswer, type SessionSummary } from '../../../../client-sdk/src/accreditation-api';
+import { listSessions, requestJoin, type JoinAnswer, type OwnAccreditation, type SessionSummary } from '../../../../client-sdk/src/accreditation-api';
 
 export interface EventSessions {
   eventId: string;
   title: string;
+  /** The person's own registration for the event; null when not registered. */
+  accreditation: OwnAccreditation | null;
   sessions: SessionSummary[];
 }
 
@@ -48,7 +50,10 @@ export const useEventsStore = create<EventsState>((set) => ({
     try {
       const events = await listEvents(token);
       const withSessions = await Promise.all(
-        events.map(async (e) => ({ eventId: e.eventId, title: e.title, sessions: (await listSessions('', token, e.eventId)).sessions })),
+        events.map(async (e) => {
+          const { accreditation, sessions } = await listSessions('', token, e.eventId);
+          return { eventId: e.eventId, title: e.title, accreditation, sessions };
+        }),
       );
       set({ events: withSessions, busy: undefined });
     } catch (error) {
