@@ -3,7 +3,12 @@ import type { Db } from '../store/open-store.js';
 import { json } from '../store/schema.js';
 import { formatCsv } from './csv.js';
 
-export type AuditDecision = 'allow' | 'lobby' | 'deny' | 'lobby-admit' | 'lobby-deny' | 'revoke' | 'remove';
+/**
+ * What a record says happened. `document-upload`: a session document's version was added (a file or a link;
+ * `documentId` and `documentVersion` say which); `document-download`: its file was served to the person.
+ */
+export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download'] as const;
+export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
 /** Where the registration behind a decision came from. */
 export type AuditSource = 'live' | 'cache' | 'grace' | 'unavailable' | 'none' | 'secretariat' | 'registry-change' | 'webhook' | 'revalidation';
 
@@ -21,8 +26,11 @@ export interface AuditRecord {
   decision: AuditDecision;
   reasons: string[];
   source: AuditSource;
-  /** Who took a secretariat decision (lobby, removal). */
+  /** Who took a secretariat decision (lobby, removal, a document upload). */
   actor?: string;
+  /** Document records: which document and version. */
+  documentId?: string;
+  documentVersion?: number;
 }
 
 export const AUDIT_PAGE_DEFAULT = 100;
@@ -54,7 +62,8 @@ export interface AuditLog {
   close(): Promise<void>;
 }
 
-export const AUDIT_CSV_COLUMNS = ['at', 'eventId', 'sessionId', 'personId', 'email', 'name', 'entity', 'role', 'decision', 'reasons', 'source', 'actor'] as const;
+// New columns go at the end, so a reader of the earlier columns by position still reads them.
+export const AUDIT_CSV_COLUMNS = ['at', 'eventId', 'sessionId', 'personId', 'email', 'name', 'entity', 'role', 'decision', 'reasons', 'source', 'actor', 'documentId', 'documentVersion'] as const;
 
 export function auditToCsv(records: AuditRecord[]): string {
   return formatCsv(

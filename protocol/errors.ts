@@ -57,6 +57,22 @@ export const ErrorCode = {
   CSV_INVALID: 'CSV_INVALID',
   /** The action does not apply to this deployment (e.g. editing registrations held by a remote CRM). */
   NOT_SUPPORTED: 'NOT_SUPPORTED',
+  /** An uploaded document is not a PDF, a DOCX or plain UTF-8 text (judged from its content, never its name or declared type). */
+  DOCUMENT_TYPE_REFUSED: 'DOCUMENT_TYPE_REFUSED',
+  /** An uploaded document is larger than PLENUM_DOCUMENT_MAX_BYTES; nothing was stored. */
+  DOCUMENT_TOO_LARGE: 'DOCUMENT_TOO_LARGE',
+  /** A vote is already open in this session: one at a time. */
+  VOTE_ALREADY_OPEN: 'VOTE_ALREADY_OPEN',
+  /** The vote has closed (by the chair or its timer); no more ballots. */
+  VOTE_CLOSED: 'VOTE_CLOSED',
+  /** This entity has voted: one vote per entity. */
+  VOTE_ALREADY_CAST: 'VOTE_ALREADY_CAST',
+  /** The entity's type may not vote on this question, or this person does not cast the entity's vote. */
+  VOTE_NOT_ENTITLED: 'VOTE_NOT_ENTITLED',
+  /** A roll-call: another entity is called now. */
+  VOTE_NOT_CALLED: 'VOTE_NOT_CALLED',
+  /** Too few entities entitled to vote are present to open the vote. */
+  QUORUM_NOT_MET: 'QUORUM_NOT_MET',
   /** An HTTP route that does not exist or is disabled. */
   ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
   /** Something failed on the server; details are in its log, never in the answer. */

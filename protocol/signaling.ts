@@ -19,6 +19,9 @@ export const mediaKind = z.enum(['audio', 'video']);
 export const mediaSource = z.enum(['mic', 'camera', 'screen']);
 /** Where a producer publishes: the floor, or a language channel (its booth), by language code. */
 export const channel = z.string().regex(/^(floor|[a-z]{2,3}(-[A-Za-z0-9]{2,8})?)$/, '"floor" or a language code');
+/** What a booth asks of the speaker (the lamps of conference hardware). */
+export const boothSignalKind = z.enum(['slow_down', 'repeat']);
+export type BoothSignalKind = z.infer<typeof boothSignalKind>;
 
 const rtpCodecCapability = z.object({
   kind: mediaKind,
@@ -114,6 +117,40 @@ const tileSize = { width: z.number().int().min(0).max(7680), height: z.number().
 export const MAX_VISIBLE_TILES = 25;
 
 /** Requests: method name -> schema of its payload. */
+// ---- votes by entity ------------------------------------------------------------------------------------
+export const voteKind = z.enum(['recorded', 'roll_call', 'secret']);
+export const votePosition = z.enum(['yes', 'no', 'abstain']);
+const voteCandidate = z.string().trim().min(1).max(200);
+const voteId = z.string().uuid();
+
+/** Opening a vote: a recorded vote or a roll-call answers yes/no/abstain; a secret ballot elects candidates to seats. */
+export const openVoteRequest = z
+  .object({
+    question: z.string().trim().min(1).max(1000),
+    kind: voteKind,
+    /** Entity types entitled to vote (accreditation's types); Member States unless said otherwise. */
+    eligibleEntityTypes: z.array(z.string().regex(/^[a-z_]{1,64}$/)).min(1).max(16).default(['member_state']),
+    candidates: z.array(voteCandidate).min(1).max(100).optional(),
+    seats: z.number().int().min(1).max(100).optional(),
+    /** The timer: the vote closes by itself after this long (the chair may close it earlier). */
+    durationSeconds: z.number().int().min(10).max(24 * 3600).default(300),
+    /** Entities entitled to vote that must be present to open it. */
+    quorum: z.number().int().min(0).max(10_000).default(0),
+  })
+  .strict()
+  .superRefine((v, ctx) => {
+    if (v.kind === 'secret') {
+      if (!v.candidates) ctx.addIssue({ code: 'custom', path: ['candidates'], message: 'a secret ballot needs candidates' });
+      if (v.candidates && new Set(v.candidates).size !== v.candidates.length) ctx.addIssue({ code: 'custom', path: ['candidates'], message: 'candidates must differ' });
+      if (v.candidates && (v.seats ?? 1) > v.candidates.length) ctx.addIssue({ code: 'custom', path: ['seats'], message: 'more seats than candidates' });
+    } else if (v.candidates || v.seats) {
+      ctx.addIssue({ code: 'custom', path: ['candidates'], message: 'only a secret ballot has candidates and seats' });
+    }
+  });
+
+/** A position (recorded vote, roll-call), or up to `seats` candidates for a secret ballot (none: an abstention). */
+export const ballot = z.union([z.object({ position: votePosition }).strict(), z.object({ candidates: z.array(voteCandidate).max(100) }).strict()]);
+
 export const requestSchemas = {
   getRouterRtpCapabilities: empty,
   join: z.object({ rtpCapabilities }).strict(),
@@ -153,6 +190,8 @@ export const requestSchemas = {
   boothCough: z.object({ language: channel, active: z.boolean() }).strict(),
   boothHandover: z.object({ language: channel, action: z.enum(['offer', 'request', 'accept', 'take']) }).strict(),
   boothChat: z.object({ language: channel, text: z.string().trim().min(1).max(1000) }).strict(),
+  /** An interpreter asks the speaker to slow down, or to repeat: shown to moderators and the current speaker. */
+  boothSignal: z.object({ language: channel, kind: boothSignalKind }).strict(),
   publishCaption: z.object({ language: channel, text: z.string().max(2000), final: z.boolean() }).strict(),
   // The floor: delegates ask; the secretariat orders the list and gives and takes the floor.
   requestFloor: z.object({ kind: z.enum(['speaker', 'point_of_order']).default('speaker') }).strict(),
@@ -177,6 +216,14 @@ export const requestSchemas = {
   admitFromLobby: z.object({ participantId: id }).strict(),
   denyFromLobby: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
   removeParticipant: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
+  // Votes by entity.
+  openVote: openVoteRequest,
+  castVote: z.object({ voteId, ballot }).strict(),
+  /** A roll-call: the entity called now passes (it is called again after the others). */
+  passRollCall: z.object({ voteId }).strict(),
+  closeVote: z.object({ voteId }).strict(),
+  /** The open vote, and whether one's own entity has voted (as told on joining). */
+  getVoteState: empty,
 } as const;
 
 export type RequestMethod = keyof typeof requestSchemas;
@@ -323,6 +370,58 @@ export interface ConsumerInfo {
   producerPaused: boolean;
 }
 
+export type VoteKind = z.infer<typeof voteKind>;
+export type VotePosition = z.infer<typeof votePosition>;
+export type Ballot = z.infer<typeof ballot>;
+
+export interface EntityVote {
+  entity: string;
+  entityType: string;
+  position: VotePosition;
+}
+
+/** A closed vote's result: by entity for recorded votes and roll-calls; totals only for a secret ballot. */
+export type VoteResult =
+  | { kind: 'recorded' | 'roll_call'; totals: Record<VotePosition, number>; byEntity: EntityVote[]; notVoting: string[] }
+  | {
+      kind: 'secret';
+      ballots: number;
+      abstentions: number;
+      byCandidate: Array<{ candidate: string; votes: number }>;
+      /** The candidates with the most votes, up to the seats; a tie for the last seat elects none of the tied. */
+      elected: string[];
+      /** Tied for the last seat(s): a further round decides. */
+      tied: string[];
+    };
+
+/** A vote as everyone sees it: how many entities have voted, never how, until it closes. */
+export interface VoteView {
+  voteId: string;
+  question: string;
+  kind: VoteKind;
+  eligibleEntityTypes: string[];
+  candidates?: string[];
+  seats?: number;
+  /** A roll-call's calling order, from the entity drawn by lot. */
+  order?: string[];
+  status: 'open' | 'closed';
+  openedAt: number;
+  closesAt: number | null;
+  /** Entities entitled to vote and present when it opened. */
+  entitled: number;
+  /** Entities that have voted. */
+  cast: number;
+  /** A roll-call: the entity called now (null when all have been called). */
+  called: string | null;
+  result: VoteResult | null;
+}
+
+export interface VoteState {
+  vote: VoteView | null;
+  /** Whether one's own entity has voted (and how, unless the ballot is secret). */
+  ownEntity: { voted: boolean; position?: VotePosition } | null;
+}
+
 export interface ResponseData {
   getRouterRtpCapabilities: { rtpCapabilities: unknown };
   join: {
@@ -374,6 +473,7 @@ export interface ResponseData {
   boothCough: Record<string, never>;
   boothHandover: Record<string, never>;
   boothChat: Record<string, never>;
+  boothSignal: Record<string, never>;
   publishCaption: Record<string, never>;
   assignInterpreter: Record<string, never>;
   requestFloor: Record<string, never>;
@@ -392,6 +492,11 @@ export interface ResponseData {
   admitFromLobby: Record<string, never>;
   denyFromLobby: Record<string, never>;
   removeParticipant: Record<string, never>;
+  openVote: { vote: VoteView };
+  castVote: { cast: number };
+  passRollCall: { vote: VoteView };
+  closeVote: { vote: VoteView };
+  getVoteState: VoteState;
 }
 
 /** Events the server pushes to a client. */
@@ -446,6 +551,18 @@ export interface ServerEvents {
   /** To a booth's interpreters: who is in the booth, who is live, handovers. */
   boothState: BoothState;
   boothChat: { language: string; from: { id: string; name: string }; text: string; at: number };
+  /** To moderators and the current speaker: a booth asks to slow down or to repeat (the interpreter's name only). */
+  boothSignal: { language: string; kind: BoothSignalKind; from: { name: string }; at: number };
+  /** To everyone: a vote opened. */
+  voteOpened: VoteView;
+  /** To everyone: how many entities have voted (never how), and a roll-call's entity called now. */
+  voteProgress: { voteId: string; cast: number; entitled: number; called: string | null };
+  /** To the delegates of the entity that voted: their entity's vote is in (its position, unless secret). */
+  voteCast: { voteId: string; entity: string; position?: VotePosition };
+  /** To everyone: the vote closed, with its result. */
+  voteClosed: VoteView;
+  /** On joining while a vote is open: the vote, and whether one's own entity has voted. */
+  voteState: VoteState;
   caption: { language: string; text: string; final: boolean; at: number };
   /** To everyone: the speakers list and the floor. */
   floorState: FloorState;

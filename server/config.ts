@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { availableParallelism, hostname, networkInterfaces } from 'node:os';
+import { join } from 'node:path';
 import { z } from 'zod';
 import { defaultSafetyMarginMs, leaseTimingProblem } from './cluster/room-ownership.js';
 
@@ -61,6 +62,10 @@ const envSchema = z.object({
   PLENUM_OPEN_FLOOR_VOICES: z.coerce.number().int().min(1).max(16).default(3),
   PLENUM_VOICE_HOLD_MS: z.coerce.number().int().min(0).max(60_000).default(2000),
   PLENUM_DATA_DIR: z.string().default('data'),
+  /** Files the server keeps (documents); absent: <PLENUM_DATA_DIR>/storage. */
+  PLENUM_STORAGE_DIR: z.string().min(1).optional(),
+  // Uploads are held in memory while their type is checked: a ceiling keeps that bounded.
+  PLENUM_DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(25 * 1024 * 1024),
   /** The cluster's shared PostgreSQL; absent: the embedded engine in the data directory. */
   PLENUM_DATABASE_URL: z
     .string()
@@ -85,6 +90,8 @@ const envSchema = z.object({
   PLENUM_CASCADE_SRTP: bool.default(true),
   PLENUM_CLUSTER_SECRET: z.string().min(32, 'PLENUM_CLUSTER_SECRET must be at least 32 characters').optional(),
   PLENUM_CLUSTER_SECRET_PREVIOUS: z.string().min(32, 'PLENUM_CLUSTER_SECRET_PREVIOUS must be at least 32 characters').optional(),
+  /** Seals secret ballots in the database; absent: derived from PLENUM_CLUSTER_SECRET, or a key file in the data directory. */
+  PLENUM_BALLOT_SECRET: z.string().min(32, 'PLENUM_BALLOT_SECRET must be at least 32 characters').optional(),
   PLENUM_CLUSTER_MESSAGE_WINDOW_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
@@ -103,6 +110,11 @@ const envSchema = z.object({
   PLENUM_IDENTITY_PERSON_ID_CLAIM: z.string().optional(),
   PLENUM_IDENTITY_JWKS_CACHE_SECONDS: positiveInt.default(600),
   PLENUM_IDENTITY_REQUIRE_EMAIL_VERIFIED: bool.default(true),
+  // Single sign-on in the web app: the browser is an OpenID Connect client (code flow + PKCE) of PLENUM_IDENTITY_ISSUER.
+  PLENUM_OIDC_CLIENT_ID: z.string().trim().min(1).max(256).optional(),
+  PLENUM_OIDC_REDIRECT_URI: z.string().trim().url().optional(),
+  PLENUM_OIDC_SCOPE: z.string().trim().optional(),
+  PLENUM_OIDC_PROVIDER_NAME: z.string().trim().min(1).max(64).optional(),
   PLENUM_EMBEDDED_SIGN_IN: bool.optional(),
   PLENUM_SIGN_IN_FAILURES_PER_MINUTE: positiveInt.default(10),
   PLENUM_SIGN_IN_ATTEMPTS_PER_MINUTE: positiveInt.default(30),
@@ -146,6 +158,8 @@ export interface Config {
   /** Which reverse proxies' X-Forwarded-For is believed (hop count, or addresses/subnets); false: none. */
   trustProxy: false | number | string[];
   joinToken: { secret: string; secretIsEphemeral: boolean; ttlSeconds: number; resumeTtlSeconds: number };
+  /** The secret that seals secret ballots: set, or derived from the cluster's secret; undefined: a key file in the data directory. */
+  votes: { ballotSecret?: string };
   media: {
     numWorkers: number;
     listenIp: string;
@@ -177,6 +191,10 @@ export interface Config {
   audio: { mode: 'selective' | 'all'; voices: number; holdMs: number; intervalMs: number; joinAfterIntervals: number };
   shutdownGraceMs: number;
   dataDir: string;
+  /** Where files are kept (session documents), outside the database. */
+  storageDir: string;
+  /** Largest document upload, in bytes. */
+  documents: { maxBytes: number };
   /** The system of record: PostgreSQL when a URL is set, else the embedded engine in the data directory. */
   /** `writeRetryMs`: how long a room record (attendance, floor, transcript) is retried through a database outage. */
   database: { url?: string; poolSize: number; writeRetryMs: number };
@@ -218,6 +236,8 @@ export interface Config {
       personIdClaim?: string;
       requireEmailVerified: boolean;
     };
+    /** The web app's sign-in through the identity provider (what /api/config tells the browser), when configured. */
+    oidc?: OidcBrowserSettings;
     embeddedSignIn: boolean;
     embeddedSecret: string;
     signInFailuresPerMinute: number;
@@ -245,6 +265,55 @@ export interface Config {
 }
 
 export class ConfigError extends Error {}
+
+export interface OidcBrowserSettings {
+  issuer: string;
+  clientId: string;
+  /** Absolute, or the path `/signed-in` that the browser resolves against its own origin. */
+  redirectUri: string;
+  scope: string;
+  /** Shown as "Sign in with <providerName>"; default: the issuer's host. */
+  providerName: string;
+}
+
+/** http is allowed only on the machine itself (development and tests); browsers need https anywhere else. */
+const isLoopbackHttp = (url: URL): boolean => url.protocol === 'http:' && ['localhost', '127.0.0.1', '[::1]'].includes(url.hostname);
+
+/**
+ * The browser's OpenID Connect settings (PLENUM_OIDC_*), checked against the verifier's: the ID token the
+ * browser gets must pass it, so its issuer, keys and audience (the client id) must be the provider's.
+ */
+function oidcBrowserSettings(e: z.infer<typeof envSchema>, external: Config['identity']['external']): OidcBrowserSettings | undefined {
+  const clientId = e.PLENUM_OIDC_CLIENT_ID;
+  if (clientId === undefined) {
+    const stray = (['PLENUM_OIDC_REDIRECT_URI', 'PLENUM_OIDC_SCOPE', 'PLENUM_OIDC_PROVIDER_NAME'] as const).find((name) => e[name] !== undefined);
+    if (stray) throw new ConfigError(`invalid configuration: ${stray} is set but PLENUM_OIDC_CLIENT_ID is not`);
+    return undefined;
+  }
+  if (!external || external.key.kind !== 'jwks') {
+    throw new ConfigError('invalid configuration: PLENUM_OIDC_CLIENT_ID needs PLENUM_IDENTITY_ISSUER and PLENUM_IDENTITY_JWKS_URL (the provider\'s keys verify the ID tokens the browser brings back)');
+  }
+  const issuer = URL.canParse(external.issuer) ? new URL(external.issuer) : undefined;
+  if (!issuer || !(issuer.protocol === 'https:' || isLoopbackHttp(issuer)) || issuer.search || issuer.hash) {
+    throw new ConfigError('invalid configuration: PLENUM_IDENTITY_ISSUER must be the provider\'s https URL (its discovery document is at <issuer>/.well-known/openid-configuration) with PLENUM_OIDC_CLIENT_ID');
+  }
+  if (external.audience !== clientId) {
+    throw new ConfigError(
+      `invalid configuration: PLENUM_OIDC_CLIENT_ID (${clientId}) and PLENUM_IDENTITY_AUDIENCE (${external.audience}) disagree: an ID token's audience is the client id, so every sign-in would be refused; set PLENUM_IDENTITY_AUDIENCE=${clientId}`,
+    );
+  }
+  let redirectUri = '/signed-in';
+  if (e.PLENUM_OIDC_REDIRECT_URI !== undefined) {
+    const url = new URL(e.PLENUM_OIDC_REDIRECT_URI);
+    if (!(url.protocol === 'https:' || isLoopbackHttp(url)) || url.pathname !== '/signed-in' || url.search || url.hash) {
+      throw new ConfigError('invalid configuration: PLENUM_OIDC_REDIRECT_URI must be Plenum\'s public https address followed by /signed-in (e.g. https://plenum.example.org/signed-in)');
+    }
+    redirectUri = url.href;
+  }
+  const scope = (e.PLENUM_OIDC_SCOPE ?? 'openid email profile').split(/\s+/).filter((s) => s !== '');
+  if (!scope.includes('openid')) throw new ConfigError('invalid configuration: PLENUM_OIDC_SCOPE must include openid');
+  return { issuer: external.issuer, clientId, redirectUri, scope: scope.join(' '), providerName: e.PLENUM_OIDC_PROVIDER_NAME ?? issuer.host };
+}
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   const parsed = envSchema.safeParse(env);
@@ -281,6 +350,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       requireEmailVerified: e.PLENUM_IDENTITY_REQUIRE_EMAIL_VERIFIED,
     };
   }
+  const oidc = oidcBrowserSettings(e, external);
   const embeddedSignIn = e.PLENUM_EMBEDDED_SIGN_IN ?? e.PLENUM_REGISTRY === 'embedded';
   if (embeddedSignIn && e.PLENUM_REGISTRY !== 'embedded') {
     throw new ConfigError('invalid configuration: PLENUM_EMBEDDED_SIGN_IN needs PLENUM_REGISTRY=embedded');
@@ -345,6 +415,10 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       listen: e.PLENUM_METRICS_PORT === undefined ? undefined : { host: e.PLENUM_METRICS_HOST, port: e.PLENUM_METRICS_PORT },
     },
     trustProxy: trustProxy(e.PLENUM_TRUST_PROXY),
+    votes: {
+      // Every node must open the ballots another node sealed: a cluster derives it from its shared secret.
+      ballotSecret: e.PLENUM_BALLOT_SECRET ?? (e.PLENUM_CLUSTER_SECRET ? `derived:${e.PLENUM_CLUSTER_SECRET}` : undefined),
+    },
     joinToken: {
       // Without a configured secret, tokens die with the process; fine for one node, not for a cluster.
       secret: e.PLENUM_JOIN_TOKEN_SECRET ?? randomBytes(32).toString('base64url'),
@@ -385,6 +459,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     audio: { mode: e.PLENUM_FORWARDING, voices: e.PLENUM_OPEN_FLOOR_VOICES, holdMs: e.PLENUM_VOICE_HOLD_MS, intervalMs: 200, joinAfterIntervals: 2 },
     shutdownGraceMs: e.PLENUM_SHUTDOWN_GRACE_MS,
     dataDir: e.PLENUM_DATA_DIR,
+    storageDir: e.PLENUM_STORAGE_DIR ?? join(e.PLENUM_DATA_DIR, 'storage'),
+    documents: { maxBytes: e.PLENUM_DOCUMENT_MAX_BYTES },
     database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE, writeRetryMs: e.PLENUM_DATABASE_WRITE_RETRY_MS },
     transcriptMaxBytes: e.PLENUM_TRANSCRIPT_MAX_BYTES,
     cluster: {
@@ -419,6 +495,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     adminApiKey: e.PLENUM_ADMIN_API_KEY,
     identity: {
       external,
+      oidc,
       embeddedSignIn,
       embeddedSecret: e.PLENUM_EMBEDDED_IDP_SECRET ?? randomBytes(32).toString('base64url'),
       signInFailuresPerMinute: e.PLENUM_SIGN_IN_FAILURES_PER_MINUTE,

@@ -33,6 +33,15 @@ import { importLegacyRoomRecords, reportLegacyRoomRecords } from './conduct/lega
 import { OwnerWrites } from './cluster/owner-writes.js';
 import { WebhookOutbox } from './conduct/webhook-outbox.js';
 import { conductRoutes } from './http/conduct-routes.js';
+import { voteRoutes } from './http/vote-routes.js';
+import { BallotSeal } from './votes/ballot-seal.js';
+import { localBallotSecret } from './votes/ballot-secret-file.js';
+import { VoteService } from './votes/vote-service.js';
+import { VoteStore } from './votes/vote-store.js';
+import { documentRoutes } from './http/document-routes.js';
+import { openDocuments } from './documents/document-service.js';
+import { webhookRoutes } from './http/webhook-routes.js';
+import { WebhookDeliveries } from './conduct/webhook-deliveries.js';
 import { clusterRoutes } from './http/cluster-routes.js';
 import type { Config } from './config.js';
 import { createHttpApp } from './http/http-app.js';
@@ -211,11 +220,17 @@ export class MeetingServer {
       const changes = new StoreChanges(bus, accreditation.service.sessions, revocation, config.resyncIntervalMs, log.child({ component: 'changes' }));
       changes.start();
       const floor = new FloorForwarding(rooms, coordinator, bus, log.child({ component: 'floor' }));
+      const ballots = new BallotSeal(config.votes.ballotSecret ?? (await localBallotSecret(config.dataDir)));
+      const votes = new VoteService(rooms, accreditation.service.sessions, new VoteStore(store.db, ballots), webhooks, log.child({ component: 'votes' }));
+      const documents = await openDocuments(resolve(config.storageDir), store.db, accreditation.service.audit);
       const app = createHttpApp({
         devMode: config.devMode,
         embeddedSignIn: accreditation.signIn !== undefined,
+        oidc: config.identity.oidc,
         trustProxy: config.trustProxy,
         routers: [
+          // First: its uploads are read by its own parser (up to PLENUM_DOCUMENT_MAX_BYTES), not the others' 16 kB JSON one.
+          documentRoutes({ accreditation, documents, maxBytes: config.documents.maxBytes, adminApiKey: config.adminApiKey, log: log.child({ component: 'documents' }) }),
           accreditationRoutes({
             accreditation,
             monitor: revocation,
@@ -227,6 +242,8 @@ export class MeetingServer {
             log: log.child({ component: 'accreditation' }),
           }),
           conductRoutes({ accreditation, conduct, rooms, transcripts, floor, adminApiKey: config.adminApiKey, log: log.child({ component: 'conduct' }) }),
+          webhookRoutes({ accreditation, deliveries: new WebhookDeliveries(store.db), configured: webhooks !== undefined, adminApiKey: config.adminApiKey, log: log.child({ component: 'webhooks' }) }),
+          voteRoutes({ accreditation, votes, adminApiKey: config.adminApiKey }),
           clusterRoutes({ membership, adminApiKey: config.adminApiKey }),
         ],
         tokens,
@@ -252,6 +269,7 @@ export class MeetingServer {
         clusterNodes: async () => (await coordinator.liveNodes()).filter((n) => !n.draining).map((n) => n.url),
         listenerChannels: (roomId) => accreditation.service.sessions.get(roomId)?.listenerChannels ?? 'selected',
         clientAddress: clientAddressOf(config.trustProxy),
+        votes,
       };
       const signaling = new SignalingServer(httpServer, tokens, membership, ownership, admission, connectionDeps);
       // A delegate an edge node serves: its forwarded requests run here as its socket's would.

@@ -128,6 +128,92 @@ export interface WebhookOutboxTable {
   last_error: string | null;
 }
 
+/** A session document (migration 0003): its metadata; the files and links are its versions. */
+export interface DocumentsTable {
+  document_id: string;
+  event_id: string;
+  session_id: string;
+  title: string;
+  /** A language code (`en`, `fr`...): the UN symbol letter (E, F...) is derived from it. */
+  language: string;
+  /** `everyone`, `interpreters` or `member_states` (the secretariat and the chair always). */
+  audience: string;
+  latest_version: number;
+  created_by: string;
+  created_at: CreatedAt;
+  updated_at: CreatedAt;
+}
+
+export interface DocumentVersionsTable {
+  document_id: string;
+  version: number;
+  event_id: string;
+  session_id: string;
+  /** `file` (stored under `storage_key` in the storage directory) or `link` (`url`, never fetched). */
+  kind: string;
+  /** The type detected from the content, never the client's. */
+  content_type: string | null;
+  storage_key: string | null;
+  size_bytes: number | null;
+  sha256: string | null;
+  url: string | null;
+  created_by: string;
+  created_at: CreatedAt;
+}
+
+export interface DocumentFocusTable {
+  event_id: string;
+  session_id: string;
+  /** Null: nothing in focus. */
+  document_id: string | null;
+  set_by: string;
+  set_at: CreatedAt;
+}
+
+/** A vote of a session (migration 0004). */
+export interface VotesTable {
+  vote_id: string;
+  event_id: string;
+  session_id: string;
+  /** `recorded`, `roll_call` or `secret`. */
+  kind: string;
+  /** The question, options, eligible entity types, roll-call order... (server/votes/vote-model.ts). */
+  definition: Json<Record<string, unknown>>;
+  /** `open` or `closed`. */
+  status: string;
+  opened_by: string;
+  opened_at: CreatedAt;
+  closes_at: Date | null;
+  closed_at: Date | null;
+  result: Json<Record<string, unknown>> | null;
+}
+
+/** One row per entity that voted: the primary key (vote, entity) is "one vote per entity". */
+export interface VoteCastsTable {
+  vote_id: string;
+  entity: string;
+  entity_type: string;
+  cast_by: string;
+  /** The choice of a recorded vote or a roll-call; always null for a secret ballot. */
+  choice: Json<unknown> | null;
+  cast_at: CreatedAt;
+}
+
+/** A secret ballot's sealed choice: nothing in it names an entity, a person or a time. */
+export interface VoteBallotsTable {
+  ballot_id: string;
+  vote_id: string;
+  sealed: string;
+}
+
+/** Who casts an entity's vote besides its head of delegation. */
+export interface VoteDesignationsTable {
+  event_id: string;
+  entity: string;
+  person_id: string;
+  designated_by: string;
+}
+
 export interface Schema {
   events: EventsTable;
   meetings: MeetingsTable;
@@ -141,6 +227,13 @@ export interface Schema {
   transcripts: TranscriptsTable;
   removals: RemovalsTable;
   webhook_outbox: WebhookOutboxTable;
+  documents: DocumentsTable;
+  document_versions: DocumentVersionsTable;
+  document_focus: DocumentFocusTable;
+  votes: VotesTable;
+  vote_casts: VoteCastsTable;
+  vote_ballots: VoteBallotsTable;
+  vote_designations: VoteDesignationsTable;
 }
 
 export type Row<T extends keyof Schema> = Selectable<Schema[T]>;

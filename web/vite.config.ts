@@ -19,8 +19,17 @@ export default defineConfig({
     assetsDir: 'app-assets',
     // No inline module preload polyfill: the CSP allows only the page's own script files.
     modulePreload: { polyfill: false },
-    // The pages bundle the SDK, mediasoup-client included (~570 kB, 150 kB gzipped); splitting comes with more pages.
-    chunkSizeWarningLimit: 800,
-    rollupOptions: { input: pages },
+    rollupOptions: {
+      input: pages,
+      output: {
+        // Named shared chunks (Rollup would name each after its first module): cached across pages and releases.
+        manualChunks(id) {
+          if (/node_modules\/(react|react-dom|scheduler)\//.test(id)) return 'react';
+          if (/node_modules\/(i18next|react-i18next)\//.test(id) || id.includes('/web/src/i18n/locales/')) return 'i18n';
+          if (/node_modules\/(mediasoup-client|socket\.io-client|engine\.io-client)\//.test(id)) return 'media';
+          return undefined;
+        },
+      },
+    },
   },
 });

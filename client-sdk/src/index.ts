@@ -16,7 +16,8 @@ export {
 } from './meeting-client.js';
 export type { IceRestartOptions } from './ice-restarter.js';
 export { Gallery, type GalleryPage, type GalleryEvents } from './gallery.js';
-export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary } from './accreditation-api.js';
+export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary, type OwnAccreditation } from './accreditation-api.js';
+export * from './documents-api.js';
 export { ErrorCode, type ErrorBody } from '../../protocol/errors.js';
 export type {
   PeerInfo,
@@ -27,6 +28,7 @@ export type {
   MediaSource,
   ChannelInfo,
   BoothState,
+  BoothSignalKind,
   FloorState,
   SpeakerEntry,
   QuorumView,

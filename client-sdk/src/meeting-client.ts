@@ -4,6 +4,7 @@ import type { Ack, ErrorBody } from '../../protocol/errors.js';
 import type {
   MediaKind,
   MediaSource,
+  BoothSignalKind,
   BoothState,
   ChannelInfo,
   GrantsView,
@@ -100,6 +101,10 @@ export interface InboundStats {
   packetsReceived: number;
   bytesReceived: number;
   framesDecoded: number;
+  /** Packets lost on the way (RTCInboundRtpStreamStats.packetsLost; 0 when the browser does not say). */
+  packetsLost: number;
+  /** Interarrival jitter in seconds (0 when the browser does not say). */
+  jitter: number;
 }
 
 export interface OutboundStats {
@@ -134,6 +139,8 @@ export type MeetingClientEvents = {
   /** Interpreters: their booth's state (who is live, handover in progress). */
   boothState: BoothState;
   boothChat: ServerEvents['boothChat'];
+  /** Moderators and the current speaker: a booth asks to slow down or to repeat. */
+  boothSignal: ServerEvents['boothSignal'];
   caption: ServerEvents['caption'];
   /** The speakers list and who holds the floor. */
   floorState: FloorState;
@@ -349,6 +356,15 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
 
   async boothChat(language: string, text: string): Promise<void> {
     await this.request('boothChat', { language, text });
+  }
+
+  /**
+   * Asks the speaker to slow down or to repeat: the moderators and the current speaker get `boothSignal`.
+   * Only an interpreter of that booth may (FORBIDDEN); a booth sends each kind at most once every few
+   * seconds (RATE_LIMITED).
+   */
+  async boothSignal(language: string, kind: BoothSignalKind): Promise<void> {
+    await this.request('boothSignal', { language, kind });
   }
 
   /** Captioners: caption text for a channel ('floor' or a language); final lines go to the transcript. */
@@ -868,13 +884,13 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     await this.request('setConsumerPreferredLayers', { consumerId, spatialLayer, temporalLayer });
   }
 
-  /** Inbound RTP figures per remote track, read from each consumer's own stats (not the transport's). */
+  /** Inbound RTP figures per remote track (received, lost, jitter), read from each consumer's own stats (not the transport's). */
   async getInboundStats(): Promise<InboundStats[]> {
     const out: InboundStats[] = [];
     for (const [consumerId, consumer] of this.consumers) {
       const report = await consumer.getStats();
       const remote = this.remoteTracks.get(consumerId);
-      report.forEach((s: { type: string; packetsReceived?: number; bytesReceived?: number; framesDecoded?: number }) => {
+      report.forEach((s: { type: string; packetsReceived?: number; bytesReceived?: number; framesDecoded?: number; packetsLost?: number; jitter?: number }) => {
         if (s.type !== 'inbound-rtp' || !remote) return;
         out.push({
           consumerId,
@@ -883,6 +899,8 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
           packetsReceived: s.packetsReceived ?? 0,
           bytesReceived: s.bytesReceived ?? 0,
           framesDecoded: s.framesDecoded ?? 0,
+          packetsLost: s.packetsLost ?? 0,
+          jitter: s.jitter ?? 0,
         });
       });
     }
@@ -998,6 +1016,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.emit('boothState', state);
     });
     on('boothChat', (message) => this.emit('boothChat', message));
+    on('boothSignal', (signal) => this.emit('boothSignal', signal));
     on('caption', (caption) => this.emit('caption', caption));
     on('floorState', (state) => {
       this.floor = state;

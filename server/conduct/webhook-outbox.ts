@@ -7,7 +7,16 @@ import type { Db } from '../../store/open-store.js';
 import type { Row } from '../../store/schema.js';
 import type { Logger } from '../logger.js';
 
-export type ConductEventType = 'session.opened' | 'session.suspended' | 'session.closed' | 'participant.joined' | 'participant.left' | 'floor.given' | 'floor.taken';
+export type ConductEventType =
+  | 'session.opened'
+  | 'session.suspended'
+  | 'session.closed'
+  | 'participant.joined'
+  | 'participant.left'
+  | 'floor.given'
+  | 'floor.taken'
+  | 'vote.opened'
+  | 'vote.closed';
 
 export interface WebhookOptions {
   url: string;

@@ -1,6 +1,6 @@
 import express, { type Request, type Router } from 'express';
 import { z } from 'zod';
-import { AUDIT_PAGE_MAX, auditToCsv, type AuditRecord } from '../../accreditation/audit-log.js';
+import { AUDIT_DECISIONS, AUDIT_PAGE_MAX, auditToCsv, type AuditRecord } from '../../accreditation/audit-log.js';
 import { HasherBusyError } from '../../accreditation/access-code-hasher.js';
 import { AccreditationService } from '../../accreditation/accreditation-service.js';
 import * as ids from '../../accreditation/ids.js';
@@ -38,7 +38,7 @@ const auditQuery = z
   .object({
     sessionId: ids.sessionId.optional(),
     personId: ids.personId.optional(),
-    decision: z.enum(['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove']).optional(),
+    decision: z.enum(AUDIT_DECISIONS).optional(),
     since: z.coerce.date().optional(),
     /** Records per page (JSON), or at most this many in all (CSV). */
     limit: z.coerce.number().int().min(1).max(AUDIT_PAGE_MAX).optional(),

@@ -10,12 +10,15 @@ import type { TrustProxy } from './client-address.js';
 import { isTransient } from '../../store/transient.js';
 import { sendError } from './http-errors.js';
 import { mainPortMetrics, type MetricsAccess } from './metrics-endpoint.js';
-import { securityHeaders } from './security-headers.js';
+import type { OidcBrowserSettings } from '../config.js';
+import { securityHeadersFor } from './security-headers.js';
 import { webPagesRouter } from './web-pages.js';
 
 export interface HttpAppDeps {
   devMode: boolean;
   embeddedSignIn: boolean;
+  /** The web app's sign-in through the organisation's OpenID provider, when configured (told to browsers by /api/config). */
+  oidc?: OidcBrowserSettings;
   /** Express's `trust proxy`: which proxies' X-Forwarded-For sets `req.ip` (per-address limits use it). */
   trustProxy: TrustProxy;
   tokens: JoinTokenService;
@@ -38,7 +41,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   const app = express();
   app.disable('x-powered-by');
   app.set('trust proxy', deps.trustProxy);
-  app.use(securityHeaders);
+  // The pages fetch the provider's discovery document and token endpoint themselves.
+  app.use(securityHeadersFor(deps.oidc ? [new URL(deps.oidc.issuer).origin] : []));
   for (const router of deps.routers) app.use(router);
   app.use(express.json({ limit: '16kb' }));
 
@@ -52,7 +56,8 @@ export function createHttpApp(deps: HttpAppDeps): express.Express {
   app.get('/metrics', mainPortMetrics(deps.metrics, deps.metricsAccess));
 
   app.get('/api/config', (_req, res) => {
-    res.json({ devMode: deps.devMode, embeddedSignIn: deps.embeddedSignIn });
+    // Only what a browser needs to start a sign-in: no secret is part of a public client's settings.
+    res.json({ devMode: deps.devMode, embeddedSignIn: deps.embeddedSignIn, ...(deps.oidc && { oidc: deps.oidc }) });
   });
 
   // Dev mode only: a join token for any name. The accreditation flow replaces it everywhere else.

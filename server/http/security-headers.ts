@@ -19,10 +19,21 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join('; ');
 
-export function securityHeaders(_req: Request, res: Response, next: NextFunction): void {
-  res.setHeader('Content-Security-Policy', CONTENT_SECURITY_POLICY);
-  res.setHeader('X-Content-Type-Options', 'nosniff');
-  res.setHeader('Referrer-Policy', 'no-referrer');
-  res.setHeader('X-Frame-Options', 'DENY'); // for browsers without frame-ancestors
-  next();
+/** The policy with `connectOrigins` named in connect-src (the OpenID provider's origin, from the configuration). */
+export function contentSecurityPolicy(connectOrigins: readonly string[]): string {
+  if (connectOrigins.length === 0) return CONTENT_SECURITY_POLICY;
+  return CONTENT_SECURITY_POLICY.replace("connect-src 'self'", `connect-src 'self' ${connectOrigins.join(' ')}`);
 }
+
+export function securityHeadersFor(connectOrigins: readonly string[]): (req: Request, res: Response, next: NextFunction) => void {
+  const policy = contentSecurityPolicy(connectOrigins);
+  return (_req, res, next) => {
+    res.setHeader('Content-Security-Policy', policy);
+    res.setHeader('X-Content-Type-Options', 'nosniff');
+    res.setHeader('Referrer-Policy', 'no-referrer');
+    res.setHeader('X-Frame-Options', 'DENY'); // for browsers without frame-ancestors
+    next();
+  };
+}
+
+export const securityHeaders = securityHeadersFor([]);

@@ -10,6 +10,8 @@ export const WEB_PAGES: Readonly<Record<string, string>> = {
   '/delegate': 'delegate.html',
   '/booth': 'booth.html',
   '/console': 'console.html',
+  // Where the organisation's OpenID provider sends the browser back after a sign-in (PLENUM_OIDC_REDIRECT_URI).
+  '/signed-in': 'signed-in.html',
 };
 
 export function webPagesRouter(): Router {

@@ -1,13 +1,17 @@
 import type { types } from 'mediasoup';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { BoothState, ChannelInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { BoothSignalKind, BoothState, ChannelInfo, ServerEvents } from '../../protocol/signaling.js';
 import type { Participant } from '../rooms/participant.js';
 import { Booth } from './booth.js';
+import { BoothSignalLimiter } from './booth-signals.js';
 
-/** What the interpretation of a room needs from the room: its people, and a way to tell all of them. */
+/** What the interpretation of a room needs from the room: its people, and ways to tell all of them or its moderators. */
 export interface InterpretationHost {
   readonly participants: ReadonlyMap<string, Participant>;
+  /** The floor holder, else the dominant voice (null: nobody speaks). */
+  readonly activeSpeaker: string | null;
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
+  notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
 }
 
 /**
@@ -16,12 +20,15 @@ export interface InterpretationHost {
  */
 export class Interpretation {
   readonly booths = new Map<string, Booth>();
+  private readonly signals: BoothSignalLimiter;
 
   constructor(
     languages: string[],
     takeAfterMs: number,
     private readonly host: InterpretationHost,
+    signals = new BoothSignalLimiter(),
   ) {
+    this.signals = signals;
     for (const language of languages) this.booths.set(language, new Booth(language, takeAfterMs));
   }
 
@@ -95,6 +102,20 @@ export class Interpretation {
     if (!booth.has(p.id)) throw new ProtocolError(ErrorCode.FORBIDDEN, `you are not in the ${language} booth`);
     const message = { language, from: { id: p.id, name: p.grants.name }, text, at: Date.now() };
     for (const id of booth.memberIds) this.host.participants.get(id)?.notify('boothChat', message);
+  }
+
+  /**
+   * "Slow down" or "repeat" from one of the booth's interpreters, to the moderators and the current speaker
+   * (once each), as the lamps of conference hardware. Only the interpreter's name goes out.
+   */
+  signal(p: Participant, language: string, kind: BoothSignalKind): void {
+    const booth = this.requireBooth(language);
+    if (!booth.has(p.id)) throw new ProtocolError(ErrorCode.FORBIDDEN, `you are not in the ${language} booth`);
+    this.signals.take(language, kind);
+    const notice = { language, kind, from: { name: p.grants.name }, at: Date.now() };
+    this.host.notifyModerators('boothSignal', notice);
+    const speaker = this.host.activeSpeaker === null ? undefined : this.host.participants.get(this.host.activeSpeaker);
+    if (speaker && !speaker.grants.moderate) speaker.notify('boothSignal', notice);
   }
 
   /** 'floor', or a language this session interprets; anything else is NOT_FOUND. */

@@ -16,6 +16,7 @@ import { interpretationHandlers } from './handlers/interpretation-handlers.js';
 import { mediaHandlers } from './handlers/media-handlers.js';
 import { moderationHandlers } from './handlers/moderation-handlers.js';
 import { rosterHandlers } from './handlers/roster-handlers.js';
+import { voteHandlers } from './handlers/vote-handlers.js';
 import { RateLimiter } from './rate-limiter.js';
 import { admitRequest, failure, toErrorBody, type ValidRequest } from './request-guard.js';
 
@@ -43,6 +44,7 @@ const JOINED_HANDLERS: { [M in JoinedMethod]: Handler<M> } = {
   ...floorHandlers,
   ...moderationHandlers,
   ...rosterHandlers,
+  ...voteHandlers,
 };
 
 /**

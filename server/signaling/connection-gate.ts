@@ -48,6 +48,7 @@ export const GATES: { readonly [M in RequestMethod]: Gate } = {
   boothCough: joined(),
   boothHandover: joined(),
   boothChat: joined(),
+  boothSignal: joined(),
   publishCaption: joined('captions'),
   // The floor.
   requestFloor: joined('floor'),
@@ -68,6 +69,12 @@ export const GATES: { readonly [M in RequestMethod]: Gate } = {
   admitFromLobby: joined('moderate'),
   denyFromLobby: joined('moderate'),
   removeParticipant: joined('moderate'),
+  // Votes: the secretariat or the chair conducts them; an entity's head of delegation (or designated delegate) casts.
+  openVote: joined('moderate'),
+  passRollCall: joined('moderate'),
+  closeVote: joined('moderate'),
+  castVote: joined(),
+  getVoteState: joined(),
 };
 
 const NEEDS: Record<Need, { has: (g: JoinGrants) => boolean; action: string }> = {

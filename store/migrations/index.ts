@@ -1,6 +1,8 @@
 import type { Migration } from 'kysely';
 import * as initial from './0001-initial.js';
 import * as registrationStatusAndEmail from './0002-registration-status-and-email.js';
+import * as documents from './0003-documents.js';
+import * as votes from './0004-votes.js';
 
 /**
  * Every migration, in order. Names sort by their number; a released migration never changes, a change is a
@@ -9,4 +11,6 @@ import * as registrationStatusAndEmail from './0002-registration-status-and-emai
 export const migrations: Record<string, Migration> = {
   '0001-initial': initial,
   '0002-registration-status-and-email': registrationStatusAndEmail,
+  '0003-documents': documents,
+  '0004-votes': votes,
 };

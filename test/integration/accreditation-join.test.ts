@@ -88,7 +88,7 @@ describe('accreditation: sign-in and join decisions (embedded registry, real ser
       ]),
     );
     const csv = await (await fetch(`${server.url}/api/admin/events/${DEMO_EVENT_ID}/audit?format=csv`, { headers: { 'x-api-key': ADMIN_KEY } })).text();
-    expect(csv.split('\r\n')[0]).toBe('at,eventId,sessionId,personId,email,name,entity,role,decision,reasons,source,actor');
+    expect(csv.split('\r\n')[0]).toBe('at,eventId,sessionId,personId,email,name,entity,role,decision,reasons,source,actor,documentId,documentVersion');
     expect(csv).toContain(`${PENDING},Priya Nair,India,delegate,deny,REGISTRATION_PENDING,live`);
   });
 });

@@ -9,6 +9,7 @@ import type { Participant } from '../../rooms/participant.js';
 import type { RemovalRecord } from '../../rooms/removal-record.js';
 import type { Room } from '../../rooms/room.js';
 import type { RoomRegistry } from '../../rooms/room-registry.js';
+import type { VoteService } from '../../votes/vote-service.js';
 
 export interface ConnectionLimits {
   maxMessageBytes: number;
@@ -38,6 +39,8 @@ export interface ConnectionDeps {
   listenerChannels: (roomId: string) => 'all' | 'selected';
   /** The client's address behind trusted proxies (PLENUM_TRUST_PROXY), as HTTP sees it. */
   clientAddress: (req: IncomingMessage) => string;
+  /** Votes by entity in the rooms served here. */
+  votes?: VoteService;
 }
 
 /** What a handler of a joined connection works with; the gate has already checked state and grants. */

@@ -10,6 +10,7 @@ export type InterpretationMethod =
   | 'boothCough'
   | 'boothHandover'
   | 'boothChat'
+  | 'boothSignal'
   | 'publishCaption'
   | 'assignInterpreter';
 
@@ -35,6 +36,12 @@ export const interpretationHandlers: HandlerSet<InterpretationMethod> = {
   boothHandover: async (ctx, { language, action }) => boothAction(ctx, language, (booth, id) => booth.handoverAction(id, action)),
   boothChat: async ({ participant, room }, { language, text }) => {
     room.interpretation.chat(participant, language, text);
+    return {};
+  },
+
+  boothSignal: async (ctx, { language, kind }) => {
+    if (!ctx.grants.publish.booths.includes(language)) forbidden(`work in the ${language} booth`);
+    ctx.room.interpretation.signal(ctx.participant, language, kind);
     return {};
   },
 

@@ -1,6 +1,6 @@
 // Who is signed in, shared by every page: the identity token that /api/join and the admin API take. Kept in
 // sessionStorage so that /events → /delegate (or /booth, /console) needs no second sign-in, and so that it
-// ends with the browser tab.
+// ends with the browser tab. An identity whose token has expired is dropped: the person signs in again.
 import { create } from 'zustand';
 import { signIn as embeddedSignIn } from '../../../client-sdk/src/accreditation-api';
 
@@ -23,10 +23,32 @@ interface IdentityState {
 
 const STORAGE_KEY = 'plenum.identity';
 
+/** When the token's `exp` claim says it ends (ms), if it says; the server checks the token itself. */
+export function tokenExpiresAt(token: string): number | undefined {
+  try {
+    const payload = token.split('.')[1] ?? '';
+    const { exp } = JSON.parse(atob(payload.replace(/-/g, '+').replace(/_/g, '/'))) as { exp?: unknown };
+    return typeof exp === 'number' ? exp * 1000 : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Expired (or not a JWT at all): a join with it would only be refused. */
+export function isExpired(identity: Identity, now = Date.now()): boolean {
+  const expiresAt = tokenExpiresAt(identity.token);
+  return expiresAt === undefined || expiresAt <= now;
+}
+
 function stored(): Identity | undefined {
   try {
     const value = JSON.parse(sessionStorage.getItem(STORAGE_KEY) ?? 'null') as Identity | null;
-    return value && typeof value.token === 'string' && typeof value.name === 'string' ? value : undefined;
+    if (!value || typeof value.token !== 'string' || typeof value.name !== 'string') return undefined;
+    if (isExpired(value)) {
+      sessionStorage.removeItem(STORAGE_KEY);
+      return undefined;
+    }
+    return value;
   } catch {
     return undefined; // storage blocked or damaged: sign in again
   }

@@ -73,6 +73,8 @@ export const useEventsStore = create<EventsState>((set) => ({
     } catch (error) {
       const reasons = (error as { reasons?: string[] }).reasons;
       const code = (error as { code?: string }).code;
+      // An identity token that expired since the list was loaded: back to the sign-in form.
+      if (code === 'UNAUTHENTICATED') useIdentityStore.getState().signOut();
       // A refusal is a decision with its reasons; anything else is an error.
       if (code === 'NOT_ACCREDITED' && reasons) set({ busy: undefined, decision: { sessionId: session.sessionId, title: session.title, decision: 'deny', reasons } });
       else set({ busy: undefined, error });

@@ -1,0 +1,15 @@
+import { StrictMode } from 'react';
+import { createRoot } from 'react-dom/client';
+import { I18nextProvider } from 'react-i18next';
+import '../../shared/app.css';
+import { initI18n } from '../../shared/i18n';
+import { ConsolePage } from './console-page';
+
+const i18n = initI18n();
+createRoot(document.getElementById('root')!).render(
+  <StrictMode>
+    <I18nextProvider i18n={i18n}>
+      <ConsolePage />
+    </I18nextProvider>
+  </StrictMode>,
+);
