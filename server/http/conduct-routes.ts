@@ -1,7 +1,7 @@
 import express, { type NextFunction, type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { personId as personIdFormat } from '../../accreditation/ids.js';
-import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
+import { ErrorCode } from '../../protocol/errors.js';
 import type { QuorumView } from '../../protocol/signaling.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { FloorForwarding } from '../cluster/floor-forwarding.js';
@@ -13,7 +13,7 @@ import { isTransient } from '../../store/transient.js';
 import { setAttachment } from './attachment.js';
 import { parseOr400, route, sendError } from './http-errors.js';
 import { validateIdParams } from './id-params.js';
-import { secretariatOnly } from './secretariat-auth.js';
+import { secretariatOnly, sessionOfEvent } from './secretariat-auth.js';
 
 export interface ConductRoutesDeps {
   accreditation: Accreditation;
@@ -50,12 +50,8 @@ export function conductRoutes(deps: ConductRoutesDeps): Router {
   admin.use(secretariatOnly(deps.accreditation.service, deps.adminApiKey));
   validateIdParams(admin);
 
-  /** The session, if it belongs to the event of the URL. */
-  const sessionOf = (eventId: unknown, sessionId: unknown) => {
-    const s = sessions.get(String(sessionId));
-    if (!s || s.eventId !== String(eventId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no session ${String(sessionId)} in this event`);
-    return s;
-  };
+  const sessionOf = (eventId: unknown, sessionId: unknown) => sessionOfEvent(sessions, eventId, sessionId);
+
 
   admin.get(
     '/meetings',

@@ -1,7 +1,8 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 import { AccreditationService } from '../../accreditation/accreditation-service.js';
-import { conductingRoles } from '../../accreditation/model.js';
+import { conductingRoles, type SessionRules } from '../../accreditation/model.js';
+import type { SessionDirectory } from '../../accreditation/session-directory.js';
 import { RegistryUnavailableError } from '../../accreditation/registry/registry.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import { sendError } from './http-errors.js';
@@ -56,4 +57,14 @@ export function secretariatOnly(service: AccreditationService, adminApiKey: stri
       (error: unknown) => (error instanceof ProtocolError ? sendError(res, error.code, error.message) : next(error)),
     );
   };
+}
+
+/**
+ * The session of an admin URL `/events/:eventId/sessions/:sessionId`, only if it belongs to that event: a
+ * secretariat never reaches another event's session by its id (NOT_FOUND, as if it did not exist).
+ */
+export function sessionOfEvent(sessions: SessionDirectory, eventId: unknown, sessionId: unknown): SessionRules {
+  const s = sessions.get(String(sessionId));
+  if (!s || s.eventId !== String(eventId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no session ${String(sessionId)} in this event`);
+  return s;
 }

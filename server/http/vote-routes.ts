@@ -12,7 +12,7 @@ import { voteView, type VoteService } from '../votes/vote-service.js';
 import { setAttachment } from './attachment.js';
 import { parseOr400, route } from './http-errors.js';
 import { validateIdParams } from './id-params.js';
-import { secretariatOnly } from './secretariat-auth.js';
+import { secretariatOnly, sessionOfEvent } from './secretariat-auth.js';
 
 export interface VoteRoutesDeps {
   accreditation: Accreditation;
@@ -41,11 +41,8 @@ export function voteRoutes(deps: VoteRoutesDeps): Router {
   admin.use(secretariatOnly(deps.accreditation.service, deps.adminApiKey));
   validateIdParams(admin);
 
-  const sessionOf = (eventId: unknown, sessionId: unknown) => {
-    const s = sessions.get(String(sessionId));
-    if (!s || s.eventId !== String(eventId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no session ${String(sessionId)} in this event`);
-    return s;
-  };
+  const sessionOf = (eventId: unknown, sessionId: unknown) => sessionOfEvent(sessions, eventId, sessionId);
+
 
   admin.get(
     '/sessions/:sessionId/votes',

@@ -3,12 +3,8 @@ import type { TFunction } from 'i18next';
 import { reasonMessage } from '../../shared/api-errors';
 import { languageName } from '../../shared/i18n';
 
-export const ROLES = ['delegate', 'head_of_delegation', 'observer', 'interpreter', 'secretariat', 'chair', 'captioner'] as const;
-export const ENTITY_TYPES = [
-  'member_state', 'observer_state', 'sector_member', 'associate', 'academia', 'intergovernmental_organization',
-  'non_governmental_organization', 'un_system', 'secretariat', 'other',
-] as const;
-// As the audit query takes them (accreditation/audit-log.ts).
+export { ROLES, entityTypeLabel, roleLabel } from '../../shared/person-labels';
+
 export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download'] as const;
 /** The six official UN languages, as a session's interpretation channels. */
 export const UN_LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'] as const;
@@ -17,14 +13,6 @@ const ERROR_CODES = new Set([
   'BAD_REQUEST', 'UNAUTHENTICATED', 'FORBIDDEN', 'NOT_FOUND', 'INVALID_STATE', 'INVALID_TRANSITION', 'ID_IN_USE', 'UNAVAILABLE',
   'RATE_LIMITED', 'LIMIT_REACHED', 'BOOTH_OCCUPIED', 'NOT_JOINED', 'NOT_CONNECTED', 'TIMEOUT', 'NOT_ACCREDITED', 'IN_LOBBY',
 ]);
-
-export function roleLabel(t: TFunction, role: string): string {
-  return (ROLES as readonly string[]).includes(role) ? t(`console.roles.${role}`) : role;
-}
-
-export function entityTypeLabel(t: TFunction, type: string): string {
-  return (ENTITY_TYPES as readonly string[]).includes(type) ? t(`console.entityTypes.${type}`) : type;
-}
 
 /** Decisions the trail may hold (the filter offers those the audit query takes). */
 const DECISION_LABELS: readonly string[] = AUDIT_DECISIONS;
