@@ -212,7 +212,14 @@ export const requestSchemas = {
   /** The roster, one page at a time (the join answer carries the first one). */
   getPeers: z.object(rosterQuery).strict(),
   /** The secretariat's detailed roster, one page at a time (at most 100 participants), with the lobby and the quorum. */
-  getRoster: z.object({ ...rosterQuery, limit: z.number().int().min(1).max(100).default(100) }).strict(),
+  getRoster: z
+    .object({
+      ...rosterQuery,
+      limit: z.number().int().min(1).max(100).default(100),
+      /** How the person's accreditation was confirmed (`live`, `cache`, `grace`, `none`) or its status (`dev-mode`). */
+      accreditation: z.string().regex(/^[a-z-]{1,32}$/).optional(),
+    })
+    .strict(),
   admitFromLobby: z.object({ participantId: id }).strict(),
   denyFromLobby: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),
   removeParticipant: z.object({ participantId: id, reason: z.string().max(500).optional() }).strict(),

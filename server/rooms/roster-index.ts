@@ -15,6 +15,8 @@ export interface RosterQuery {
   entity?: string;
   /** Left out of the page (a joiner's own entry); still counted in `total`. */
   except?: string;
+  /** A further condition the room knows and the index does not (the secretariat's accreditation filter). */
+  where?: (peer: PeerInfo) => boolean;
 }
 
 export interface RosterPage {
@@ -60,9 +62,13 @@ export class RosterIndex {
     const entries = this.entries();
     const search = query.search?.toLowerCase();
     const entity = query.entity?.toLowerCase();
-    const filtered = search !== undefined || query.role !== undefined || entity !== undefined;
+    const { where } = query;
+    const filtered = search !== undefined || query.role !== undefined || entity !== undefined || where !== undefined;
     const matches = (e: Entry): boolean =>
-      (search === undefined || e.name.includes(search) || e.entity.includes(search)) && (query.role === undefined || e.peer.role === query.role) && (entity === undefined || e.entity === entity);
+      (search === undefined || e.name.includes(search) || e.entity.includes(search)) &&
+      (query.role === undefined || e.peer.role === query.role) &&
+      (entity === undefined || e.entity === entity) &&
+      (where === undefined || where(e.peer));
     let start = 0;
     if (query.cursor !== undefined) {
       const after = decodeCursor(query.cursor);

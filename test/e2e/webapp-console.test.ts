@@ -157,6 +157,13 @@ describe.each(['en', 'ar'] as const)('/console in %s', (locale) => {
     await page.getByTestId('roster-empty').waitFor();
     await page.getByTestId('roster-status').selectOption('all');
     await expect.poll(() => rosterIds(page).then((ids) => ids.length)).toBe(3);
+    // Accreditation: everyone here was confirmed by the registry now; none under the outage grace policy.
+    expect(await brianRow.getByTestId('roster-accreditation-source').getAttribute('data-source')).toBe('live');
+    await page.getByTestId('roster-accreditation').selectOption('grace');
+    await page.getByTestId('roster-empty').waitFor();
+    await page.getByTestId('roster-accreditation').selectOption('live');
+    await expect.poll(() => rosterIds(page).then((ids) => ids.length)).toBe(3);
+    await page.getByTestId('roster-accreditation').selectOption('');
     // The roster list is keyboard-navigable: one tab stop, arrows move between rows.
     const firstRow = page.locator('[data-testid="roster"] li[aria-posinset="1"]');
     await firstRow.focus();

@@ -40,7 +40,9 @@ afterAll(async () => {
 
 function delegate(i: number, overrides: Partial<JoinGrants> = {}): JoinGrants {
   const entity = ENTITIES[i % ENTITIES.length]!;
-  return grants({ room: ROOM, person: `d-${i}`, name: `Delegate ${String(i).padStart(3, '0')}`, entity: { name: entity, type: 'member_state' }, ...overrides });
+  // A few were admitted under the registry-outage grace policy (the secretariat's accreditation filter finds them).
+  const accreditation = { status: 'approved', source: i % 40 === 3 ? 'grace' : 'live' };
+  return grants({ room: ROOM, person: `d-${i}`, name: `Delegate ${String(i).padStart(3, '0')}`, entity: { name: entity, type: 'member_state' }, accreditation, ...overrides });
 }
 
 async function connect(g: JoinGrants): Promise<Socket> {
@@ -174,6 +176,21 @@ describe('plenary: a roster that does not grow with the room', () => {
     const first = await getPeers(joiner, { search: 'ghana', limit: 10 });
     const second = await getPeers(joiner, { search: 'ghana', limit: 10, cursor: first.nextCursor });
     expect(new Set([...first.peers, ...second.peers].map((p) => p.id)).size).toBe(20);
+  });
+
+  it("the secretariat's roster filters by how accreditation was confirmed; other participants cannot ask", async () => {
+    const graced = await call<ResponseData['getRoster']>(chair, 'getRoster', { accreditation: 'grace', limit: 100 });
+    expect(graced.ok).toBe(true);
+    const page = (graced as Ok<ResponseData['getRoster']>).data;
+    expect(page.participants.map((p) => p.id).sort()).toEqual(['d-123', 'd-163', 'd-3', 'd-43', 'd-83']);
+    expect(page.total).toBe(5);
+    expect(page.participants.every((p) => p.accreditation.source === 'grace')).toBe(true);
+    const cached = await call<ResponseData['getRoster']>(chair, 'getRoster', { accreditation: 'cache', limit: 100 });
+    expect((cached as Ok<ResponseData['getRoster']>).data.total).toBe(0);
+    expect(code(await call(chair, 'getRoster', { accreditation: 'Grace!', limit: 10 }))).toBe(ErrorCode.BAD_REQUEST);
+    // Not a filter of the participants' own roster (getPeers), nor open to them through getRoster.
+    expect(code(await call(joiner, 'getPeers', { accreditation: 'grace', limit: 10 }))).toBe(ErrorCode.BAD_REQUEST);
+    expect(code(await call(joiner, 'getRoster', { accreditation: 'grace', limit: 10 }))).toBe(ErrorCode.FORBIDDEN);
   });
 
   it('refuses what is out of bounds with stable codes', async () => {

@@ -76,8 +76,12 @@ export const moderationHandlers: HandlerSet<ModerationMethod> = {
   },
 
   // One page of the roster (its order and filters), with each participant's accreditation and connection quality.
-  getRoster: async ({ room }, { cursor, limit, search, role, entity }) => {
-    const page = room.peersPage({ cursor, limit, search, role, entity });
+  getRoster: async ({ room }, { cursor, limit, search, role, entity, accreditation }) => {
+    const accredited = (peer: { id: string }) => {
+      const a = room.participants.get(peer.id)?.grants.accreditation;
+      return a !== undefined && (a.source === accreditation || a.status === accreditation);
+    };
+    const page = room.peersPage({ cursor, limit, search, role, entity, ...(accreditation ? { where: accredited } : {}) });
     const participants = page.peers.flatMap((peer) => room.participants.get(peer.id)?.rosterEntry ?? []);
     return { participants, nextCursor: page.nextCursor, total: page.total, lobby: [...room.lobby.values()].map((w) => w.entry), quorum: room.quorum() };
   },

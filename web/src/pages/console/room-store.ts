@@ -4,6 +4,7 @@
 import { create } from 'zustand';
 import { requestJoin } from '../../../../client-sdk/src/accreditation-api';
 import { MeetingClient } from '../../../../client-sdk/src/meeting-client';
+import { wireConsoleVotes } from './votes-store';
 import type { ChannelInfo, FloorState, PeerInfo, QuorumView, RosterEntry, ServerEvents } from '../../../../protocol/signaling';
 
 export type BoothSignal = ServerEvents['boothSignal'];
@@ -14,6 +15,8 @@ export interface RosterFilters {
   role: string;
   entity: string;
   status: RosterStatus;
+  /** How accreditation was confirmed (live, cache, grace): '' for any. */
+  accreditation: string;
 }
 
 /** A roster row: someone in the room (their accreditation once a roster page told it) or waiting in the lobby. */
@@ -69,6 +72,10 @@ export function matches(p: PeerInfo, f: RosterFilters): boolean {
   const search = f.search.trim().toLowerCase();
   if (search && !p.name.toLowerCase().includes(search) && !p.entity.name.toLowerCase().includes(search)) return false;
   if (f.role && p.role !== f.role) return false;
+  if (f.accreditation) {
+    const a = (p as Partial<Pick<RosterEntry, 'accreditation'>>).accreditation;
+    if (!a || (a.source !== f.accreditation && a.status !== f.accreditation)) return false;
+  }
   return !f.entity || p.entity.name.toLowerCase() === f.entity.toLowerCase();
 }
 
@@ -82,7 +89,7 @@ export function rosterRows(s: Pick<RoomState, 'lobby' | 'roster' | 'filters'>): 
 export const useRoomStore = create<RoomState>((set, get) => {
   const query = (cursor?: string | null) => {
     const f = get().filters;
-    return { limit: PAGE, ...(f.search.trim() ? { search: f.search.trim() } : {}), ...(f.role ? { role: f.role } : {}), ...(f.entity ? { entity: f.entity } : {}), ...(cursor ? { cursor } : {}) };
+    return { limit: PAGE, ...(f.search.trim() ? { search: f.search.trim() } : {}), ...(f.role ? { role: f.role } : {}), ...(f.entity ? { entity: f.entity } : {}), ...(f.accreditation ? { accreditation: f.accreditation } : {}), ...(cursor ? { cursor } : {}) };
   };
 
   /** The first page for the current filters; answers to an older query are dropped. */
@@ -112,7 +119,7 @@ export const useRoomStore = create<RoomState>((set, get) => {
     rosterTotal: 0,
     nextCursor: null,
     loadingMore: false,
-    filters: { search: '', role: '', entity: '', status: 'all' },
+    filters: { search: '', role: '', entity: '', status: 'all', accreditation: '' },
     interpreters: [],
     boothSignals: [],
     videoStopped: [],
@@ -125,6 +132,7 @@ export const useRoomStore = create<RoomState>((set, get) => {
         if (!answer.grants.moderate) throw Object.assign(new Error('not a moderator'), { code: 'FORBIDDEN' });
         const c = new MeetingClient({ token: answer.joinToken });
         client = c;
+        wireConsoleVotes(c);
         const alive = () => c === client;
         c.on('floorState', (floor) => alive() && set({ floor }));
         c.on('lobbyChanged', ({ waiting }) => alive() && set({ lobby: waiting }));
@@ -135,7 +143,8 @@ export const useRoomStore = create<RoomState>((set, get) => {
         c.on('peersChanged', ({ joined, left }) => {
           if (!alive()) return;
           const s = get();
-          if (s.roster.length <= RELOAD_UP_TO) return reloadSoon();
+          // Joins carry no accreditation: under that filter the server says who matches.
+          if (s.roster.length <= RELOAD_UP_TO || s.filters.accreditation) return reloadSoon();
           // A long list is patched in place: who left goes; who joined is added when the list is loaded to its end.
           const gone = new Set(left.map((p) => p.id));
           const added = s.nextCursor === null ? joined.filter((p) => matches(p, s.filters) && !s.roster.some((r) => r.id === p.id)) : [];

@@ -3,11 +3,13 @@
 import { useCallback, useEffect, useRef, useState, type FormEvent } from 'react';
 import { useTranslation } from 'react-i18next';
 import { VirtualList } from '../../shared/virtual-list';
-import { ROLES, personLabel, roleLabel } from './console-labels';
+import { ROLES, personLabel, roleLabel, sourceLabel } from './console-labels';
 import { PersonButton } from './person-button';
 import { rosterRows, useRoomStore, type RosterRow, type RosterStatus } from './room-store';
 
 const ROW_HEIGHT = 56;
+/** How a person present was confirmed: by the registry now, from its cache, or under the outage grace policy. */
+const ACCREDITATION_SOURCES = ['live', 'cache', 'grace'] as const;
 const LIST_HEIGHT = 448;
 
 /** Asks for the reason of a removal in a modal dialog; the reason goes to the person removed. */
@@ -125,6 +127,17 @@ function Filters() {
         </select>
       </label>
       <label>
+        {t('console.roster.accreditation')}
+        <select value={filters.accreditation} onChange={(e) => setFilters({ accreditation: e.target.value })} data-testid="roster-accreditation">
+          <option value="">{t('console.roster.anyAccreditation')}</option>
+          {ACCREDITATION_SOURCES.map((s) => (
+            <option key={s} value={s}>
+              {sourceLabel(t, s)}
+            </option>
+          ))}
+        </select>
+      </label>
+      <label>
         {t('console.roster.status')}
         <select value={filters.status} onChange={(e) => setFilters({ status: e.target.value as RosterStatus })} data-testid="roster-status">
           {(['all', 'room', 'lobby'] as const).map((s) => (
@@ -161,6 +174,12 @@ export function RosterPanel() {
           </span>
           <span className="meta">
             {roleLabel(t, row.person.role)}
+            {row.person.accreditation && (
+              <span className="accreditation" data-testid="roster-accreditation-source" data-source={row.person.accreditation.source}>
+                {' · '}
+                {sourceLabel(t, row.person.accreditation.source)}
+              </span>
+            )}
             {row.where === 'lobby' && <span className="badge">{t('console.roster.inLobby')}</span>}
           </span>
         </span>
