@@ -560,6 +560,12 @@ export interface ServerEvents {
   boothChat: { language: string; from: { id: string; name: string }; text: string; at: number };
   /** To moderators and the current speaker: a booth asks to slow down or to repeat (the interpreter's name only). */
   boothSignal: { language: string; kind: BoothSignalKind; from: { name: string }; at: number };
+  /**
+   * To everyone: the secretariat or the chair put a session document in focus (null: none). Only its id:
+   * read the listing again (GET /api/sessions/{id}/documents) with one's own token, which names the document
+   * only to those in its audience (its `focus` is null for the others).
+   */
+  documentFocus: { documentId: string | null; at: number };
   /** To everyone: a vote opened. */
   voteOpened: VoteView;
   /** To everyone: how many entities have voted (never how), and a roll-call's entity called now. */

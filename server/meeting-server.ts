@@ -39,6 +39,7 @@ import { localBallotSecret } from './votes/ballot-secret-file.js';
 import { VoteService } from './votes/vote-service.js';
 import { VoteStore } from './votes/vote-store.js';
 import { documentRoutes } from './http/document-routes.js';
+import { DocumentFocusAnnouncer } from './documents/document-focus-announcer.js';
 import { openDocuments } from './documents/document-service.js';
 import { webhookRoutes } from './http/webhook-routes.js';
 import { WebhookDeliveries } from './conduct/webhook-deliveries.js';
@@ -223,6 +224,7 @@ export class MeetingServer {
       const ballots = new BallotSeal(config.votes.ballotSecret ?? (await localBallotSecret(config.dataDir)));
       const votes = new VoteService(rooms, accreditation.service.sessions, new VoteStore(store.db, ballots), webhooks, log.child({ component: 'votes' }));
       const documents = await openDocuments(resolve(config.storageDir), store.db, accreditation.service.audit);
+      const documentFocus = new DocumentFocusAnnouncer(rooms, coordinator, bus, log.child({ component: 'documents' }));
       const app = createHttpApp({
         devMode: config.devMode,
         embeddedSignIn: accreditation.signIn !== undefined,
@@ -230,7 +232,7 @@ export class MeetingServer {
         trustProxy: config.trustProxy,
         routers: [
           // First: its uploads are read by its own parser (up to PLENUM_DOCUMENT_MAX_BYTES), not the others' 16 kB JSON one.
-          documentRoutes({ accreditation, documents, maxBytes: config.documents.maxBytes, adminApiKey: config.adminApiKey, log: log.child({ component: 'documents' }) }),
+          documentRoutes({ accreditation, documents, maxBytes: config.documents.maxBytes, adminApiKey: config.adminApiKey, focusChanged: (ref, id) => documentFocus.focusChanged(ref, id), log: log.child({ component: 'documents' }) }),
           accreditationRoutes({
             accreditation,
             monitor: revocation,

@@ -13,6 +13,7 @@ export {
   type ConnectionState,
   type ConnectionView,
   type DeviceList,
+  type OpenVoteOptions,
 } from './meeting-client.js';
 export type { IceRestartOptions } from './ice-restarter.js';
 export { Gallery, type GalleryPage, type GalleryEvents } from './gallery.js';
@@ -33,4 +34,11 @@ export type {
   SpeakerEntry,
   QuorumView,
   ListenerCensus,
+  Ballot,
+  EntityVote,
+  VoteKind,
+  VotePosition,
+  VoteResult,
+  VoteState,
+  VoteView,
 } from '../../protocol/signaling.js';

@@ -21,6 +21,10 @@ import type {
   ServerEvents,
   TransportInfo,
   ConsumerInfo,
+  Ballot,
+  VoteKind,
+  VoteState,
+  VoteView,
 } from '../../protocol/signaling.js';
 import { ChannelMixer } from './channel-mixer.js';
 import { MeetingClientError } from './client-error.js';
@@ -55,6 +59,21 @@ export interface LocalMedia {
   mic: LocalMediaState;
   camera: LocalMediaState;
 }
+/** Opening a vote (the server fills what is left out: Member States, 300 s, no quorum). */
+export interface OpenVoteOptions {
+  question: string;
+  kind: VoteKind;
+  /** Entity types entitled to vote; Member States when left out. */
+  eligibleEntityTypes?: string[];
+  /** A secret ballot's candidates and the number of seats. */
+  candidates?: string[];
+  seats?: number;
+  /** The timer, in seconds (10 s .. 24 h). */
+  durationSeconds?: number;
+  /** Entities entitled to vote that must be present to open it. */
+  quorum?: number;
+}
+
 /** The sources `setEnabled` switches: this participant's own floor microphone and camera. */
 export type SwitchableSource = 'mic' | 'camera';
 
@@ -141,6 +160,8 @@ export type MeetingClientEvents = {
   boothChat: ServerEvents['boothChat'];
   /** Moderators and the current speaker: a booth asks to slow down or to repeat. */
   boothSignal: ServerEvents['boothSignal'];
+  /** The document in focus changed (null: none): read the listing again (documents-api.ts listDocuments). */
+  documentFocus: ServerEvents['documentFocus'];
   caption: ServerEvents['caption'];
   /** The speakers list and who holds the floor. */
   floorState: FloorState;
@@ -155,6 +176,16 @@ export type MeetingClientEvents = {
   grantsChanged: GrantsView;
   /** Moderators: entities present by type. */
   quorum: QuorumView;
+  /** A vote opened in the session (everyone). */
+  voteOpened: VoteView;
+  /** How many entities have voted (never how), and a roll-call's entity called now. */
+  voteProgress: ServerEvents['voteProgress'];
+  /** This participant's entity has voted (with its position, unless the ballot is secret). */
+  voteCast: ServerEvents['voteCast'];
+  /** The vote closed: the view carries its result (by entity, or totals only for a secret ballot). */
+  voteClosed: VoteView;
+  /** On joining (or rejoining) while a vote is open: the vote, and whether one's own entity has voted. */
+  voteState: VoteState;
   /** Moderators: listeners on other (edge) nodes, by entity type and the largest entities; sent when the count changes. */
   listeners: ListenerCensus;
   /** The connection was lost for a reason a retry can mend; the client reconnects by itself. */
@@ -422,6 +453,38 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   /** Moderators: lets a participant whose video was stopped publish video again. */
   async allowVideo(participantId: string): Promise<void> {
     await this.request('allowVideo', { participantId });
+  }
+
+  // ---- votes by entity ------------------------------------------------------------------------------
+  /** The secretariat or the chair: opens a vote (one at a time per session; QUORUM_NOT_MET, VOTE_ALREADY_OPEN). */
+  async openVote(options: OpenVoteOptions): Promise<VoteView> {
+    // The server applies the defaults of what is left out.
+    return (await this.request('openVote', options as RequestData<'openVote'>)).vote;
+  }
+
+  /**
+   * Casts this participant's entity's vote: `{ position }` for a recorded vote or a roll-call, `{ candidates }`
+   * (up to the seats; none is an abstention) for a secret ballot. Only the head of delegation or the delegate
+   * designated for it may (VOTE_NOT_ENTITLED); once per entity (VOTE_ALREADY_CAST); a roll-call only when the
+   * entity is called (VOTE_NOT_CALLED). Resolves with how many entities have voted.
+   */
+  async castVote(voteId: string, ballot: Ballot): Promise<{ cast: number }> {
+    return this.request('castVote', { voteId, ballot });
+  }
+
+  /** The secretariat or the chair: a roll-call's entity called now passes; it is called again after the others. */
+  async passRollCall(voteId: string): Promise<VoteView> {
+    return (await this.request('passRollCall', { voteId })).vote;
+  }
+
+  /** The secretariat or the chair: closes the vote; everyone gets `voteClosed` with the result. */
+  async closeVote(voteId: string): Promise<VoteView> {
+    return (await this.request('closeVote', { voteId })).vote;
+  }
+
+  /** The session's open vote (null when none) and whether this participant's entity has voted. */
+  async getVoteState(): Promise<VoteState> {
+    return this.request('getVoteState', {});
   }
 
   // ---- own microphone and camera -------------------------------------------------------------------
@@ -1017,6 +1080,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     });
     on('boothChat', (message) => this.emit('boothChat', message));
     on('boothSignal', (signal) => this.emit('boothSignal', signal));
+    on('documentFocus', (focus) => this.emit('documentFocus', focus));
     on('caption', (caption) => this.emit('caption', caption));
     on('floorState', (state) => {
       this.floor = state;
@@ -1059,6 +1123,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       if (resumeToken) this.resumeToken = resumeToken;
     });
     on('quorum', (view) => this.emit('quorum', view));
+    on('voteOpened', (vote) => this.emit('voteOpened', vote));
+    on('voteProgress', (progress) => this.emit('voteProgress', progress));
+    on('voteCast', (cast) => this.emit('voteCast', cast));
+    on('voteClosed', (vote) => this.emit('voteClosed', vote));
+    on('voteState', (state) => this.emit('voteState', state));
     on('listeners', (census) => {
       this.listenersElsewhere = census;
       this.emit('listeners', census);

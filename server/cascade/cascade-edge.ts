@@ -435,6 +435,7 @@ export class CascadeEdge implements RoomUpstream {
         this.mirror.activeSpeaker = m.data.peer;
         break;
       case 'caption':
+      case 'documentFocus':
         break;
     }
     // A delegate served here is not told about its own producer.

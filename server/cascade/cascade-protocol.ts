@@ -120,6 +120,7 @@ const eventSchemas = {
   caption,
   floorState: floor,
   activeSpeaker: z.object({ peerId: id.nullable(), peer: peer.nullable() }).strict(),
+  documentFocus: z.object({ documentId: z.string().max(64).nullable(), at: z.number().int().nonnegative() }).strict(),
 };
 export type RelayedEvent = keyof typeof eventSchemas;
 export const relayedEvents = Object.keys(eventSchemas) as RelayedEvent[];
@@ -137,6 +138,7 @@ export const roomTopicMessage = z.union([
   relayed('caption'),
   relayed('floorState'),
   relayed('activeSpeaker'),
+  relayed('documentFocus'),
   z.object({ type: z.literal('paused'), producerId: id, paused: z.boolean() }).strict(),
   // A camera published (for edges' gallery tiles; not repeated to clients). Its end comes as `producerClosed`.
   z.object({ type: z.literal('camera'), info: producer }).strict(),

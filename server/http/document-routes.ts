@@ -20,6 +20,8 @@ export interface DocumentRoutesDeps {
   /** Largest upload (PLENUM_DOCUMENT_MAX_BYTES). */
   maxBytes: number;
   adminApiKey?: string;
+  /** Tells the session's room the focus changed (`documentFocus`); never throws. */
+  focusChanged?: (ref: SessionRef, documentId: string | null) => Promise<void>;
   log: Logger;
 }
 
@@ -92,7 +94,10 @@ export function documentRoutes(deps: DocumentRoutesDeps): Router {
     route(async (req, res) => {
       const ref = sessionRef(req);
       const body = parseOr400(focusBody, req.body);
-      res.json({ sessionId: ref.sessionId, focus: await documents.setFocus(ref, body.documentId, actorOf(res)) });
+      const focus = await documents.setFocus(ref, body.documentId, actorOf(res));
+      // Stored first; the room hears of it after (only the id: each reader lists with their own token).
+      await deps.focusChanged?.(ref, focus);
+      res.json({ sessionId: ref.sessionId, focus });
     }),
   );
   admin.post(

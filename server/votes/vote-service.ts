@@ -40,6 +40,12 @@ export function voteView(vote: VoteRecord, cast: number, called?: string): VoteV
 export class VoteService {
   /** Each room's timer for its open vote. */
   private readonly timers = new Map<Room, NodeJS.Timeout>();
+  /**
+   * A vote whose time ran out while no node served its room (a failover, or a room closed while empty): the
+   * node creating the room closes it before those coming back have joined, so its result is told to each who
+   * joins, until the next vote opens.
+   */
+  private readonly closedUnheard = new Map<Room, VoteView>();
 
   constructor(
     private readonly rooms: RoomRegistry,
@@ -76,6 +82,7 @@ export class VoteService {
       if (error instanceof VoteAlreadyOpenError) throw new ProtocolError(ErrorCode.VOTE_ALREADY_OPEN, error.message);
       throw error;
     }
+    this.closedUnheard.delete(room);
     this.arm(room, vote);
     const view = voteView(vote, 0, this.called(vote, new Set()));
     room.broadcast('voteOpened', view);
@@ -199,16 +206,30 @@ export class VoteService {
     room.once('close', () => {
       clearTimeout(this.timers.get(room));
       this.timers.delete(room);
+      this.closedUnheard.delete(room);
     });
-    // After a failover or a restart: the open vote is found and its timer armed again (or it closes now).
+    // After a failover or a restart: the open vote is found and its timer armed again, or, when its time ran
+    // out meanwhile, it is closed now and its result kept for those who come back.
     this.store.openIn(room.id).then(
-      (vote) => vote && !room.closed && this.arm(room, vote),
+      (vote) => {
+        if (!vote || room.closed || room.isEdge) return;
+        if (vote.closesAt && vote.closesAt.getTime() > Date.now()) return this.arm(room, vote);
+        this.finish(room, vote).then(
+          (view) => !room.closed && this.closedUnheard.set(room, view),
+          (error: unknown) => this.log.error({ err: error, voteId: vote.voteId }, 'vote not closed on taking the room'),
+        );
+      },
       (error: unknown) => this.log.warn({ err: error, sessionId: room.id }, 'open vote not loaded'),
     );
     room.on('participantjoined', (p) => {
       if (room.isEdge) return; // votes are cast at the origin only (edges refuse vote requests)
       this.state(room, p).then(
-        (state) => state.vote && p.notify('voteState', state),
+        (state) => {
+          if (state.vote) p.notify('voteState', state);
+          // After the state: one read just before the vote closed at takeover must not be the last word.
+          const unheard = this.closedUnheard.get(room);
+          if (unheard && (!state.vote || state.vote.voteId === unheard.voteId)) p.notify('voteClosed', unheard);
+        },
         (error: unknown) => this.log.warn({ err: error, sessionId: room.id }, 'vote state not told'),
       );
     });

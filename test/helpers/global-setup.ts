@@ -12,7 +12,12 @@ const root = join(import.meta.dirname, '..', '..');
 export default function setup(): void {
   execFileSync(process.execPath, [join(root, 'client-sdk', 'build.mjs'), '--no-types'], { stdio: 'inherit' });
   try {
-    execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web', 'vite.config.ts'), '--logLevel', 'warn'], { stdio: 'inherit' });
+    // Vitest sets NODE_ENV=test, which would make Vite build React's development bundle (StrictMode then
+    // runs every effect twice): the tests load the production build that the server serves.
+    execFileSync(process.execPath, [join(root, 'node_modules', 'vite', 'bin', 'vite.js'), 'build', '--config', join(root, 'web', 'vite.config.ts'), '--logLevel', 'warn'], {
+      stdio: 'inherit',
+      env: { ...process.env, NODE_ENV: 'production' },
+    });
   } catch (error) {
     if (process.env.CI) throw error;
     console.warn('\n[global-setup] the web app did not build (above); the tests use the previous build in dist/web\n');

@@ -9,11 +9,13 @@ import { SignInForm } from '../../shared/sign-in';
 import { BoothsPanel } from './booths-panel';
 import { boothSignalText, consoleError, errorCodeOf, personLabel } from './console-labels';
 import { useConsoleStore } from './console-store';
+import { DocumentsPanel } from './documents-panel';
 import { FloorPanel } from './floor-panel';
 import { RecordsPanel } from './records-panel';
 import { LobbyPanel, RosterPanel } from './roster-panel';
 import { SessionsPanel } from './sessions-panel';
 import { useRoomStore } from './room-store';
+import { VotesPanel } from './votes-panel';
 import './console.css';
 
 /** Floor changes, moderation results and session changes go to the live region. */
@@ -93,6 +95,8 @@ function Room({ sessionId }: { sessionId: string }) {
           <BoothsPanel />
         </div>
       )}
+      {status === 'connected' && <VotesPanel sessionId={sessionId} />}
+      <DocumentsPanel sessionId={sessionId} />
       <RecordsPanel sessionId={sessionId} />
     </>
   );

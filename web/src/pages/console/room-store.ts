@@ -65,6 +65,8 @@ const RELOAD_UP_TO = PAGE;
 
 let client: MeetingClient | undefined;
 let generation = 0;
+/** Counts connect() calls: only the latest one's client and outcome count. */
+let connectAttempts = 0;
 let reloadTimer: ReturnType<typeof setTimeout> | undefined;
 
 /** Whether someone matches the filters as the server applies them (for joins applied in place). */
@@ -125,10 +127,12 @@ export const useRoomStore = create<RoomState>((set, get) => {
     videoStopped: [],
 
     async connect(identityToken, sessionId) {
+      const attempt = ++connectAttempts;
       await get().disconnect();
       set({ sessionId, status: 'connecting', error: undefined, closedReason: undefined, roster: [], lobby: [], floor: EMPTY_FLOOR, channels: [], quorum: undefined, nextCursor: null, rosterTotal: 0, boothSignals: [], videoStopped: [] });
       try {
         const answer = await requestJoin('', identityToken, sessionId);
+        if (attempt !== connectAttempts) return;
         if (!answer.grants.moderate) throw Object.assign(new Error('not a moderator'), { code: 'FORBIDDEN' });
         const c = new MeetingClient({ token: answer.joinToken });
         client = c;
@@ -159,7 +163,8 @@ export const useRoomStore = create<RoomState>((set, get) => {
         set({ status: 'connected', selfId: self.id, floor: c.floor, channels: c.channels });
         await reload();
       } catch (error) {
-        set({ status: 'idle', error });
+        // A newer connect() (a second call close by, a session switch) decides the state, not this one.
+        if (attempt === connectAttempts) set({ status: 'idle', error });
       }
     },
 

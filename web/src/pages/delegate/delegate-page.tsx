@@ -7,9 +7,11 @@ import { Layout } from '../../shared/layout';
 import { SignInForm } from '../../shared/sign-in';
 import { useDelegateStore } from './delegate-store';
 import { DevJoin } from './dev-join';
+import { DocumentsPanel } from './documents-panel';
 import { PreJoin } from './pre-join';
 import { Room } from './room';
 import { useDelegateAnnouncements } from './use-announcements';
+import { VotePanel } from './vote-panel';
 
 const sessionParam = (): string | null => new URLSearchParams(window.location.search).get('session');
 
@@ -87,7 +89,13 @@ function Content() {
     case 'lobby':
       return <Waiting testId="lobby-waiting" text={t('delegate.lobby')} />;
     case 'room':
-      return <Room />;
+      return (
+        <>
+          <VotePanel />
+          <DocumentsPanel />
+          <Room />
+        </>
+      );
     case 'ended':
       return <Ended />;
   }

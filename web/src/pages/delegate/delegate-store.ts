@@ -9,6 +9,7 @@ import type { ChannelInfo, FloorState, PeerInfo } from '../../../../protocol/sig
 import { useIdentityStore } from '../../shared/identity-store';
 import { listMediaDevices, openPreview, routeToSpeaker, type MediaDeviceChoice } from '../../shared/media-devices';
 import { watchConnectionQuality, type ConnectionQuality } from '../../shared/meeting-connection-quality';
+import { wireVotes } from './vote-store';
 
 export type Phase = 'checking' | 'refused' | 'error' | 'prejoin' | 'connecting' | 'lobby' | 'room' | 'ended';
 
@@ -281,6 +282,7 @@ export const useDelegateStore = create<DelegateState>((set, get) => {
         if (get().dev) (window as unknown as { plenum?: { client: MeetingClient } }).plenum = { client: c };
         known.clear();
         wire(c);
+        wireVotes(c);
         // Before publishing, these choose the devices the publishes open.
         if (micId) await c.switchMicrophone(micId);
         if (cameraId) await c.switchCamera(cameraId);
