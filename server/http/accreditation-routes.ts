@@ -17,9 +17,8 @@ import type { JoinTokenService } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import { setAttachment } from './attachment.js';
 import { parseOr400, route, sendError } from './http-errors.js';
-import { validateIdParams } from './id-params.js';
 import { addressKey, AttemptLimiter } from './sign-in-limiter.js';
-import { bearer, secretariatOnly } from './secretariat-auth.js';
+import { bearer, secretariatRouter } from './secretariat-auth.js';
 
 export interface AccreditationRoutesDeps {
   accreditation: Accreditation;
@@ -219,9 +218,7 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
   );
 
   // ---- secretariat admin API ------------------------------------------------------------------------
-  const admin = express.Router({ mergeParams: true });
-  admin.use(secretariatOnly(service, deps.adminApiKey));
-  validateIdParams(admin);
+  const admin = secretariatRouter(service, deps.adminApiKey);
   // Only automation (the admin API key) may give an e-mail a registration in a second event.
   const writeOptions = (res: { locals: Record<string, unknown> }) => ({ allowEmailOfOtherEvent: res.locals.actor === 'admin-api-key' });
   const writeErrors = (res: Parameters<typeof sendError>[0], error: unknown): void => {

@@ -12,8 +12,7 @@ import type { RoomRegistry } from '../rooms/room-registry.js';
 import { isTransient } from '../../store/transient.js';
 import { setAttachment } from './attachment.js';
 import { parseOr400, route, sendError } from './http-errors.js';
-import { validateIdParams } from './id-params.js';
-import { secretariatOnly, sessionOfEvent } from './secretariat-auth.js';
+import { secretariatRouter, sessionOfEvent } from './secretariat-auth.js';
 
 export interface ConductRoutesDeps {
   accreditation: Accreditation;
@@ -45,13 +44,9 @@ const attendanceQuery = z
 export function conductRoutes(deps: ConductRoutesDeps): Router {
   const { conduct, rooms } = deps;
   const sessions = deps.accreditation.service.sessions;
-  const admin = express.Router({ mergeParams: true });
-  admin.use(express.json({ limit: '16kb' }));
-  admin.use(secretariatOnly(deps.accreditation.service, deps.adminApiKey));
-  validateIdParams(admin);
+  const admin = secretariatRouter(deps.accreditation.service, deps.adminApiKey, { json: true });
 
   const sessionOf = (eventId: unknown, sessionId: unknown) => sessionOfEvent(sessions, eventId, sessionId);
-
 
   admin.get(
     '/meetings',

@@ -1,12 +1,12 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { NextFunction, Request, RequestHandler, Response } from 'express';
+import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
 import { AccreditationService } from '../../accreditation/accreditation-service.js';
 import { conductingRoles, type SessionRules } from '../../accreditation/model.js';
 import type { SessionDirectory } from '../../accreditation/session-directory.js';
 import { RegistryUnavailableError } from '../../accreditation/registry/registry.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import { sendError } from './http-errors.js';
-import { validId } from './id-params.js';
+import { validateIdParams, validId } from './id-params.js';
 
 export function bearer(req: Request): string | undefined {
   const h = req.headers.authorization;
@@ -67,4 +67,16 @@ export function sessionOfEvent(sessions: SessionDirectory, eventId: unknown, ses
   const s = sessions.get(String(sessionId));
   if (!s || s.eventId !== String(eventId)) throw new ProtocolError(ErrorCode.NOT_FOUND, `no session ${String(sessionId)} in this event`);
   return s;
+}
+
+/**
+ * A router for `/api/admin/events/:eventId/…`: the event's secretariat (or the admin API key) only, path ids
+ * checked for their format before any handler runs, and small JSON bodies when `json` is set.
+ */
+export function secretariatRouter(service: AccreditationService, adminApiKey: string | undefined, { json = false }: { json?: boolean } = {}): Router {
+  const admin = express.Router({ mergeParams: true });
+  if (json) admin.use(express.json({ limit: '16kb' }));
+  admin.use(secretariatOnly(service, adminApiKey));
+  validateIdParams(admin);
+  return admin;
 }

@@ -11,8 +11,7 @@ import type { VoteRecord } from '../votes/vote-store.js';
 import { voteView, type VoteService } from '../votes/vote-service.js';
 import { setAttachment } from './attachment.js';
 import { parseOr400, route } from './http-errors.js';
-import { validateIdParams } from './id-params.js';
-import { secretariatOnly, sessionOfEvent } from './secretariat-auth.js';
+import { secretariatRouter, sessionOfEvent } from './secretariat-auth.js';
 
 export interface VoteRoutesDeps {
   accreditation: Accreditation;
@@ -36,13 +35,9 @@ function resultsCsv(vote: VoteRecord): string {
 export function voteRoutes(deps: VoteRoutesDeps): Router {
   const { store } = deps.votes;
   const sessions = deps.accreditation.service.sessions;
-  const admin = express.Router({ mergeParams: true });
-  admin.use(express.json({ limit: '16kb' }));
-  admin.use(secretariatOnly(deps.accreditation.service, deps.adminApiKey));
-  validateIdParams(admin);
+  const admin = secretariatRouter(deps.accreditation.service, deps.adminApiKey, { json: true });
 
   const sessionOf = (eventId: unknown, sessionId: unknown) => sessionOfEvent(sessions, eventId, sessionId);
-
 
   admin.get(
     '/sessions/:sessionId/votes',

@@ -7,8 +7,7 @@ import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import { DELIVERY_STATES, type WebhookDeliveries } from '../conduct/webhook-deliveries.js';
 import type { Logger } from '../logger.js';
 import { parseOr400, route, sendError } from './http-errors.js';
-import { validateIdParams } from './id-params.js';
-import { secretariatOnly } from './secretariat-auth.js';
+import { secretariatRouter } from './secretariat-auth.js';
 
 export interface WebhookRoutesDeps {
   accreditation: Accreditation;
@@ -32,9 +31,7 @@ const webhooksQuery = z
 /** The secretariat's view of the outgoing webhooks of its event: counts by state and the latest deliveries. */
 export function webhookRoutes(deps: WebhookRoutesDeps): Router {
   const sessions = deps.accreditation.service.sessions;
-  const admin = express.Router({ mergeParams: true });
-  admin.use(secretariatOnly(deps.accreditation.service, deps.adminApiKey));
-  validateIdParams(admin);
+  const admin = secretariatRouter(deps.accreditation.service, deps.adminApiKey);
 
   admin.get(
     '/webhooks',

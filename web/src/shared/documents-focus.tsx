@@ -3,7 +3,7 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SessionDocument } from '../../../client-sdk/src/documents-api';
-import { focusText } from './documents-labels';
+import { documentError, documentErrorCode, focusText } from './documents-labels';
 import { DocumentOpen, focusedDocument } from './documents-list';
 import { useDocumentsStore } from './documents-store';
 import { announce } from './live-region';
@@ -26,5 +26,32 @@ export function DocumentFocusBanner({ onDownload }: { onDownload: (doc: SessionD
     <p className="documents-focus" data-testid="documents-focus" data-document-id={doc.documentId}>
       <span data-testid="documents-focus-text">{focusText(t, doc)}</span> <DocumentOpen doc={doc} onDownload={onDownload} />
     </p>
+  );
+}
+
+/**
+ * What the booth's and the delegate's panels both show above their lists: an error by its stable code, the
+ * document in focus, and a button to read the listing again.
+ */
+export function DocumentsStatus({ token, sessionId, onDownload }: { token?: string; sessionId?: string | null; onDownload: (doc: SessionDocument) => void }) {
+  const { t } = useTranslation();
+  const error = useDocumentsStore((s) => s.error);
+  const load = useDocumentsStore((s) => s.load);
+  return (
+    <>
+      {error !== undefined && (
+        <p className="alert" role="alert" data-testid="documents-error" data-code={documentErrorCode(error)}>
+          {documentError(t, error)}
+        </p>
+      )}
+      <DocumentFocusBanner onDownload={onDownload} />
+      {token && sessionId && (
+        <p>
+          <button type="button" className="secondary" onClick={() => void load(token, sessionId)} data-testid="documents-refresh">
+            {t('documents.refresh')}
+          </button>
+        </p>
+      )}
+    </>
   );
 }

@@ -4,8 +4,7 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SessionDocument } from '../../../../client-sdk/src/documents-api';
-import { DocumentFocusBanner, useFocusAnnouncement } from '../../shared/documents-focus';
-import { documentError, documentErrorCode } from '../../shared/documents-labels';
+import { DocumentsStatus, useFocusAnnouncement } from '../../shared/documents-focus';
 import { DocumentList } from '../../shared/documents-list';
 import { followDocuments, useDocumentsStore } from '../../shared/documents-store';
 import { useIdentityStore } from '../../shared/identity-store';
@@ -19,7 +18,7 @@ export function DocumentsPanel() {
   const token = useIdentityStore((s) => s.identity?.token);
   const booth = useBoothStore((s) => s.booth);
   const selfId = useBoothStore((s) => s.selfId);
-  const { listing, error, download, load } = useDocumentsStore();
+  const { listing, download } = useDocumentsStore();
   const sessionId = sessionParam();
   useFocusAnnouncement();
   useEffect(() => {
@@ -30,19 +29,7 @@ export function DocumentsPanel() {
   return (
     <section className="booth-panel documents-panel" aria-labelledby="booth-documents-heading" data-testid="documents">
       <h2 id="booth-documents-heading">{t('booth.documents.heading')}</h2>
-      {error !== undefined && (
-        <p className="alert" role="alert" data-testid="documents-error" data-code={documentErrorCode(error)}>
-          {documentError(t, error)}
-        </p>
-      )}
-      <DocumentFocusBanner onDownload={onDownload} />
-      {token && sessionId && (
-        <p>
-          <button type="button" className="secondary" onClick={() => void load(token, sessionId)} data-testid="documents-refresh">
-            {t('documents.refresh')}
-          </button>
-        </p>
-      )}
+      <DocumentsStatus token={token} sessionId={sessionId} onDownload={onDownload} />
       {listing && listing.documents.length === 0 && <p data-testid="documents-empty">{t('booth.documents.empty')}</p>}
       {listing && listing.documents.length > 0 && <DocumentList listing={listing} first={booth} onDownload={onDownload} />}
     </section>

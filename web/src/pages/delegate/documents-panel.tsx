@@ -4,8 +4,7 @@
 import { useEffect } from 'react';
 import { useTranslation } from 'react-i18next';
 import type { SessionDocument } from '../../../../client-sdk/src/documents-api';
-import { DocumentFocusBanner, useFocusAnnouncement } from '../../shared/documents-focus';
-import { documentError, documentErrorCode } from '../../shared/documents-labels';
+import { DocumentsStatus, useFocusAnnouncement } from '../../shared/documents-focus';
 import { DocumentList } from '../../shared/documents-list';
 import { followDocuments, useDocumentsStore } from '../../shared/documents-store';
 import { useIdentityStore } from '../../shared/identity-store';
@@ -18,7 +17,7 @@ export function DocumentsPanel() {
   const sessionId = useDelegateStore((s) => s.sessionId);
   const selfId = useDelegateStore((s) => s.self?.id);
   const dev = useDelegateStore((s) => s.dev);
-  const { listing, error, download, load } = useDocumentsStore();
+  const { listing, download } = useDocumentsStore();
   useFocusAnnouncement();
   useEffect(() => {
     // Dev mode joins have no accreditation, so no documents.
@@ -31,19 +30,7 @@ export function DocumentsPanel() {
   return (
     <section className="panel documents-panel" aria-labelledby="delegate-documents-heading" data-testid="documents">
       <h2 id="delegate-documents-heading">{t('documents.heading')}</h2>
-      {error !== undefined && (
-        <p className="alert" role="alert" data-testid="documents-error" data-code={documentErrorCode(error)}>
-          {documentError(t, error)}
-        </p>
-      )}
-      <DocumentFocusBanner onDownload={onDownload} />
-      {token && sessionId && (
-        <p>
-          <button type="button" className="secondary" onClick={() => void load(token, sessionId)} data-testid="documents-refresh">
-            {t('documents.refresh')}
-          </button>
-        </p>
-      )}
+      <DocumentsStatus token={token} sessionId={sessionId} onDownload={onDownload} />
       {listing && count === 0 && <p data-testid="documents-empty">{t('documents.empty')}</p>}
       {listing && count > 0 && (
         <details data-testid="documents-details">
