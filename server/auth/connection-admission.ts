@@ -17,8 +17,8 @@ export interface Admitted {
  * - A join token: its grants (the accreditation decision was just made by `/api/join`). Someone the
  *   secretariat removed from this room waits in the lobby instead: the secretariat decides again.
  * - A resume token: refused for a removed person; otherwise the accreditation decision is made again from
- *   a fresh registry answer and the grants are rebuilt from it (`lobby` sends to the lobby only someone not
- *   yet admitted from it, `deny` refuses, a demotion takes `moderate` away). While the registry cannot answer, the outage policy
+ *   a fresh registry answer and the grants are rebuilt from it (`lobby` sends them to the lobby, `deny`
+ *   refuses, a demotion takes `moderate` away). While the registry cannot answer, the outage policy
  *   decides: fail-closed refuses; grace admits with the token's grants only within the grace window
  *   counted from the last definite answer.
  */
@@ -69,9 +69,6 @@ export class ConnectionAdmission {
       throw new ProtocolError(ErrorCode.NOT_ACCREDITED, `not admitted: ${answer.reasons.join(', ')}`);
     }
     const next = grantsFromDecision(r, answer.session, answer, answer.source);
-    // The secretariat admitted them from this room's lobby (a resume token issued in the room says so): a
-    // reconnect does not send them back to wait. A removal is checked above and still refuses.
-    if (next.lobby && !grants.lobby) next.lobby = false;
     // A grace answer is not a confirmation: the window keeps counting from the last definite one.
     return { grants: next, confirmedAt: answer.source === 'grace' ? claims.confirmedAt : this.now() };
   }
