@@ -152,7 +152,9 @@ describe.each(['en', 'ar'] as const)('/booth in %s', (locale) => {
     await said(julien, t('booth.announce.partnerLive', { name: ELODIE.name }));
     expect(await julien.locator(`[data-testid="partner"][data-partner-id="${ELODIE.id}"]`).getAttribute('data-live')).toBe('true');
     await waitForGrowingAudio(speaker, ELODIE.id);
-    await waitFor(() => elodie.getByTestId('mic-level').evaluate((m) => (m as HTMLMeterElement).value > 0), { timeoutMs: 10_000, intervalMs: 100, what: 'the microphone level meter to move' });
+    // The meter is read on animation frames: the page in front, as the interpreter's screen would be.
+    await elodie.bringToFront();
+    await waitFor(() => elodie.getByTestId('mic-level').evaluate((m) => (m as HTMLMeterElement).value > 0), { timeoutMs: 20_000, intervalMs: 100, what: 'the microphone level meter to move' });
     await expectAccessible(elodie, 'on air');
 
     // Julien opens his microphone too: the server refuses a second one, and the page warns.
