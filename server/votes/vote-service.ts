@@ -180,10 +180,11 @@ export class VoteService {
    */
   private async entitledPresent(room: Room, eventId: string, types: readonly string[]): Promise<string[]> {
     const names = new Set<string>();
+    const designated = await this.store.designations(eventId);
     for (const p of room.participants.values()) {
       const { entity, role, person } = p.grants;
       if (!types.includes(entity.type) || names.has(entity.name)) continue;
-      if (role === CASTING_ROLE || (await this.store.designated(eventId, entity.name)) === person) names.add(entity.name);
+      if (role === CASTING_ROLE || designated.get(entity.name) === person) names.add(entity.name);
     }
     return [...names];
   }

@@ -202,6 +202,12 @@ export class VoteStore {
       .execute();
   }
 
+  /** Every designation of the event, entity → person (one query when a vote opens, however many are present). */
+  async designations(eventId: string): Promise<Map<string, string>> {
+    const rows = await this.db.selectFrom('vote_designations').select(['entity', 'person_id']).where('event_id', '=', eventId).execute();
+    return new Map(rows.map((r) => [r.entity, r.person_id]));
+  }
+
   async designated(eventId: string, entity: string): Promise<string | undefined> {
     const row = await this.db.selectFrom('vote_designations').select('person_id').where('event_id', '=', eventId).where('entity', '=', entity).executeTakeFirst();
     return row?.person_id;
