@@ -93,6 +93,14 @@ export const sessionRulesObject = z
   speakerRoles: z.array(role).default(['delegate', 'head_of_delegation', 'chair', 'secretariat']),
   /** Interpreted languages; each has a booth. */
   languages: z.array(languageCode).max(32).default([]),
+  /**
+   * Recording (server/recording): `auto` records whenever the session is open; `retentionDays` is how long a
+   * stopped recording's files are kept (null: until deleted by hand).
+   */
+  recording: z
+    .object({ auto: z.boolean().default(false), retentionDays: z.number().int().min(1).max(36500).nullable().default(null) })
+    .strict()
+    .default({ auto: false, retentionDays: null }),
   })
   .strict();
 export const sessionRules = z.preprocess(

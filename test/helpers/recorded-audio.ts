@@ -1,0 +1,98 @@
+import { execFile, spawn } from 'node:child_process';
+import { promisify } from 'node:util';
+import type { types } from 'mediasoup';
+
+const run = promisify(execFile);
+
+/**
+ * A real Opus talker: GStreamer's audiotestsrc (a sine at `frequency`) encoded by opusenc and sent as RTP
+ * into a comedia PlainTransport producer, the way the recording tests put tones into the floor and booths.
+ */
+export class ToneSource {
+  private constructor(
+    readonly transport: types.PlainTransport,
+    readonly producer: types.Producer,
+    private readonly process: ReturnType<typeof spawn>,
+  ) {}
+
+  static async create(router: types.Router, frequency: number, ssrc: number, appData: Record<string, unknown>): Promise<ToneSource> {
+    const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: true });
+    const producer = await transport.produce({
+      kind: 'audio',
+      rtpParameters: { codecs: [{ mimeType: 'audio/opus', payloadType: 100, clockRate: 48000, channels: 2 }], encodings: [{ ssrc }] },
+      appData,
+    });
+    const process = spawn(
+      'gst-launch-1.0',
+      ['-q', 'audiotestsrc', 'is-live=true', `freq=${frequency}`, 'volume=0.5', '!', 'audioconvert', '!', 'audioresample', '!', 'opusenc', '!', 'rtpopuspay', 'pt=100', `ssrc=${ssrc}`, '!', 'udpsink', 'host=127.0.0.1', `port=${transport.tuple.localPort}`],
+      { stdio: 'ignore' },
+    );
+    return new ToneSource(transport, producer, process);
+  }
+
+  close(): void {
+    this.process.kill('SIGKILL');
+    this.transport.close();
+  }
+}
+
+/** A recorded file decoded by GStreamer (decodebin: Ogg Opus or WebM) to 48 kHz mono 16-bit samples. */
+export async function decodeAudio(path: string): Promise<Int16Array> {
+  const { stdout } = await run(
+    'gst-launch-1.0',
+    ['-q', 'filesrc', `location=${path}`, '!', 'decodebin', '!', 'audioconvert', '!', 'audioresample', '!', 'audio/x-raw,format=S16LE,rate=48000,channels=1', '!', 'fdsink', 'fd=1'],
+    { encoding: 'buffer', maxBuffer: 512 * 1024 * 1024 },
+  );
+  const bytes = stdout as unknown as Buffer;
+  return new Int16Array(bytes.buffer, bytes.byteOffset, Math.floor(bytes.length / 2));
+}
+
+/** The duration gst-discoverer-1.0 reads from the file's own metadata (granule positions for Ogg), in ms. */
+export async function discoveredDurationMs(path: string): Promise<number> {
+  const { stdout } = await run('gst-discoverer-1.0', [path]);
+  const m = /Duration: (\d+):(\d+):(\d+)\.(\d+)/.exec(stdout);
+  if (!m) throw new Error(`gst-discoverer gave no duration for ${path}`);
+  return ((Number(m[1]) * 60 + Number(m[2])) * 60 + Number(m[3])) * 1000 + Number(m[4]!.slice(0, 3).padEnd(3, '0'));
+}
+
+/** The power of `frequency` in a window (Goertzel), normalised by the window's length. */
+function goertzel(samples: Int16Array, from: number, to: number, frequency: number): number {
+  const k = (2 * Math.cos((2 * Math.PI * frequency) / 48000));
+  let s1 = 0;
+  let s2 = 0;
+  for (let i = from; i < to; i++) {
+    const s0 = samples[i]! / 32768 + k * s1 - s2;
+    s2 = s1;
+    s1 = s0;
+  }
+  return (s1 * s1 + s2 * s2 - k * s1 * s2) / ((to - from) ** 2);
+}
+
+/** Root mean square of a window, 0..1. */
+export function rms(samples: Int16Array, fromMs: number, toMs: number): number {
+  const from = Math.max(0, Math.round(fromMs * 48));
+  const to = Math.min(samples.length, Math.round(toMs * 48));
+  let sum = 0;
+  for (let i = from; i < to; i++) sum += (samples[i]! / 32768) ** 2;
+  return to > from ? Math.sqrt(sum / (to - from)) : 0;
+}
+
+/**
+ * Which of `candidates` dominates a window of the recording (ms on the file's timeline), or 'silence' when
+ * the window is quiet.
+ */
+export function dominantTone(samples: Int16Array, fromMs: number, toMs: number, candidates: number[]): number | 'silence' {
+  if (rms(samples, fromMs, toMs) < 0.01) return 'silence';
+  const from = Math.max(0, Math.round(fromMs * 48));
+  const to = Math.min(samples.length, Math.round(toMs * 48));
+  let best = candidates[0]!;
+  let power = -1;
+  for (const f of candidates) {
+    const p = goertzel(samples, from, to, f);
+    if (p > power) {
+      power = p;
+      best = f;
+    }
+  }
+  return best;
+}
