@@ -27,10 +27,12 @@ trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 . "$root/scripts/lib/apt-sources.sh"
 
 MEDIASOUP_VERSION="3.12.16"
-RUNTIME_PACKAGES=(libabsl20220623 libsrtp2-1 libuv1 libusrsctp2 libssl3 ca-certificates)
+# The recorders run GStreamer's gst-launch-1.0 (opusparse is in -bad; rtp, ogg, matroska in -good).
+RUNTIME_PACKAGES=(libabsl20220623 libsrtp2-1 libuv1 libusrsctp2 libssl3 ca-certificates
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
 BUILD_PACKAGES=(build-essential python3 pkg-config ninja-build libabsl-dev libsrtp2-dev libuv1-dev
   nlohmann-json3-dev libssl-dev libusrsctp-dev)
-TEST_PACKAGES=(redis-server chromium postgresql)
+TEST_PACKAGES=(redis-server chromium postgresql gstreamer1.0-plugins-base-apps)
 
 # ---- system packages -------------------------------------------------------------------------------
 step="system packages"

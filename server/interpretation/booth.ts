@@ -31,6 +31,11 @@ export class Booth {
     return this.live;
   }
 
+  /** The live interpreter's producer into this channel (paused while they cough), if they publish. */
+  get liveProducer(): types.Producer | undefined {
+    return this.live === null ? undefined : this.members.get(this.live)?.producer;
+  }
+
   get memberIds(): string[] {
     return [...this.members.keys()];
   }

@@ -53,6 +53,8 @@ export class AudioChannelRecorder extends EventEmitter<{ gap: [RecordedGap] }> {
   private closing = false;
   /** The file's start on the session clock, in samples. */
   private readonly startAt: number;
+  /** A continued file: the time between its end and now, filled with silence. */
+  resumedGap: RecordedGap | undefined;
   /** How many times the process was started: tests and logs. */
   starts = 0;
 
@@ -78,10 +80,8 @@ export class AudioChannelRecorder extends EventEmitter<{ gap: [RecordedGap] }> {
   static async open(options: AudioChannelRecorderOptions): Promise<AudioChannelRecorder> {
     const file = await ContinuousOggFile.open(options.path);
     const recorder = new AudioChannelRecorder(options, file);
-    if (file.samples > 0) {
-      const toMs = recorder.horizonMs();
-      if (toMs > recorder.endMs) recorder.emit('gap', { channel: options.channel, fromMs: recorder.endMs, toMs, reason: 'resumed' });
-    }
+    const toMs = recorder.horizonMs();
+    if (file.samples > 0 && toMs > recorder.endMs) recorder.resumedGap = { channel: options.channel, fromMs: recorder.endMs, toMs, reason: 'resumed' };
     recorder.start();
     return recorder;
   }

@@ -42,10 +42,17 @@ export interface RecordingFileRecord {
   mediaType: 'audio/ogg' | 'video/webm';
   /** Where on the session clock (ms since startedAt) the file's first sample lies. */
   startMs: number;
-  /** Where its last sample lies; null while it is written. */
+  /** Where its last sample lies: updated every few seconds while it is written, final once stopped. */
   endMs: number | null;
   bytes: number;
 }
+
+/**
+ * Why a channel has a gap: its recorder process died and was restarted; the media worker died (the room
+ * was rebuilt); the room closed here and opened again (idle, or a node shut down); another node took the
+ * room over. `all` as a gap's channel: every channel of the session.
+ */
+export type GapReason = 'recorder-exited' | 'worker-died' | 'room-closed' | 'failover';
 
 /** What the meeting index records, each at a place on the session clock. */
 export type MarkData =
@@ -54,7 +61,7 @@ export type MarkData =
   | { kind: 'session'; status: string }
   | { kind: 'vote-opened'; voteId: string; voteKind: string; question: string }
   | { kind: 'vote-closed'; voteId: string; voteKind: string; question: string; result: unknown }
-  | { kind: 'gap'; channel: string; reason: 'recorder-exited' | 'worker-died' | 'failover' }
+  | { kind: 'gap'; channel: string; reason: GapReason }
   | { kind: 'recording'; action: 'started' | 'continued' | 'stopped'; node: string };
 
 export type MarkKind = MarkData['kind'];

@@ -2,6 +2,7 @@
 // calling, the timer, and the results told to everyone. The rows are in the system of record (VoteStore), so
 // a node that takes a room over finds the open vote and re-arms its timer.
 import { randomInt } from 'node:crypto';
+import { EventEmitter } from 'node:events';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { VoteState, VoteView } from '../../protocol/signaling.js';
 import type { SessionDirectory } from '../../accreditation/session-directory.js';
@@ -37,7 +38,10 @@ export function voteView(vote: VoteRecord, cast: number, called?: string): VoteV
   };
 }
 
-export class VoteService {
+/** What the meeting's record hears of votes (server/recording writes them into the meeting index). */
+type VoteServiceEvents = { opened: [{ sessionId: string; vote: VoteRecord }]; closed: [{ sessionId: string; vote: VoteRecord }] };
+
+export class VoteService extends EventEmitter<VoteServiceEvents> {
   /** Each room's timer for its open vote. */
   private readonly timers = new Map<Room, NodeJS.Timeout>();
   /**
@@ -54,6 +58,7 @@ export class VoteService {
     private readonly webhooks: WebhookOutbox | undefined,
     private readonly log: Logger,
   ) {
+    super();
     rooms.on('roomcreated', (room) => this.attach(room));
   }
 
@@ -86,6 +91,7 @@ export class VoteService {
     this.arm(room, vote);
     const view = voteView(vote, 0, this.called(vote, new Set()));
     room.broadcast('voteOpened', view);
+    this.emit('opened', { sessionId: room.id, vote });
     this.webhooks?.send('vote.opened', { sessionId: room.id, eventId: session.eventId, voteId: vote.voteId, kind: definition.kind, question: definition.question, entitled: entitled.length });
     this.log.info({ sessionId: room.id, voteId: vote.voteId, kind: definition.kind, entitled: entitled.length }, 'vote opened');
     return view;
@@ -157,6 +163,7 @@ export class VoteService {
     if (wasOpen) {
       room.broadcast('voteClosed', view);
       // A secret ballot's result is totals only, so the webhook carries nothing more than the room heard.
+      this.emit('closed', { sessionId: room.id, vote: closed });
       this.webhooks?.send('vote.closed', { sessionId: room.id, eventId: vote.eventId, voteId: vote.voteId, kind: vote.definition.kind, question: vote.definition.question, result: closed.result });
       this.log.info({ sessionId: room.id, voteId: vote.voteId }, 'vote closed');
     }

@@ -1,0 +1,241 @@
+import { mkdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { types } from 'mediasoup';
+import type { SpeakerEntry } from '../../protocol/signaling.js';
+import type { Logger } from '../logger.js';
+import type { Room } from '../rooms/room.js';
+import { AudioChannelRecorder, type RecordedGap, type RecorderSettings } from './audio-channel-recorder.js';
+import type { GapReason, MarkData, RecordingFileRecord, RecordingRecord } from './recording-model.js';
+import { recordingFileName, recordingFolder } from './recording-paths.js';
+import type { RecordingStore } from './recording-store.js';
+import { RecorderTap } from './recorder-tap.js';
+import { monotonicMs } from './rtcp-sender-report.js';
+
+export interface SessionRecordingSettings extends RecorderSettings {
+  storageDir: string;
+  /** A channel whose file ended longer ago than this starts a new part instead of filling the time with silence. */
+  maxFillMs: number;
+  /** How often the sources each channel follows are checked (the floor, the booths). */
+  followEveryMs: number;
+  /** How often files' sizes and ends are written to the store. */
+  persistEveryMs: number;
+}
+
+interface Channel {
+  name: string;
+  recorder: AudioChannelRecorder;
+  tap: RecorderTap;
+  file: RecordingFileRecord;
+  /** The producer followed now. */
+  following: string | undefined;
+}
+
+/**
+ * A session's recording while its room is served on this node (one room incarnation): a channel recorder
+ * and a tap per channel (the floor, each language), the choice of what each channel follows, and the marks
+ * of the meeting index (floor turns, points of order, gaps). When the room closes here the recorders
+ * finish their files; the next incarnation (after a worker died, or on the node that took the room over)
+ * continues the same files, and the time between is a gap in the index.
+ */
+export class SessionRecording {
+  private readonly channels = new Map<string, Channel>();
+  private readonly timers: NodeJS.Timeout[] = [];
+  private floorTurn: { markId: Promise<number>; personId: string } | undefined;
+  private dominant: string | null = null;
+  private following = false;
+  private closed = false;
+  private readonly pointsOfOrder = new Set<string>();
+  private readonly detach: Array<() => void> = [];
+
+  private constructor(
+    readonly record: RecordingRecord,
+    private readonly room: Room,
+    private readonly store: RecordingStore,
+    private readonly settings: SessionRecordingSettings,
+    private readonly log: Logger,
+  ) {}
+
+  /**
+   * Starts recording the room, or continues the recording's files (`resumed`: why they stopped, for the gap
+   * marks of the time since each file's end; null for a recording that starts now).
+   */
+  static async open(record: RecordingRecord, room: Room, store: RecordingStore, settings: SessionRecordingSettings, log: Logger, node: string, resumed: GapReason | null): Promise<SessionRecording> {
+    const recording = new SessionRecording(record, room, store, settings, log.child({ recording: record.recordingId }));
+    try {
+      await recording.openChannels(resumed ?? 'room-closed');
+    } catch (error) {
+      await recording.finish();
+      throw error;
+    }
+    recording.watchRoom();
+    await recording.mark({ kind: 'recording', action: resumed === null ? 'started' : 'continued', node });
+    return recording;
+  }
+
+  get sessionId(): string {
+    return this.record.sessionId;
+  }
+
+  /** Now on the session clock (ms since the recording started; wall clocks, so any node agrees). */
+  nowMs(): number {
+    return Date.now() - this.record.startedAt.getTime();
+  }
+
+  /** Writes a mark of the meeting index at now. */
+  async mark(data: MarkData, endMs: number | null = null): Promise<number> {
+    return this.store.addMark({ recordingId: this.record.recordingId, atMs: Math.max(0, Math.round(this.nowMs())), endMs, data });
+  }
+
+  /** Pids of the recorder processes by channel: tests kill them. */
+  recorderPids(): Record<string, number | undefined> {
+    return Object.fromEntries([...this.channels.values()].map((c) => [c.name, c.recorder.pid]));
+  }
+
+  /** Finishes the files (every channel's end written) and closes the floor turn; the recording may go on elsewhere. */
+  async finish(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    for (const timer of this.timers) clearInterval(timer);
+    for (const off of this.detach) off();
+    await Promise.all(
+      [...this.channels.values()].map(async (c) => {
+        c.tap.close();
+        await c.recorder.close();
+        await this.persist(c);
+      }),
+    );
+    const turn = this.floorTurn;
+    this.floorTurn = undefined;
+    if (turn) await this.store.endMark(await turn.markId, Math.round(this.nowMs()));
+  }
+
+  private async openChannels(resumed: GapReason): Promise<void> {
+    const folder = recordingFolder(this.settings.storageDir, this.record.recordingId);
+    await mkdir(folder, { recursive: true });
+    const files = await this.store.files(this.record.recordingId);
+    const originMs = monotonicMs() - this.nowMs();
+    // New files all start at one instant of the session clock, whenever their processes come up.
+    const now = Math.round(this.nowMs());
+    for (const name of ['floor', ...this.room.interpretation.languages]) {
+      const file = this.choosePart(name, files, now);
+      const recorder = await AudioChannelRecorder.open({ ...this.settings, channel: name, path: join(folder, file.fileName), originMs, startMs: file.startMs, log: this.log.child({ channel: name }) });
+      const channel: Channel = { name, recorder, tap: undefined as unknown as RecorderTap, file, following: undefined };
+      this.channels.set(name, channel);
+      if (recorder.resumedGap) void this.gap(recorder.resumedGap, resumed);
+      recorder.on('gap', (gap) => void this.gap(gap, 'recorder-exited'));
+      channel.tap = await RecorderTap.create(this.room.media.router, 'audio', recorder, this.log);
+      await this.persist(channel);
+    }
+  }
+
+  /** The channel's latest part, or a new one when there is none or it ended too long ago to fill with silence. */
+  private choosePart(name: string, files: RecordingFileRecord[], now: number): RecordingFileRecord {
+    const latest = files.filter((f) => f.channel === name && f.kind === 'audio').sort((a, b) => b.part - a.part)[0];
+    if (latest && now - (latest.endMs ?? latest.startMs) <= this.settings.maxFillMs) return latest;
+    const part = (latest?.part ?? 0) + 1;
+    return { recordingId: this.record.recordingId, channel: name, part, kind: 'audio', fileName: recordingFileName(name, part, 'audio/ogg'), mediaType: 'audio/ogg', startMs: now, endMs: null, bytes: 0 };
+  }
+
+  private async gap(gap: RecordedGap, reason: GapReason): Promise<void> {
+    try {
+      await this.store.addMark({ recordingId: this.record.recordingId, atMs: Math.round(gap.fromMs), endMs: Math.round(gap.toMs), data: { kind: 'gap', channel: gap.channel, reason } });
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'gap mark not written');
+    }
+  }
+
+  private watchRoom(): void {
+    const onDominant = ({ peerId }: { peerId: string }): void => {
+      this.dominant = peerId;
+    };
+    const onFloor = (state: { queue: SpeakerEntry[] }): void => this.notePointsOfOrder(state.queue);
+    this.room.on('activespeaker', onDominant);
+    this.room.floor.on('changed', onFloor);
+    this.detach.push(() => this.room.off('activespeaker', onDominant), () => this.room.floor.off('changed', onFloor));
+    this.timers.push(setInterval(() => void this.follow(), this.settings.followEveryMs));
+    this.timers.push(setInterval(() => void Promise.all([...this.channels.values()].map((c) => this.persist(c))), this.settings.persistEveryMs));
+    for (const t of this.timers) t.unref();
+    void this.follow();
+  }
+
+  /** Who the floor is now: the floor holder, else the active speaker, else the latest dominant voice. */
+  private floorPerson(): string | null {
+    const present = (id: string | null | undefined): string | null => (id && this.room.participants.has(id) ? id : null);
+    return present(this.room.floor.speakerId) ?? present(this.room.activeSpeaker) ?? present(this.dominant);
+  }
+
+  private floorMicOf(personId: string | null): types.Producer | undefined {
+    if (!personId) return undefined;
+    const p = this.room.participants.get(personId);
+    if (!p) return undefined;
+    for (const producer of p.endpoint.producers.values()) if (producer.kind === 'audio' && producer.appData.channel === 'floor' && !producer.closed) return producer;
+    return undefined;
+  }
+
+  /** Points each channel at its source: the floor's voice, or a booth's live interpreter (the floor when the booth is silent). */
+  private async follow(): Promise<void> {
+    if (this.following || this.closed) return;
+    this.following = true;
+    try {
+      const person = this.floorPerson();
+      await this.noteFloorTurn(person);
+      const floor = this.floorMicOf(person);
+      for (const channel of this.channels.values()) {
+        const booth = channel.name === 'floor' ? undefined : this.room.interpretation.booths.get(channel.name);
+        const interpreter = booth?.liveProducer;
+        await this.switchTo(channel, interpreter && !interpreter.closed ? interpreter : floor);
+      }
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message }, 'recording source not followed');
+    } finally {
+      this.following = false;
+    }
+  }
+
+  private async switchTo(channel: Channel, producer: types.Producer | undefined): Promise<void> {
+    if (producer?.id === channel.following) return;
+    const previous = channel.following;
+    channel.following = producer?.id;
+    let ssrc: number | undefined;
+    if (producer) {
+      await this.room.media.ensureProducerOn(producer, this.room.media.router);
+      ssrc = await channel.tap.consume(producer);
+    }
+    if (channel.following !== producer?.id) return; // overtaken by a later switch
+    channel.recorder.follow(ssrc);
+    if (previous) channel.tap.release(previous);
+  }
+
+  private async noteFloorTurn(person: string | null): Promise<void> {
+    if (person === (this.floorTurn?.personId ?? null)) return;
+    const now = Math.round(this.nowMs());
+    const previous = this.floorTurn;
+    this.floorTurn = undefined;
+    if (previous) await this.store.endMark(await previous.markId, now);
+    const p = person ? this.room.participants.get(person) : undefined;
+    if (!p || !person) return;
+    const { name, entity } = p.grants;
+    const markId = this.mark({ kind: 'floor', personId: person, name, entity: entity.name, entityType: entity.type });
+    this.floorTurn = { markId, personId: person };
+    await markId;
+  }
+
+  /** A point of order raised (put on the list) is an instant in the index. */
+  private notePointsOfOrder(queue: SpeakerEntry[]): void {
+    for (const entry of queue) {
+      const key = `${entry.id}:${entry.requestedAt}`;
+      if (entry.kind !== 'point_of_order' || this.pointsOfOrder.has(key)) continue;
+      this.pointsOfOrder.add(key);
+      void this.mark({ kind: 'point-of-order', personId: entry.id, name: entry.name, entity: entry.entity }).catch(() => undefined);
+    }
+  }
+
+  private async persist(channel: Channel): Promise<void> {
+    channel.file = { ...channel.file, endMs: Math.round(channel.recorder.endMs), bytes: channel.recorder.bytes };
+    try {
+      await this.store.upsertFile(channel.file);
+    } catch (error) {
+      this.log.warn({ err: (error as Error).message, channel: channel.name }, 'recording file row not written');
+    }
+  }
+}

@@ -1,0 +1,179 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { RoomMedia, type WorkerPool } from '../../media/index.js';
+import { CloseReason } from '../../protocol/errors.js';
+import type { Participant } from '../../server/rooms/participant.js';
+import { Room } from '../../server/rooms/room.js';
+import type { RecordingFileRecord, RecordingMark } from '../../server/recording/recording-model.js';
+import { recordingFolder } from '../../server/recording/recording-paths.js';
+import { RecordingStore } from '../../server/recording/recording-store.js';
+import { SessionRecording, type SessionRecordingSettings } from '../../server/recording/session-recording.js';
+import { openStore, type Store } from '../../store/open-store.js';
+import { grants } from '../helpers/grants.js';
+import { startPool, testLimits, testLog } from '../helpers/media.js';
+import { decodeAudio, discoveredDurationMs, dominantTone, ToneSource } from '../helpers/recorded-audio.js';
+import { waitFor } from '../helpers/wait.js';
+
+// Issue 14's recording test, on real parts: mediasoup workers, GStreamer opusenc tones as the delegates'
+// and interpreters' microphones (each person a distinct frequency), the server's own Room, floor control and
+// booths deciding who is heard, the recorder's gst-launch processes writing Ogg, PGlite as the system of
+// record. The files are decoded by GStreamer and checked tone by tone against the timeline below.
+
+const FLOOR_A = 300;
+const FLOOR_B = 500;
+const FR_1 = 700;
+const FR_2 = 900;
+const ES_1 = 1100;
+const TONES = [FLOOR_A, FLOOR_B, FR_1, FR_2, ES_1];
+
+let pool: WorkerPool;
+let room: Room;
+let store: Store;
+let recordings: RecordingStore;
+let dir: string;
+const tones: ToneSource[] = [];
+
+const settings = (storageDir: string): SessionRecordingSettings => ({
+  storageDir,
+  gstLaunch: 'gst-launch-1.0',
+  delayMs: 200,
+  restartDelayMs: 200,
+  maxFillMs: 600_000,
+  followEveryMs: 100,
+  persistEveryMs: 1000,
+});
+
+beforeAll(async () => {
+  dir = mkdtempSync(join(tmpdir(), 'plenum-recording-session-'));
+  store = await openStore({ dataDir: dir });
+  recordings = new RecordingStore(store.db);
+  pool = await startPool();
+  const media = await RoomMedia.create(pool.leastLoaded()!, testLimits, testLog);
+  room = new Room('plenary', media, { idleCloseMs: 60_000, languages: ['fr', 'es'], handoverTakeAfterMs: 300, floor: { controlled: true, speakingTimeLimitMs: 180_000, speakingTimeWarningMs: 30_000 } }, testLog);
+});
+afterAll(async () => {
+  for (const t of tones.splice(0)) t.close();
+  room.close(CloseReason.SERVER_SHUTDOWN);
+  pool.close();
+  await store.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+function person(id: string, entity: string, booths: string[] = []): Participant {
+  return room.join(id, grants({ room: 'plenary', person: id, name: `Name ${id}`, entity: { name: entity, type: 'member_state' }, publish: { floor: booths.length === 0, booths, captions: false } }), room.media.rtpCapabilities, () => undefined);
+}
+
+/** A person's microphone in a channel: a tone, adopted by their endpoint as a client's producer would be. */
+async function microphone(p: Participant, channel: string, frequency: number, ssrc: number): Promise<void> {
+  const tone = await ToneSource.create(room.media.router, frequency, ssrc, { channel, source: 'mic' });
+  tones.push(tone);
+  p.endpoint.adoptProducer(tone.producer, room.media.router);
+  if (channel !== 'floor') await room.interpretation.onProducer(p, tone.producer);
+}
+
+describe('recording a session', () => {
+  it('records the floor and each language channel as heard, on one clock, with the floor turns and a recorder gap in the index', async () => {
+    const a = person('a', 'Kenya');
+    const b = person('b', 'Chile');
+    const fr1 = person('fr1', 'Interpreters', ['fr']);
+    const fr2 = person('fr2', 'Interpreters', ['fr']);
+    const es1 = person('es1', 'Interpreters', ['es']);
+    await microphone(a, 'floor', FLOOR_A, 101);
+    await microphone(b, 'floor', FLOOR_B, 102);
+    await microphone(fr1, 'fr', FR_1, 201);
+    await microphone(fr2, 'fr', FR_2, 202);
+    await microphone(es1, 'es', ES_1, 301);
+
+    const record = await recordings.start({ eventId: 'ev-1', sessionId: 'plenary', startedBy: 'secretariat', retentionDays: null });
+    const recording = await SessionRecording.open(record, room, recordings, settings(dir), testLog, 'node-1', null);
+    const at = (): number => recording.nowMs();
+    const until = (ms: number): Promise<unknown> => waitFor(() => at() >= ms, { intervalMs: 10, timeoutMs: 30_000, what: `${ms} ms` });
+
+    await until(500);
+    room.floor.request({ id: 'a', name: 'Name a', entity: 'Kenya', kind: 'speaker' });
+    room.floor.give('a');
+    const gaveA = at();
+    await room.interpretation.act('fr', (booth) => booth.goLive('fr1'));
+    const frLive = at();
+    await until(4000);
+    room.floor.request({ id: 'b', name: 'Name b', entity: 'Chile', kind: 'point_of_order' });
+    room.floor.give('b');
+    const gaveB = at();
+    await until(5000);
+    // The handover: the live interpreter offers the microphone, the partner accepts.
+    await room.interpretation.act('fr', (booth) => booth.handoverAction('fr1', 'offer'));
+    await room.interpretation.act('fr', (booth) => booth.handoverAction('fr2', 'accept'));
+    const handover = at();
+    await until(6000);
+    await room.interpretation.act('es', (booth) => booth.goLive('es1'));
+    const esLive = at();
+    await until(7000);
+    const frPid = recording.recorderPids().fr!;
+    process.kill(frPid, 'SIGKILL');
+    const killed = at();
+    await waitFor(async () => (await recordings.marks(record.recordingId)).some((m) => m.data.kind === 'gap'), { what: 'the gap mark' });
+    await until(10_000);
+    await recording.finish();
+    const stopped = await recordings.stop(record.recordingId);
+    const end = at();
+    expect(stopped?.status).toBe('stopped');
+
+    const files = await recordings.files(record.recordingId);
+    expect(files.map((f) => f.channel).sort()).toEqual(['es', 'floor', 'fr']);
+    // One clock: every file of the session starts at the same instant of it.
+    expect(new Set(files.map((f) => f.startMs)).size).toBe(1);
+    const folder = recordingFolder(dir, record.recordingId);
+    const decoded = new Map<string, { samples: Int16Array; file: RecordingFileRecord }>();
+    for (const file of files) {
+      const path = join(folder, file.fileName);
+      const samples = await decodeAudio(path);
+      const durationMs = samples.length / 48;
+      const session = end - file.startMs;
+      // Each channel lasts as long as the session was recorded, within 2 %, decoded and by its own metadata.
+      expect(Math.abs(durationMs - session) / session, `${file.channel} decoded`).toBeLessThan(0.02);
+      expect(Math.abs((await discoveredDurationMs(path)) - session) / session, `${file.channel} discovered`).toBeLessThan(0.02);
+      expect(Math.abs((file.endMs ?? 0) - file.startMs - durationMs)).toBeLessThan(200);
+      decoded.set(file.channel, { samples, file });
+    }
+    /** The tone heard on a channel between two instants of the session clock (a margin off each end). */
+    const heard = (channel: string, fromMs: number, toMs: number): number | 'silence' => {
+      const { samples, file } = decoded.get(channel)!;
+      return dominantTone(samples, fromMs - file.startMs + 300, toMs - file.startMs - 300, TONES);
+    };
+    const marks = await recordings.marks(record.recordingId);
+    const gap = marks.find((m) => m.data.kind === 'gap')!;
+
+    expect(heard('floor', 0, gaveA)).toBe('silence');
+    expect(heard('floor', gaveA, gaveB)).toBe(FLOOR_A);
+    expect(heard('floor', gaveB, end)).toBe(FLOOR_B);
+
+    expect(heard('fr', frLive, handover)).toBe(FR_1);
+    expect(heard('fr', handover, gap.atMs)).toBe(FR_2);
+    expect(heard('fr', gap.endMs!, end)).toBe(FR_2);
+
+    // Spanish has nobody live until es1 goes live: its listeners hear the floor.
+    expect(heard('es', gaveA, gaveB)).toBe(FLOOR_A);
+    expect(heard('es', gaveB, esLive)).toBe(FLOOR_B);
+    expect(heard('es', esLive, end)).toBe(ES_1);
+
+    // The recorder killed mid-session: a gap in the index for that channel, inside the time it was down, and
+    // the same file going on after it.
+    expect(gap.data).toEqual({ kind: 'gap', channel: 'fr', reason: 'recorder-exited' });
+    expect(gap.atMs).toBeGreaterThan(killed - 1000);
+    expect(gap.endMs!).toBeLessThanOrEqual(killed + 50);
+    expect(recording.recorderPids().fr).not.toBe(frPid);
+
+    // The floor turns, with who and for whom, within a second of when the floor was given.
+    const turns = marks.filter((m): m is RecordingMark & { data: { kind: 'floor' } } => m.data.kind === 'floor');
+    expect(turns.map((t) => [t.data.personId, t.data.entity])).toEqual([
+      ['a', 'Kenya'],
+      ['b', 'Chile'],
+    ]);
+    expect(Math.abs(turns[0]!.atMs - gaveA)).toBeLessThan(1000);
+    expect(Math.abs(turns[1]!.atMs - gaveB)).toBeLessThan(1000);
+    expect(Math.abs(turns[0]!.endMs! - gaveB)).toBeLessThan(1000);
+    expect(marks.some((m) => m.data.kind === 'point-of-order' && m.data.personId === 'b')).toBe(true);
+  });
+});
