@@ -5,9 +5,10 @@ import { formatCsv } from './csv.js';
 
 /**
  * What a record says happened. `document-upload`: a session document's version was added (a file or a link;
- * `documentId` and `documentVersion` say which); `document-download`: its file was served to the person.
+ * `documentId` and `documentVersion` say which); `document-download`: its file was served to the person;
+ * `recording-download`: a recording's file (`recordingId`, `recordingChannel`, `recordingPart`) was served.
  */
-export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download'] as const;
+export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download', 'recording-download'] as const;
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
 /** Where the registration behind a decision came from. */
 export type AuditSource = 'live' | 'cache' | 'grace' | 'unavailable' | 'none' | 'secretariat' | 'registry-change' | 'webhook' | 'revalidation';
@@ -31,6 +32,10 @@ export interface AuditRecord {
   /** Document records: which document and version. */
   documentId?: string;
   documentVersion?: number;
+  /** Recording records: which recording, channel and part. */
+  recordingId?: string;
+  recordingChannel?: string;
+  recordingPart?: number;
 }
 
 export const AUDIT_PAGE_DEFAULT = 100;

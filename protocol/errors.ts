@@ -73,6 +73,10 @@ export const ErrorCode = {
   VOTE_NOT_CALLED: 'VOTE_NOT_CALLED',
   /** Too few entities entitled to vote are present to open the vote. */
   QUORUM_NOT_MET: 'QUORUM_NOT_MET',
+  /** The session is already being recorded: one recording at a time (HTTP 409). */
+  RECORDING_ACTIVE: 'RECORDING_ACTIVE',
+  /** The session has no recording under way to stop (HTTP 409). */
+  RECORDING_NOT_ACTIVE: 'RECORDING_NOT_ACTIVE',
   /** An HTTP route that does not exist or is disabled. */
   ROUTE_NOT_FOUND: 'ROUTE_NOT_FOUND',
   /** Something failed on the server; details are in its log, never in the answer. */

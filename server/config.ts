@@ -66,6 +66,14 @@ const envSchema = z.object({
   PLENUM_STORAGE_DIR: z.string().min(1).optional(),
   // Uploads are held in memory while their type is checked: a ceiling keeps that bounded.
   PLENUM_DOCUMENT_MAX_BYTES: z.coerce.number().int().min(1024).max(256 * 1024 * 1024).default(25 * 1024 * 1024),
+  /** How often stopped recordings past their retention are deleted (server/recording/recording-retention.ts). */
+  PLENUM_RECORDING_SWEEP_MS: z.coerce.number().int().min(1000, 'PLENUM_RECORDING_SWEEP_MS must be at least 1000').default(3_600_000),
+  /** The recorders' GStreamer launcher (Debian's gstreamer1.0-tools): a path, or a name on PATH. */
+  PLENUM_GST_LAUNCH: z.string().min(1).default('gst-launch-1.0'),
+  /** How far a recording runs behind real time, so packets that arrive late still find their place. */
+  PLENUM_RECORDING_DELAY_MS: z.coerce.number().int().min(60).max(5000).default(300),
+  /** A channel's file that ended longer ago than this gets a new part, rather than that much silence. */
+  PLENUM_RECORDING_MAX_FILL_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
   /** The cluster's shared PostgreSQL; absent: the embedded engine in the data directory. */
   PLENUM_DATABASE_URL: z
     .string()
@@ -195,6 +203,10 @@ export interface Config {
   storageDir: string;
   /** Largest document upload, in bytes. */
   documents: { maxBytes: number };
+  /** How often the retention sweeper deletes the files of expired recordings. */
+  recordingSweepMs: number;
+  /** The recorders (server/recording): GStreamer's launcher, the delay behind real time, the longest silence filled. */
+  recording: { gstLaunch: string; delayMs: number; maxFillMs: number };
   /** The system of record: PostgreSQL when a URL is set, else the embedded engine in the data directory. */
   /** `writeRetryMs`: how long a room record (attendance, floor, transcript) is retried through a database outage. */
   database: { url?: string; poolSize: number; writeRetryMs: number };
@@ -461,6 +473,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     dataDir: e.PLENUM_DATA_DIR,
     storageDir: e.PLENUM_STORAGE_DIR ?? join(e.PLENUM_DATA_DIR, 'storage'),
     documents: { maxBytes: e.PLENUM_DOCUMENT_MAX_BYTES },
+    recordingSweepMs: e.PLENUM_RECORDING_SWEEP_MS,
+    recording: { gstLaunch: e.PLENUM_GST_LAUNCH, delayMs: e.PLENUM_RECORDING_DELAY_MS, maxFillMs: e.PLENUM_RECORDING_MAX_FILL_MS },
     database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE, writeRetryMs: e.PLENUM_DATABASE_WRITE_RETRY_MS },
     transcriptMaxBytes: e.PLENUM_TRANSCRIPT_MAX_BYTES,
     cluster: {

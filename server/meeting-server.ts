@@ -39,6 +39,10 @@ import { localBallotSecret } from './votes/ballot-secret-file.js';
 import { VoteService } from './votes/vote-service.js';
 import { VoteStore } from './votes/vote-store.js';
 import { documentRoutes } from './http/document-routes.js';
+import { recordingRoutes } from './http/recording-routes.js';
+import { RecordingService } from './recording/recording-service.js';
+import { RecordingRetention } from './recording/recording-retention.js';
+import { RecordingStore } from './recording/recording-store.js';
 import { DocumentFocusAnnouncer } from './documents/document-focus-announcer.js';
 import { openDocuments } from './documents/document-service.js';
 import { webhookRoutes } from './http/webhook-routes.js';
@@ -67,6 +71,10 @@ export class MeetingServer {
   metricsListener?: MetricsListener;
   /** Change notices between nodes and the resynchronisation from the database. */
   changes?: StoreChanges;
+  /** Deletes the files of recordings past their retention (PLENUM_RECORDING_SWEEP_MS). */
+  recordingRetention?: RecordingRetention;
+  /** The recorders of the rooms served here (server/recording). */
+  recorder?: RecordingService;
 
   private constructor(
     readonly config: Config,
@@ -225,6 +233,18 @@ export class MeetingServer {
       const votes = new VoteService(rooms, accreditation.service.sessions, new VoteStore(store.db, ballots), webhooks, log.child({ component: 'votes' }));
       const documents = await openDocuments(resolve(config.storageDir), store.db, accreditation.service.audit);
       const documentFocus = new DocumentFocusAnnouncer(rooms, coordinator, bus, log.child({ component: 'documents' }));
+      const recordings = new RecordingStore(store.db);
+      const recordingRetention = new RecordingRetention(recordings, resolve(config.storageDir), log.child({ component: 'recording' }));
+      const recorder = new RecordingService({
+        store: recordings,
+        rooms,
+        sessions: accreditation.service.sessions,
+        votes,
+        coordinator,
+        bus,
+        settings: { storageDir: resolve(config.storageDir), ...config.recording, restartDelayMs: 500, followEveryMs: 200, persistEveryMs: 5000 },
+        log: log.child({ component: 'recording' }),
+      });
       const app = createHttpApp({
         devMode: config.devMode,
         embeddedSignIn: accreditation.signIn !== undefined,
@@ -233,6 +253,8 @@ export class MeetingServer {
         routers: [
           // First: its uploads are read by its own parser (up to PLENUM_DOCUMENT_MAX_BYTES), not the others' 16 kB JSON one.
           documentRoutes({ accreditation, documents, maxBytes: config.documents.maxBytes, adminApiKey: config.adminApiKey, focusChanged: (ref, id) => documentFocus.focusChanged(ref, id), log: log.child({ component: 'documents' }) }),
+          // Only its own paths (…/sessions/:sessionId/recording and /recordings): no other route is guarded twice.
+          recordingRoutes({ accreditation, store: recordings, storageDir: config.storageDir, audit: accreditation.service.audit, adminApiKey: config.adminApiKey, recordingChanged: (ref) => recorder.changed(ref.sessionId), log: log.child({ component: 'recording' }) }),
           accreditationRoutes({
             accreditation,
             monitor: revocation,
@@ -288,6 +310,9 @@ export class MeetingServer {
       const server = new MeetingServer(config, pool, rooms, tokens, httpServer, signaling, accreditation, revocation, conduct, membership, ownership, cascade, bus, store, log);
       ref.server = server;
       server.changes = changes;
+      server.recordingRetention = recordingRetention;
+      server.recorder = recorder;
+      recordingRetention.start(config.recordingSweepMs);
       if (config.metrics.listen) {
         server.metricsListener = await MetricsListener.listen(metrics, { ...config.metrics.listen, token: config.metrics.token });
         log.info({ url: server.metricsListener.url }, 'metrics listening');
@@ -327,12 +352,16 @@ export class MeetingServer {
     this.revocation.stop();
     this.membership.draining = true;
     this.rooms.closeAll(CloseReason.SERVER_SHUTDOWN);
+    // The recordings stay under way for the next node to serve their rooms; this node's files are finished.
+    await this.recorder?.close();
     // Let the roomClosed notices flush before the sockets go.
     await new Promise((resolve) => setImmediate(resolve));
     const closing = this.signaling.close();
     this.httpServer.closeIdleConnections();
     await closing;
     this.pool.close();
+    this.recordingRetention?.stop();
+    await this.recordingRetention?.idle();
     await this.conduct.close();
     this.ownership.stop();
     this.cascade.close();

@@ -214,6 +214,46 @@ export interface VoteDesignationsTable {
   designated_by: string;
 }
 
+/** A recording of a session (migration 0005): one with status `recording` per session at most. */
+export interface RecordingsTable {
+  recording_id: string;
+  event_id: string;
+  session_id: string;
+  /** `recording`, `stopped` or `expired` (its files deleted by the retention sweeper). */
+  status: string;
+  started_by: string;
+  /** The session clock's origin: files' and marks' ms count from here. */
+  started_at: CreatedAt;
+  stopped_at: Date | null;
+  retention_days: number | null;
+  expires_at: Date | null;
+}
+
+/** One file of a recording: a channel's part, in `<storage>/recordings/<recording_id>/<file_name>`. */
+export interface RecordingFilesTable {
+  recording_id: string;
+  channel: string;
+  part: number;
+  /** `audio` or `video`. */
+  kind: string;
+  file_name: string;
+  media_type: string;
+  start_ms: number;
+  end_ms: number | null;
+  bytes: ColumnType<number, number | undefined, number>;
+}
+
+/** One entry of the meeting index (a floor turn, a point of order, a vote, a gap...) on the session clock. */
+export interface RecordingMarksTable {
+  id: Generated<number>;
+  recording_id: string;
+  at_ms: number;
+  /** Null for an instant, or a span still open. */
+  end_ms: number | null;
+  kind: string;
+  data: Json<Record<string, unknown>>;
+}
+
 export interface Schema {
   events: EventsTable;
   meetings: MeetingsTable;
@@ -234,6 +274,9 @@ export interface Schema {
   vote_casts: VoteCastsTable;
   vote_ballots: VoteBallotsTable;
   vote_designations: VoteDesignationsTable;
+  recordings: RecordingsTable;
+  recording_files: RecordingFilesTable;
+  recording_marks: RecordingMarksTable;
 }
 
 export type Row<T extends keyof Schema> = Selectable<Schema[T]>;

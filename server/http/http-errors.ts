@@ -21,6 +21,8 @@ const STATUS: Partial<Record<ErrorCode, number>> = {
   ID_IN_USE: 409,
   INVALID_STATE: 409,
   BOOTH_OCCUPIED: 409,
+  RECORDING_ACTIVE: 409,
+  RECORDING_NOT_ACTIVE: 409,
   UNAVAILABLE: 503,
 };
 
