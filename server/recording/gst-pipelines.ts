@@ -23,18 +23,20 @@ export function opusToOgg(): string[] {
 }
 
 /**
- * VP8 RTP in, WebM out, frames copied as they are. Video keeps arrival times through the jitter buffer (a
- * camera's frame rate varies); each file starts on a keyframe and its place on the session clock is in the index.
+ * VP8 RTP in, WebM written by the muxer itself to `path`, frames copied as they are. Video is stamped on
+ * arrival and put in order by the jitter buffer (a camera's frame rate varies); the muxer writes the file
+ * so that a clean end leaves its duration and cues. Each part starts on a keyframe; its place on the
+ * session clock is in the index.
  */
-export function vp8ToWebm(): string[] {
+export function vp8ToWebm(path: string): string[] {
   return [
     '-q',
-    'fdsrc', 'fd=0', '!',
+    'fdsrc', 'fd=0', 'do-timestamp=true', '!',
     `application/x-rtp-stream,media=video,clock-rate=90000,encoding-name=VP8,payload=${VP8_PAYLOAD_TYPE}`, '!',
     'rtpstreamdepay', '!',
     'rtpjitterbuffer', 'latency=200', '!',
     'rtpvp8depay', '!',
-    'webmmux', 'streamable=true', '!',
-    'fdsink', 'fd=1', 'sync=false',
+    'webmmux', '!',
+    'filesink', `location=${path}`, 'sync=false',
   ];
 }

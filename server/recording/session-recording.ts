@@ -10,6 +10,7 @@ import { recordingFileName, recordingFolder } from './recording-paths.js';
 import type { RecordingStore } from './recording-store.js';
 import { RecorderTap } from './recorder-tap.js';
 import { monotonicMs } from './rtcp-sender-report.js';
+import { VideoChannelRecorder } from './video-channel-recorder.js';
 
 export interface SessionRecordingSettings extends RecorderSettings {
   storageDir: string;
@@ -19,6 +20,15 @@ export interface SessionRecordingSettings extends RecorderSettings {
   followEveryMs: number;
   /** How often files' sizes and ends are written to the store. */
   persistEveryMs: number;
+}
+
+/** The floor's video channel: the camera of whoever has the floor, a part per camera. */
+const FLOOR_VIDEO = 'floor-video';
+
+interface VideoChannel {
+  recorder: VideoChannelRecorder;
+  tap: RecorderTap;
+  following: string | undefined;
 }
 
 interface Channel {
@@ -39,6 +49,7 @@ interface Channel {
  */
 export class SessionRecording {
   private readonly channels = new Map<string, Channel>();
+  private video: VideoChannel | undefined;
   private readonly timers: NodeJS.Timeout[] = [];
   private floorTurn: { markId: Promise<number>; personId: string } | undefined;
   private dominant: string | null = null;
@@ -88,7 +99,7 @@ export class SessionRecording {
 
   /** Pids of the recorder processes by channel: tests kill them. */
   recorderPids(): Record<string, number | undefined> {
-    return Object.fromEntries([...this.channels.values()].map((c) => [c.name, c.recorder.pid]));
+    return { ...Object.fromEntries([...this.channels.values()].map((c) => [c.name, c.recorder.pid])), [FLOOR_VIDEO]: this.video?.recorder.pid };
   }
 
   /** Finishes the files (every channel's end written) and closes the floor turn; the recording may go on elsewhere. */
@@ -97,13 +108,16 @@ export class SessionRecording {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     for (const off of this.detach) off();
-    await Promise.all(
-      [...this.channels.values()].map(async (c) => {
+    const video = this.video;
+    video?.tap.close();
+    await Promise.all([
+      ...[...this.channels.values()].map(async (c) => {
         c.tap.close();
         await c.recorder.close();
         await this.persist(c);
       }),
-    );
+      video?.recorder.close(),
+    ]);
     const turn = this.floorTurn;
     this.floorTurn = undefined;
     if (turn) await this.store.endMark(await turn.markId, Math.round(this.nowMs()));
@@ -126,6 +140,27 @@ export class SessionRecording {
       channel.tap = await RecorderTap.create(this.room.media.router, 'audio', recorder, this.log);
       await this.persist(channel);
     }
+    await this.openVideo(folder, files);
+  }
+
+  private async openVideo(folder: string, files: RecordingFileRecord[]): Promise<void> {
+    const lastPart = Math.max(0, ...files.filter((f) => f.channel === FLOOR_VIDEO).map((f) => f.part));
+    const recorder = new VideoChannelRecorder({
+      channel: FLOOR_VIDEO,
+      recordingId: this.record.recordingId,
+      folder,
+      lastPart,
+      gstLaunch: this.settings.gstLaunch,
+      nowMs: () => this.nowMs(),
+      requestKeyFrame: () => {
+        const following = this.video?.following;
+        if (following) void this.video?.tap.requestKeyFrame(following).catch(() => undefined);
+      },
+      log: this.log.child({ channel: FLOOR_VIDEO }),
+    });
+    recorder.on('part', (file) => void this.store.upsertFile(file).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'video part row not written')));
+    recorder.on('gap', (gap) => void this.gap(gap, 'recorder-exited'));
+    this.video = { recorder, tap: await RecorderTap.create(this.room.media.router, 'video', recorder, this.log), following: undefined };
   }
 
   /** The channel's latest part, or a new one when there is none or it ended too long ago to fill with silence. */
@@ -164,11 +199,14 @@ export class SessionRecording {
     return present(this.room.floor.speakerId) ?? present(this.room.activeSpeaker) ?? present(this.dominant);
   }
 
-  private floorMicOf(personId: string | null): types.Producer | undefined {
-    if (!personId) return undefined;
-    const p = this.room.participants.get(personId);
+  /** A person's floor microphone, or their camera. */
+  private producerOf(personId: string | null, kind: 'audio' | 'video'): types.Producer | undefined {
+    const p = personId ? this.room.participants.get(personId) : undefined;
     if (!p) return undefined;
-    for (const producer of p.endpoint.producers.values()) if (producer.kind === 'audio' && producer.appData.channel === 'floor' && !producer.closed) return producer;
+    for (const producer of p.endpoint.producers.values()) {
+      if (producer.closed || producer.kind !== kind) continue;
+      if (kind === 'audio' ? producer.appData.channel === 'floor' : producer.appData.source === 'camera') return producer;
+    }
     return undefined;
   }
 
@@ -179,7 +217,8 @@ export class SessionRecording {
     try {
       const person = this.floorPerson();
       await this.noteFloorTurn(person);
-      const floor = this.floorMicOf(person);
+      const floor = this.producerOf(person, 'audio');
+      if (this.video) await this.switchVideo(this.video, this.producerOf(person, 'video'));
       for (const channel of this.channels.values()) {
         const booth = channel.name === 'floor' ? undefined : this.room.interpretation.booths.get(channel.name);
         const interpreter = booth?.liveProducer;
@@ -204,6 +243,20 @@ export class SessionRecording {
     if (channel.following !== producer?.id) return; // overtaken by a later switch
     channel.recorder.follow(ssrc);
     if (previous) channel.tap.release(previous);
+  }
+
+  private async switchVideo(video: VideoChannel, camera: types.Producer | undefined): Promise<void> {
+    if (camera?.id === video.following) return;
+    const previous = video.following;
+    video.following = camera?.id;
+    let ssrc: number | undefined;
+    if (camera) {
+      await this.room.media.ensureProducerOn(camera, this.room.media.router);
+      ssrc = await video.tap.consume(camera);
+    }
+    if (video.following !== camera?.id) return;
+    video.recorder.follow(ssrc);
+    if (previous) video.tap.release(previous);
   }
 
   private async noteFloorTurn(person: string | null): Promise<void> {

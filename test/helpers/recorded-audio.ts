@@ -96,3 +96,52 @@ export function dominantTone(samples: Int16Array, fromMs: number, toMs: number, 
   }
   return best;
 }
+
+/** A real camera: GStreamer's videotestsrc (a solid colour) encoded by vp8enc into a comedia PlainTransport producer. */
+export class CameraSource {
+  private constructor(
+    readonly transport: types.PlainTransport,
+    readonly producer: types.Producer,
+    private readonly process: ReturnType<typeof spawn>,
+  ) {}
+
+  /** `pattern`: videotestsrc's, e.g. 'red', 'green', 'blue'. */
+  static async create(router: types.Router, pattern: string, ssrc: number): Promise<CameraSource> {
+    const transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: true });
+    const producer = await transport.produce({
+      kind: 'video',
+      rtpParameters: { codecs: [{ mimeType: 'video/VP8', payloadType: 101, clockRate: 90000, rtcpFeedback: [{ type: 'nack', parameter: 'pli' }] }], encodings: [{ ssrc }] },
+      appData: { source: 'camera' },
+    });
+    const process = spawn(
+      'gst-launch-1.0',
+      ['-q', 'videotestsrc', 'is-live=true', `pattern=${pattern}`, '!', 'video/x-raw,width=320,height=240,framerate=15/1', '!', 'vp8enc', 'deadline=1', 'keyframe-max-dist=15', '!', 'rtpvp8pay', 'pt=101', 'picture-id-mode=15-bit', `ssrc=${ssrc}`, '!', 'udpsink', 'host=127.0.0.1', `port=${transport.tuple.localPort}`],
+      { stdio: 'ignore' },
+    );
+    return new CameraSource(transport, producer, process);
+  }
+
+  close(): void {
+    this.process.kill('SIGKILL');
+    this.transport.close();
+  }
+}
+
+/** A recorded video decoded by GStreamer: its frame count and mean colour (0..255 per channel). */
+export async function decodeVideo(path: string): Promise<{ frames: number; mean: { r: number; g: number; b: number } }> {
+  const { stdout } = await run(
+    'gst-launch-1.0',
+    ['-q', 'filesrc', `location=${path}`, '!', 'decodebin', '!', 'videoconvert', '!', 'videoscale', '!', 'video/x-raw,format=RGB,width=16,height=16', '!', 'fdsink', 'fd=1'],
+    { encoding: 'buffer', maxBuffer: 256 * 1024 * 1024 },
+  );
+  const bytes = stdout as unknown as Buffer;
+  const sum = { r: 0, g: 0, b: 0 };
+  const pixels = Math.floor(bytes.length / 3);
+  for (let i = 0; i < pixels; i++) {
+    sum.r += bytes[i * 3]!;
+    sum.g += bytes[i * 3 + 1]!;
+    sum.b += bytes[i * 3 + 2]!;
+  }
+  const n = Math.max(1, pixels);
+  return { frames: Math.floor(bytes.length / (16 * 16 * 3)), mean: { r: sum.r / n, g: sum.g / n, b: sum.b / n } };
+}

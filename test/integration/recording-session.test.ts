@@ -13,7 +13,7 @@ import { SessionRecording, type SessionRecordingSettings } from '../../server/re
 import { openStore, type Store } from '../../store/open-store.js';
 import { grants } from '../helpers/grants.js';
 import { startPool, testLimits, testLog } from '../helpers/media.js';
-import { decodeAudio, discoveredDurationMs, dominantTone, ToneSource } from '../helpers/recorded-audio.js';
+import { CameraSource, decodeAudio, decodeVideo, discoveredDurationMs, dominantTone, ToneSource } from '../helpers/recorded-audio.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Issue 14's recording test, on real parts: mediasoup workers, GStreamer opusenc tones as the delegates'
@@ -33,7 +33,7 @@ let room: Room;
 let store: Store;
 let recordings: RecordingStore;
 let dir: string;
-const tones: ToneSource[] = [];
+const tones: Array<ToneSource | CameraSource> = [];
 
 const settings = (storageDir: string): SessionRecordingSettings => ({
   storageDir,
@@ -65,6 +65,13 @@ function person(id: string, entity: string, booths: string[] = []): Participant 
   return room.join(id, grants({ room: 'plenary', person: id, name: `Name ${id}`, entity: { name: entity, type: 'member_state' }, publish: { floor: booths.length === 0, booths, captions: false } }), room.media.rtpCapabilities, () => undefined);
 }
 
+/** A person's camera: a solid colour, adopted by their endpoint. */
+async function camera(p: Participant, pattern: string, ssrc: number): Promise<void> {
+  const cam = await CameraSource.create(room.media.router, pattern, ssrc);
+  tones.push(cam);
+  p.endpoint.adoptProducer(cam.producer, room.media.router);
+}
+
 /** A person's microphone in a channel: a tone, adopted by their endpoint as a client's producer would be. */
 async function microphone(p: Participant, channel: string, frequency: number, ssrc: number): Promise<void> {
   const tone = await ToneSource.create(room.media.router, frequency, ssrc, { channel, source: 'mic' });
@@ -85,6 +92,8 @@ describe('recording a session', () => {
     await microphone(fr1, 'fr', FR_1, 201);
     await microphone(fr2, 'fr', FR_2, 202);
     await microphone(es1, 'es', ES_1, 301);
+    await camera(a, 'red', 501);
+    await camera(b, 'blue', 502);
 
     const record = await recordings.start({ eventId: 'ev-1', sessionId: 'plenary', startedBy: 'secretariat', retentionDays: null });
     const recording = await SessionRecording.open(record, room, recordings, settings(dir), testLog, 'node-1', null);
@@ -114,6 +123,12 @@ describe('recording a session', () => {
     process.kill(frPid, 'SIGKILL');
     const killed = at();
     await waitFor(async () => (await recordings.marks(record.recordingId)).some((m) => m.data.kind === 'gap'), { what: 'the gap mark' });
+    await until(8000);
+    // The video recorder killed too: its part ends, and the camera's next keyframe starts another.
+    const videoPid = recording.recorderPids()['floor-video']!;
+    process.kill(videoPid, 'SIGKILL');
+    const videoKilled = at();
+    await waitFor(async () => (await recordings.marks(record.recordingId)).some((m) => m.data.kind === 'gap' && m.data.channel === 'floor-video'), { what: 'the video gap mark' });
     await until(10_000);
     await recording.finish();
     const stopped = await recordings.stop(record.recordingId);
@@ -121,12 +136,13 @@ describe('recording a session', () => {
     expect(stopped?.status).toBe('stopped');
 
     const files = await recordings.files(record.recordingId);
-    expect(files.map((f) => f.channel).sort()).toEqual(['es', 'floor', 'fr']);
-    // One clock: every file of the session starts at the same instant of it.
-    expect(new Set(files.map((f) => f.startMs)).size).toBe(1);
+    const audio = files.filter((f) => f.kind === 'audio');
+    expect(audio.map((f) => f.channel).sort()).toEqual(['es', 'floor', 'fr']);
+    // One clock: every audio file of the session starts at the same instant of it.
+    expect(new Set(audio.map((f) => f.startMs)).size).toBe(1);
     const folder = recordingFolder(dir, record.recordingId);
     const decoded = new Map<string, { samples: Int16Array; file: RecordingFileRecord }>();
-    for (const file of files) {
+    for (const file of audio) {
       const path = join(folder, file.fileName);
       const samples = await decodeAudio(path);
       const durationMs = samples.length / 48;
@@ -143,7 +159,7 @@ describe('recording a session', () => {
       return dominantTone(samples, fromMs - file.startMs + 300, toMs - file.startMs - 300, TONES);
     };
     const marks = await recordings.marks(record.recordingId);
-    const gap = marks.find((m) => m.data.kind === 'gap')!;
+    const gap = marks.find((m) => m.data.kind === 'gap' && m.data.channel === 'fr')!;
 
     expect(heard('floor', 0, gaveA)).toBe('silence');
     expect(heard('floor', gaveA, gaveB)).toBe(FLOOR_A);
@@ -164,6 +180,32 @@ describe('recording a session', () => {
     expect(gap.atMs).toBeGreaterThan(killed - 1000);
     expect(gap.endMs!).toBeLessThanOrEqual(killed + 50);
     expect(recording.recorderPids().fr).not.toBe(frPid);
+
+    // The floor's video: a part per floor holder's camera, each starting on a keyframe soon after the floor
+    // changed hands, showing that person's camera; the killed recorder's part ends and another follows.
+    const video = files.filter((f) => f.kind === 'video').sort((x, y) => x.part - y.part);
+    expect(video.map((f) => [f.channel, f.part, f.mediaType])).toEqual([
+      ['floor-video', 1, 'video/webm'],
+      ['floor-video', 2, 'video/webm'],
+      ['floor-video', 3, 'video/webm'],
+    ]);
+    expect(Math.abs(video[0]!.startMs - gaveA)).toBeLessThan(1500);
+    expect(Math.abs(video[1]!.startMs - gaveB)).toBeLessThan(1500);
+    expect(Math.abs(video[0]!.endMs! - gaveB)).toBeLessThan(1500);
+    expect(Math.abs(video[1]!.endMs! - videoKilled)).toBeLessThan(500);
+    expect(video[2]!.startMs).toBeGreaterThanOrEqual(video[1]!.endMs!);
+    const videoGap = marks.find((m) => m.data.kind === 'gap' && m.data.channel === 'floor-video')!;
+    expect([videoGap.atMs, videoGap.endMs]).toEqual([video[1]!.endMs, video[2]!.startMs]);
+    const colours = await Promise.all(video.map((v) => decodeVideo(join(folder, v.fileName))));
+    for (const c of colours) expect(c.frames).toBeGreaterThan(5);
+    expect(colours[0]!.mean.r).toBeGreaterThan(200);
+    expect(colours[0]!.mean.b).toBeLessThan(60);
+    for (const blue of colours.slice(1)) {
+      expect(blue.mean.b).toBeGreaterThan(200);
+      expect(blue.mean.r).toBeLessThan(60);
+    }
+    const videoMs = await discoveredDurationMs(join(folder, video[2]!.fileName));
+    expect(Math.abs(videoMs - (video[2]!.endMs! - video[2]!.startMs))).toBeLessThan(1000);
 
     // The floor turns, with who and for whom, within a second of when the floor was given.
     const turns = marks.filter((m): m is RecordingMark & { data: { kind: 'floor' } } => m.data.kind === 'floor');
