@@ -566,6 +566,11 @@ export interface ServerEvents {
    * only to those in its audience (its `focus` is null for the others).
    */
   documentFocus: { documentId: string | null; at: number };
+  /**
+   * To everyone, and to each newcomer while it holds: whether the session is being recorded (and since when,
+   * ms since the epoch), so nobody speaks unaware of it.
+   */
+  recordingState: { recording: boolean; since: number | null };
   /** To everyone: a vote opened. */
   voteOpened: VoteView;
   /** To everyone: how many entities have voted (never how), and a roll-call's entity called now. */

@@ -162,6 +162,8 @@ export type MeetingClientEvents = {
   boothSignal: ServerEvents['boothSignal'];
   /** The document in focus changed (null: none): read the listing again (documents-api.ts listDocuments). */
   documentFocus: ServerEvents['documentFocus'];
+  /** Whether the session is being recorded: on joining while it is, and whenever it starts or stops. */
+  recordingState: ServerEvents['recordingState'];
   caption: ServerEvents['caption'];
   /** The speakers list and who holds the floor. */
   floorState: FloorState;
@@ -1081,6 +1083,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     on('boothChat', (message) => this.emit('boothChat', message));
     on('boothSignal', (signal) => this.emit('boothSignal', signal));
     on('documentFocus', (focus) => this.emit('documentFocus', focus));
+    on('recordingState', (state) => this.emit('recordingState', state));
     on('caption', (caption) => this.emit('caption', caption));
     on('floorState', (state) => {
       this.floor = state;

@@ -434,6 +434,9 @@ export class CascadeEdge implements RoomUpstream {
       case 'activeSpeaker':
         this.mirror.activeSpeaker = m.data.peer;
         break;
+      case 'recordingState':
+        this.room.recording = m.data; // told to those who join here later
+        break;
       case 'caption':
       case 'documentFocus':
         break;
@@ -447,8 +450,9 @@ export class CascadeEdge implements RoomUpstream {
   private applySnapshot(snapshot: RoomSnapshot, announce: boolean): void {
     const before = new Map(this.producerInfos);
     const peersBefore = new Map(this.mirror.peers.map((p) => [p.id, p]));
-    const { cameras = [], ...mirror } = snapshot;
+    const { cameras = [], recording, ...mirror } = snapshot;
     this.mirror = mirror;
+    this.room.recording = recording ?? null;
     this.room.rosterChanged();
     this.producerInfos.clear();
     this.hidden.clear();

@@ -116,7 +116,7 @@ export class CascadeOrigin {
 
   /** What an edge mirrors: the room's view, and its cameras for the edge's gallery tiles. */
   private snapshotOf(room: Room): RoomSnapshot {
-    return { ...room.view(), cameras: room.cameraInfos() };
+    return { ...room.view(), cameras: room.cameraInfos(), recording: room.recording };
   }
 
   /** Taken in the same tick as the view it goes with: the two agree. */

@@ -33,6 +33,8 @@ const floor = z
   .strict() satisfies z.ZodType<FloorState>;
 const caption = z.object({ language, text: z.string().max(2000), final: z.boolean(), at: z.number() }).strict() satisfies z.ZodType<ServerEvents['caption']>;
 
+const recordingState = z.object({ recording: z.boolean(), since: z.number().int().nonnegative().nullable() }).strict() satisfies z.ZodType<ServerEvents['recordingState']>;
+
 /** What an edge needs to seat its listeners: who is in the room, what they send, the channels and the floor. */
 export const roomSnapshot = z
   .object({
@@ -43,6 +45,8 @@ export const roomSnapshot = z
     activeSpeaker: peer.nullable().optional(),
     /** Every camera in the room: an edge pipes one in when a screen there shows its owner in a gallery tile. */
     cameras: z.array(producer).max(100_000).optional(),
+    /** Whether the room is being recorded: an edge tells its newcomers. */
+    recording: recordingState.nullable().optional(),
   })
   .strict();
 export type RoomSnapshot = z.infer<typeof roomSnapshot>;
@@ -121,6 +125,7 @@ const eventSchemas = {
   floorState: floor,
   activeSpeaker: z.object({ peerId: id.nullable(), peer: peer.nullable() }).strict(),
   documentFocus: z.object({ documentId: z.string().max(64).nullable(), at: z.number().int().nonnegative() }).strict(),
+  recordingState,
 };
 export type RelayedEvent = keyof typeof eventSchemas;
 export const relayedEvents = Object.keys(eventSchemas) as RelayedEvent[];
@@ -139,6 +144,7 @@ export const roomTopicMessage = z.union([
   relayed('floorState'),
   relayed('activeSpeaker'),
   relayed('documentFocus'),
+  relayed('recordingState'),
   z.object({ type: z.literal('paused'), producerId: id, paused: z.boolean() }).strict(),
   // A camera published (for edges' gallery tiles; not repeated to clients). Its end comes as `producerClosed`.
   z.object({ type: z.literal('camera'), info: producer }).strict(),

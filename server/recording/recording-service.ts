@@ -147,6 +147,7 @@ export class RecordingService {
     const current = this.recordings.get(sessionId);
     if (current && (current.record.recordingId !== active?.recordingId || !room)) {
       this.recordings.delete(sessionId);
+      if (room) this.announce(room, { recording: false, since: null });
       await current.finish();
       if (!active || active.recordingId !== current.record.recordingId) await current.mark({ kind: 'recording', action: 'stopped', node: this.deps.bus.nodeId });
     }
@@ -160,6 +161,7 @@ export class RecordingService {
       return;
     }
     this.recordings.set(sessionId, recording);
+    this.announce(room, { recording: true, since: active.startedAt.getTime() });
     log.info({ room: sessionId, recording: active.recordingId, resumed }, resumed ? 'recording continued' : 'recording started');
   }
 
@@ -171,6 +173,13 @@ export class RecordingService {
     if (reason !== CloseReason.SESSION_CLOSED || !current) return;
     await this.deps.store.stop(current.record.recordingId);
     await current.mark({ kind: 'recording', action: 'stopped', node: this.deps.bus.nodeId });
+  }
+
+  /** Tells the room (and its edges, and later newcomers) whether it is being recorded. */
+  private announce(room: Room, state: { recording: boolean; since: number | null }): void {
+    if (room.closed) return;
+    room.recording = state;
+    room.broadcast('recordingState', state);
   }
 
   private async markHere(sessionId: string, data: MarkData): Promise<void> {

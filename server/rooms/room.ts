@@ -104,6 +104,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private readonly blocks = new Map<string, { mic: boolean; video: boolean }>();
   /** On the owner: the latest count of this room's listeners on edge nodes (EdgeListenerCensus keeps it). */
   listenersElsewhere: ListenerCensus | undefined;
+  /** Whether the session is being recorded (set by server/recording at the origin, mirrored on an edge): told to each newcomer. */
+  recording: ServerEvents['recordingState'] | null = null;
   /** The roster in its paging order: the participants here, or the origin's mirrored on an edge. */
   private readonly roster = new RosterIndex(() => ({ peers: this.rosterPeers(), speakerId: this.upstream ? (this.upstream.view().floor.speaker?.id ?? null) : this.floor.speakerId }));
   private readonly batcher: RosterBatcher;
@@ -222,6 +224,7 @@ export class Room extends EventEmitter<RoomEvents> {
     }
     this.emit('participantjoined', participant);
     this.log.info({ participant: id, name: grants.name, role: grants.role, entity: grants.entity.name }, 'participant joined');
+    if (this.recording?.recording) participant.notify('recordingState', this.recording);
     // A moderator joining late sees who already waits.
     if (grants.moderate && this.lobby.size > 0) participant.notify('lobbyChanged', { waiting: [...this.lobby.values()].map((w) => w.entry) });
     return participant;

@@ -44,7 +44,10 @@ interface Client {
   socket: Socket;
   url: string;
   resumeToken: string;
+  events: Array<{ event: string; data: unknown }>;
 }
+
+const recordingStates = (c: Client) => c.events.filter((e) => e.event === 'recordingState').map((e) => e.data as { recording: boolean; since: number | null });
 
 async function spawnNode(id: string): Promise<ServerProcess> {
   const node = await spawnServer(
@@ -68,6 +71,8 @@ async function spawnNode(id: string): Promise<ServerProcess> {
 async function connectAndJoin(startAt: string, who: string, token: string): Promise<Client> {
   const { socket, url } = await connectFollowing(startAt, token);
   sockets.push(socket);
+  const events: Client['events'] = [];
+  socket.onAny((event: string, data: unknown) => events.push({ event, data }));
   const caps = await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {});
   if (!caps.ok) throw new Error(`${who}: ${caps.error.code}`);
   const joined = await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities });
@@ -75,7 +80,7 @@ async function connectAndJoin(startAt: string, who: string, token: string): Prom
     socket.close();
     throw new Error(`${who}: ${joined.error.code}`);
   }
-  return { email: who, socket, url, resumeToken: joined.data.resumeToken };
+  return { email: who, socket, url, resumeToken: joined.data.resumeToken, events };
 }
 
 async function signInAndJoin(startAt: string, address: string): Promise<Client> {
@@ -133,6 +138,8 @@ describe('recording across a node failover', () => {
     const { recording } = (await started.json()) as { recording: { recordingId: string } };
     const id = recording.recordingId;
     await waitFor(() => first.logs.some((l) => l.msg === 'recording started' && l.recording === id), { what: 'the owner recording' });
+    // Everyone in the room is told it is being recorded.
+    for (const c of [chair, speaker]) await waitFor(() => recordingStates(c).some((s) => s.recording && s.since !== null), { what: `${c.email} told of the recording` });
 
     expect((await call(speaker.socket, 'requestFloor', {})).ok).toBe(true);
     const given = await call(chair.socket, 'giveFloor', { participantId: 'p-ke-1' });
@@ -150,15 +157,19 @@ describe('recording across a node failover', () => {
     first.child.kill('SIGKILL');
     await first.exited;
     await waitFor(() => !chair.socket.connected && !speaker.socket.connected, { what: 'both connections dropped' });
-    await waitFor(() => connectAndJoin(survivor.url, CHAIR, chair.resumeToken).then(() => true), { timeoutMs: 30_000, what: 'the chair back after the lease expired' });
-    await connectAndJoin(survivor.url, SPEAKER, speaker.resumeToken);
+    let chairBack: Client | undefined;
+    await waitFor(async () => (chairBack = await connectAndJoin(survivor.url, CHAIR, chair.resumeToken)), { timeoutMs: 30_000, what: 'the chair back after the lease expired' });
+    const speakerBack = await connectAndJoin(survivor.url, SPEAKER, speaker.resumeToken);
     expect((await observer.roomOwner(SESSION))!.token).toBeGreaterThan(lease.token);
     await waitFor(() => survivor.logs.some((l) => l.msg === 'recording continued' && l.recording === id), { what: 'the new owner continuing the recording' });
 
     // Some more recording at the new owner, then the secretariat stops it.
     await new Promise((resolve) => setTimeout(resolve, 3000));
+    // Whoever comes back is told again, by the new owner.
+    await waitFor(() => recordingStates(speakerBack).some((s) => s.recording), { what: 'the speaker told of the recording at the new owner' });
     const stopped = await admin(survivor, '/recording/stop', { method: 'POST' });
     expect(stopped.status).toBe(200);
+    for (const c of [chairBack!, speakerBack]) await waitFor(() => recordingStates(c).some((s) => !s.recording), { what: `${c.email} told the recording stopped` });
     const row = (await postgres.withClient((c) => c.query<{ started_at: Date; stopped_at: Date }>('select started_at, stopped_at from recordings where recording_id = $1', [id]))).rows[0]!;
     const recordedMs = row.stopped_at.getTime() - row.started_at.getTime();
 
