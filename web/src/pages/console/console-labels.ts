@@ -5,7 +5,7 @@ import { languageName } from '../../shared/i18n';
 
 export { ROLES, entityTypeLabel, roleLabel } from '../../shared/person-labels';
 
-export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download'] as const;
+export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download', 'recording-download'] as const;
 /** The six official UN languages, as a session's interpretation channels. */
 export const UN_LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'] as const;
 

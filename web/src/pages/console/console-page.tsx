@@ -12,6 +12,7 @@ import { useConsoleStore } from './console-store';
 import { DocumentsPanel } from './documents-panel';
 import { FloorPanel } from './floor-panel';
 import { RecordsPanel } from './records-panel';
+import { RecordingPanel } from './recording-panel';
 import { LobbyPanel, RosterPanel } from './roster-panel';
 import { SessionsPanel } from './sessions-panel';
 import { useRoomStore } from './room-store';
@@ -97,6 +98,7 @@ function Room({ sessionId }: { sessionId: string }) {
       )}
       {status === 'connected' && <VotesPanel sessionId={sessionId} />}
       <DocumentsPanel sessionId={sessionId} />
+      <RecordingPanel sessionId={sessionId} />
       <RecordsPanel sessionId={sessionId} />
     </>
   );
