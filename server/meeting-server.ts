@@ -254,7 +254,7 @@ export class MeetingServer {
           // First: its uploads are read by its own parser (up to PLENUM_DOCUMENT_MAX_BYTES), not the others' 16 kB JSON one.
           documentRoutes({ accreditation, documents, maxBytes: config.documents.maxBytes, adminApiKey: config.adminApiKey, focusChanged: (ref, id) => documentFocus.focusChanged(ref, id), log: log.child({ component: 'documents' }) }),
           // Only its own paths (…/sessions/:sessionId/recording and /recordings): no other route is guarded twice.
-          recordingRoutes({ accreditation, store: recordings, storageDir: config.storageDir, audit: accreditation.service.audit, adminApiKey: config.adminApiKey, recordingChanged: (ref) => recorder.changed(ref.sessionId), log: log.child({ component: 'recording' }) }),
+          recordingRoutes({ accreditation, store: recordings, storageDir: config.storageDir, audit: accreditation.service.audit, adminApiKey: config.adminApiKey, recordingChanged: (ref) => recorder.changed(ref.sessionId), canRecord: () => recorder.available(), log: log.child({ component: 'recording' }) }),
           accreditationRoutes({
             accreditation,
             monitor: revocation,

@@ -33,6 +33,8 @@ export interface RecordingRoutesDeps {
   adminApiKey?: string;
   /** Tells the session's room owner its recording started or stopped (it starts or stops its recorders); never throws. */
   recordingChanged?: (ref: RecordingSessionRef, recording: RecordingRecord) => Promise<void>;
+  /** Whether this server can record at all (GStreamer installed): a start is refused otherwise, not left idle. */
+  canRecord?: () => Promise<boolean>;
   log: Logger;
 }
 
@@ -89,6 +91,7 @@ export function recordingRoutes(deps: RecordingRoutesDeps): Router {
     '/start',
     route(async (req, res) => {
       const ref = sessionRef(req);
+      if (deps.canRecord && !(await deps.canRecord())) return sendError(res, ErrorCode.UNAVAILABLE, 'this server cannot record: GStreamer is not installed (see PLENUM_GST_LAUNCH)');
       const retentionDays = sessions.get(ref.sessionId)?.recording?.retentionDays ?? null;
       let recording: RecordingRecord;
       try {

@@ -6,6 +6,8 @@ import type { Logger } from '../logger.js';
 /** How long a recorder may take to finish its file once its input ends, before it is killed. */
 const STOP_GRACE_MS = 5000;
 const STDERR_LINES = 20;
+/** A recorder this far behind (bytes not yet read from its stdin) is stalled: input is dropped, not queued without end. */
+const MAX_BACKLOG = 4 * 1024 * 1024;
 
 /**
  * One GStreamer recorder process: RTP written to its stdin, the muxed file read from its stdout. It ends
@@ -54,9 +56,18 @@ export class RecorderProcess extends EventEmitter<{ exit: [{ code: number | null
     return !this.exited;
   }
 
+  /** Input for the muxer; dropped (and counted) while a stalled process has MAX_BACKLOG bytes unread. */
   write(data: Buffer): void {
-    if (!this.exited && !this.stopping) this.child.stdin.write(data);
+    if (this.exited || this.stopping) return;
+    if (this.child.stdin.writableLength > MAX_BACKLOG) {
+      this.dropped += 1;
+      return;
+    }
+    this.child.stdin.write(data);
   }
+
+  /** Writes refused because the process did not keep up. */
+  dropped = 0;
 
   /** Ends the input, so the muxer finishes the file; killed if it takes too long. */
   async stop(): Promise<void> {

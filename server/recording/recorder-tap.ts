@@ -42,13 +42,20 @@ export class RecorderTap extends EventEmitter<{ close: [] }> {
 
   static async create(router: types.Router, kind: 'audio' | 'video', sink: TapSink, log: Logger): Promise<RecorderTap> {
     const socket = createSocket('udp4');
-    socket.on('message', (packet) => (isRtcp(packet) ? sink.rtcp(packet) : sink.rtp(packet, monotonicMs())));
+    let from: number | undefined;
+    socket.on('message', (packet, sender) => {
+      // Only the transport's own packets: another local process cannot slip media into a recording.
+      if (sender.port !== from || sender.address !== '127.0.0.1') return;
+      if (isRtcp(packet)) sink.rtcp(packet);
+      else sink.rtp(packet, monotonicMs());
+    });
     socket.on('error', (error) => log.warn({ err: error.message }, 'recorder tap socket error'));
     await new Promise<void>((resolve) => socket.bind(0, '127.0.0.1', resolve));
     let transport: types.PlainTransport;
     try {
       transport = await router.createPlainTransport({ listenIp: '127.0.0.1', rtcpMux: true, comedia: false, appData: { recorder: true } });
       await transport.connect({ ip: '127.0.0.1', port: socket.address().port });
+      from = transport.tuple.localPort;
     } catch (error) {
       socket.close();
       throw error;

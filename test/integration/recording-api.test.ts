@@ -323,3 +323,17 @@ describe('recording: retention', () => {
     expect((await stop(apiKey, RETAINED_SESSION)).status).toBe(200);
   });
 });
+
+describe('recording: a server without GStreamer', () => {
+  it('refuses to start (503 UNAVAILABLE) rather than accept a recording nothing will record', async () => {
+    const bare = await startTestServer({ PLENUM_DEV_MODE: 'false', PLENUM_ADMIN_API_KEY: ADMIN_KEY, PLENUM_STORAGE_DIR: storageDir, PLENUM_GST_LAUNCH: '/nonexistent/gst-launch-1.0' });
+    try {
+      const res = await httpRequest('POST', `${bare.url}/api/admin/events/${DEMO_EVENT_ID}/sessions/${OTHER_SESSION}/recording/start`, undefined, apiKey);
+      expect(res.status).toBe(503);
+      expect(codeOf(res)).toBe('UNAVAILABLE');
+      expect(await new RecordingStore(bare.store.db).active(OTHER_SESSION)).toBeUndefined();
+    } finally {
+      await bare.close();
+    }
+  });
+});
