@@ -229,7 +229,7 @@ export const requestSchemas = {
   /** A roll-call: the entity called now passes (it is called again after the others). */
   passRollCall: z.object({ voteId }).strict(),
   closeVote: z.object({ voteId }).strict(),
-  /** The open vote, and whether one's own entity has voted (as told on joining). */
+  /** The open vote (else one closed in the last 15 minutes, with its result), and whether one's own entity has voted. */
   getVoteState: empty,
 } as const;
 
@@ -579,7 +579,10 @@ export interface ServerEvents {
   voteCast: { voteId: string; entity: string; position?: VotePosition };
   /** To everyone: the vote closed, with its result. */
   voteClosed: VoteView;
-  /** On joining while a vote is open: the vote, and whether one's own entity has voted. */
+  /**
+   * On joining while a vote is open, or within 15 minutes of its close (then with its result): the vote, and
+   * whether one's own entity has voted. A connection that dropped over the close still learns the result.
+   */
   voteState: VoteState;
   caption: { language: string; text: string; final: boolean; at: number };
   /** To everyone: the speakers list and the floor. */

@@ -230,7 +230,7 @@ export class MeetingServer {
       changes.start();
       const floor = new FloorForwarding(rooms, coordinator, bus, log.child({ component: 'floor' }));
       const ballots = new BallotSeal(config.votes.ballotSecret ?? (await localBallotSecret(config.dataDir)));
-      const votes = new VoteService(rooms, accreditation.service.sessions, new VoteStore(store.db, ballots), webhooks, log.child({ component: 'votes' }));
+      const votes = new VoteService(rooms, accreditation.service.sessions, new VoteStore(store.db, ballots, ownerWrites), webhooks, log.child({ component: 'votes' }));
       const documents = await openDocuments(resolve(config.storageDir), store.db, accreditation.service.audit);
       const documentFocus = new DocumentFocusAnnouncer(rooms, coordinator, bus, log.child({ component: 'documents' }));
       const recordings = new RecordingStore(store.db);

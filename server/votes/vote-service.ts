@@ -38,6 +38,9 @@ export function voteView(vote: VoteRecord, cast: number, called?: string): VoteV
   };
 }
 
+/** How long after it closed a vote's result is still told to whoever (re)joins or asks. */
+const RECENT_RESULT_MS = 15 * 60_000;
+
 /** What the meeting's record hears of votes (server/recording writes them into the meeting index). */
 type VoteServiceEvents = { opened: [{ sessionId: string; vote: VoteRecord }]; closed: [{ sessionId: string; vote: VoteRecord }] };
 
@@ -131,7 +134,7 @@ export class VoteService extends EventEmitter<VoteServiceEvents> {
     const voted = new Set(await this.store.votedEntities(voteId));
     const called = this.called(vote, voted);
     if (!called) throw new ProtocolError(ErrorCode.INVALID_STATE, 'the roll-call has ended');
-    await this.store.pass(voteId, called);
+    await this.store.pass(room.id, voteId, called);
     const fresh = (await this.store.get(vote.eventId, room.id, voteId))!;
     const next = this.called(fresh, voted);
     room.broadcast('voteProgress', { voteId, cast: voted.size, entitled: vote.definition.entitled.length, called: next ?? null });
@@ -145,20 +148,23 @@ export class VoteService extends EventEmitter<VoteServiceEvents> {
     return this.finish(room, vote);
   }
 
-  /** The open vote of the room, if any, as a joining participant should see it. */
+  /**
+   * The open vote as it stands, for this participant's entity; else the vote that closed in the last
+   * RECENT_RESULT_MS, with its result: someone whose connection dropped over the close still learns it.
+   */
   async state(room: Room, p: Participant): Promise<VoteState> {
-    const vote = await this.store.openIn(room.id);
-    if (!vote) return { vote: null, ownEntity: null };
+    const vote = await this.store.latestIn(room.id);
+    if (!vote || (vote.status === 'closed' && Date.now() - (vote.closedAt?.getTime() ?? 0) > RECENT_RESULT_MS)) return { vote: null, ownEntity: null };
     const voted = new Set(await this.store.votedEntities(vote.voteId));
     const own = await this.store.castOf(vote.voteId, p.grants.entity.name);
-    return { vote: voteView(vote, voted.size, this.called(vote, voted)), ownEntity: own ? { voted: true, ...(own.position ? { position: own.position } : {}) } : { voted: false } };
+    return { vote: voteView(vote, voted.size, vote.status === 'open' ? this.called(vote, voted) : undefined), ownEntity: own ? { voted: true, ...(own.position ? { position: own.position } : {}) } : { voted: false } };
   }
 
   private async finish(room: Room, vote: VoteRecord): Promise<VoteView> {
     clearTimeout(this.timers.get(room));
     this.timers.delete(room);
     const wasOpen = vote.status === 'open';
-    const closed = await this.store.close(vote.voteId, vote.definition.entitled);
+    const closed = await this.store.close(vote.sessionId, vote.voteId, vote.definition.entitled);
     const view = voteView(closed, await this.store.castCount(vote.voteId));
     if (wasOpen) {
       room.broadcast('voteClosed', view);

@@ -1,9 +1,10 @@
 // Votes in the system of record. Every node reads and writes the same rows, so a reconnecting delegate finds
 // their entity's vote, and a node that takes a room over after a failover finds the open vote and every cast.
 import { randomUUID } from 'node:crypto';
-import { sql } from 'kysely';
+import { sql, type Transaction } from 'kysely';
 import type { Db } from '../../store/open-store.js';
-import { json } from '../../store/schema.js';
+import { json, type Schema } from '../../store/schema.js';
+import type { OwnerWrites } from '../cluster/owner-writes.js';
 import { longestBallot, type BallotSeal } from './ballot-seal.js';
 import { countRecorded, countSecret } from './tally.js';
 import type { Ballot, EntityVote, Position, VoteDefinition, VoteResult } from './vote-model.js';
@@ -65,12 +66,24 @@ export class VoteStore {
   constructor(
     private readonly db: Db,
     private readonly seal: BallotSeal,
+    /**
+     * The room owner's fenced writes (server/cluster/owner-writes.ts): a vote is opened, cast, passed and closed
+     * only by the node holding the room, so a node that lost the room cannot close or count a vote the new owner
+     * runs. Without it (tools, tests), plain transactions.
+     */
+    private readonly writes?: OwnerWrites,
   ) {}
+
+  /** One transaction for a room's vote, fenced by this node's epoch for the room when the store has owner writes. */
+  private write<T>(sessionId: string, work: (tx: Transaction<Schema>) => Promise<T>): Promise<T> {
+    return this.writes ? this.writes.write(sessionId, (tx) => work(tx)) : this.db.transaction().execute(work);
+  }
 
   async open(input: { eventId: string; sessionId: string; openedBy: string; definition: VoteDefinition }): Promise<VoteRecord> {
     const closesAt = new Date(Date.now() + input.definition.durationSeconds * 1000);
     try {
-      const row = await this.db
+      const row = await this.write(input.sessionId, (tx) =>
+        tx
         .insertInto('votes')
         .values({
           vote_id: randomUUID(),
@@ -83,7 +96,8 @@ export class VoteStore {
           closes_at: closesAt,
         })
         .returningAll()
-        .executeTakeFirstOrThrow();
+        .executeTakeFirstOrThrow(),
+      );
       return toRecord(row);
     } catch (error) {
       // The partial unique index: one open vote per session, whichever node tried.
@@ -103,10 +117,10 @@ export class VoteStore {
     return row && toRecord(row);
   }
 
-  /** Open votes whose timer has run out, on any session (the owner of each room closes its own). */
-  async due(now = new Date()): Promise<VoteRecord[]> {
-    const rows = await this.db.selectFrom('votes').selectAll().where('status', '=', 'open').where('closes_at', '<=', now).execute();
-    return rows.map(toRecord);
+  /** The session's most recent vote, open or closed. */
+  async latestIn(sessionId: string): Promise<VoteRecord | undefined> {
+    const row = await this.db.selectFrom('votes').selectAll().where('session_id', '=', sessionId).orderBy('opened_at', 'desc').limit(1).executeTakeFirst();
+    return row ? toRecord(row) : undefined;
   }
 
   async list(eventId: string, sessionId: string): Promise<VoteRecord[]> {
@@ -123,7 +137,7 @@ export class VoteStore {
     const { vote } = input;
     const secret = vote.definition.kind === 'secret';
     try {
-      await this.db.transaction().execute(async (tx) => {
+      await this.write(vote.sessionId, async (tx) => {
         await tx
           .insertInto('vote_casts')
           .values({ vote_id: vote.voteId, entity: input.entity, entity_type: input.entityType, cast_by: input.castBy, choice: secret ? null : json(input.ballot) })
@@ -164,8 +178,8 @@ export class VoteStore {
    * cannot both count. A secret ballot's sealed ballots are opened, counted and deleted in the same
    * transaction; only the totals remain.
    */
-  async close(voteId: string, entitled: readonly string[]): Promise<VoteRecord> {
-    return this.db.transaction().execute(async (tx) => {
+  async close(sessionId: string, voteId: string, entitled: readonly string[]): Promise<VoteRecord> {
+    return this.write(sessionId, async (tx) => {
       const row = await tx.selectFrom('votes').selectAll().where('vote_id', '=', voteId).forUpdate().executeTakeFirstOrThrow();
       const vote = toRecord(row);
       if (vote.status === 'closed') return vote;
@@ -189,9 +203,11 @@ export class VoteStore {
   }
 
   /** Records a roll-call's pass: the entity is called again after the others (twice passed: not voting). */
-  async pass(voteId: string, entity: string): Promise<void> {
-    await sql`update votes set definition = jsonb_set(definition, '{passes}', coalesce(definition->'passes', '{}'::jsonb) || jsonb_build_object(${entity}::text, coalesce((definition->'passes'->>${entity})::int, 0) + 1))
-      where vote_id = ${voteId} and status = 'open'`.execute(this.db);
+  async pass(sessionId: string, voteId: string, entity: string): Promise<void> {
+    await this.write(sessionId, (tx) =>
+      sql`update votes set definition = jsonb_set(definition, '{passes}', coalesce(definition->'passes', '{}'::jsonb) || jsonb_build_object(${entity}::text, coalesce((definition->'passes'->>${entity})::int, 0) + 1))
+      where vote_id = ${voteId} and status = 'open'`.execute(tx),
+    );
   }
 
   async designate(eventId: string, entity: string, personId: string, by: string): Promise<void> {

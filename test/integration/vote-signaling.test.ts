@@ -171,8 +171,17 @@ describe('votes by entity', () => {
     expect(received(back, 'voteState')[0]).toMatchObject({ vote: { voteId: vote.voteId, status: 'open' }, ownEntity: { voted: true, position: 'abstain' } });
     const state = await call<VoteState>(back, 'getVoteState', {});
     expect(state.ok && state.data.ownEntity).toEqual({ voted: true, position: 'abstain' });
-    expect((await call(chair, 'closeVote', { voteId: vote.voteId })).ok).toBe(true);
+    // Away over the close: back, the delegate learns the result, and so does an asking client.
     back.disconnect();
+    expect((await call(chair, 'closeVote', { voteId: vote.voteId })).ok).toBe(true);
+    const after = await joinAs('second0@votes.example');
+    await waitFor(() => received(after, 'voteState').length === 1, { what: 'the closed vote told on joining' });
+    const told = received(after, 'voteState')[0] as VoteState;
+    expect(told).toMatchObject({ vote: { voteId: vote.voteId, status: 'closed' }, ownEntity: { voted: true, position: 'abstain' } });
+    expect(told.vote?.result).not.toBeNull();
+    const asked = await call<VoteState>(after, 'getVoteState', {});
+    expect(asked.ok && asked.data.vote?.status).toBe('closed');
+    after.disconnect();
   });
 
   it('a roll-call: entities called in turn from one drawn by lot; out of turn is refused; a pass is called again last', async () => {

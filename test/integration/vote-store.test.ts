@@ -3,10 +3,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { sql } from 'kysely';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { OwnerWrites } from '../../server/cluster/owner-writes.js';
 import { BallotSeal } from '../../server/votes/ballot-seal.js';
 import { VoteAlreadyOpenError, VoteStore } from '../../server/votes/vote-store.js';
 import type { VoteDefinition } from '../../server/votes/vote-model.js';
 import { openStore, type Store } from '../../store/open-store.js';
+import { StaleOwnerError } from '../../store/room-fence.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
 
 // Votes in the system of record, on both engines: one open vote per session, one vote per entity (the
@@ -58,6 +60,24 @@ describe.each(['embedded', 'postgres'] as const)('the vote store on %s', (engine
     await store?.close();
   });
 
+  it('writes a vote only as the room\'s owner: once a newer owner has written, the old one can neither cast nor close', async () => {
+    const session = `s-fenced-${engine}`;
+    const ownerOf = (nodeId: string, epoch: number) => new VoteStore(store.db, seal, new OwnerWrites(store.db, (roomId) => ({ roomId, nodeId, epoch })));
+    const old = ownerOf('node-a', 1);
+    const v = await old.open({ eventId: 'ev-1', sessionId: session, openedBy: 'chair', definition: definition({}) });
+    expect(await old.cast({ vote: v, entity: ENTITIES[0]!, entityType: 'member_state', castBy: 'p-0', ballot: { position: 'yes' } })).toBe('cast');
+    // The room fails over: the new owner's first write moves the fence up.
+    const next = ownerOf('node-b', 2);
+    expect(await next.cast({ vote: v, entity: ENTITIES[1]!, entityType: 'member_state', castBy: 'p-1', ballot: { position: 'no' } })).toBe('cast');
+    await expect(old.cast({ vote: v, entity: ENTITIES[2]!, entityType: 'member_state', castBy: 'p-2', ballot: { position: 'no' } })).rejects.toBeInstanceOf(StaleOwnerError);
+    await expect(old.close(session, v.voteId, ENTITIES)).rejects.toBeInstanceOf(StaleOwnerError);
+    await expect(old.pass(session, v.voteId, ENTITIES[3]!)).rejects.toBeInstanceOf(StaleOwnerError);
+    expect((await next.openIn(session))?.voteId).toBe(v.voteId);
+    expect(await next.castCount(v.voteId)).toBe(2);
+    const closed = await next.close(session, v.voteId, ENTITIES);
+    expect(closed.status).toBe('closed');
+  });
+
   it('keeps one vote open per session, and finds a vote only under its own event and session', async () => {
     const v = await votes.open({ eventId: 'ev-1', sessionId: `s-open-${engine}`, openedBy: 'chair', definition: definition({}) });
     await expect(votes.open({ eventId: 'ev-1', sessionId: `s-open-${engine}`, openedBy: 'chair', definition: definition({}) })).rejects.toBeInstanceOf(VoteAlreadyOpenError);
@@ -65,7 +85,7 @@ describe.each(['embedded', 'postgres'] as const)('the vote store on %s', (engine
     expect(await votes.get('ev-1', `s-open-${engine}`, v.voteId)).toMatchObject({ voteId: v.voteId, status: 'open' });
     expect(await votes.get('ev-1', 'another-session', v.voteId)).toBeUndefined();
     expect(await votes.get('ev-2', `s-open-${engine}`, v.voteId)).toBeUndefined();
-    await votes.close(v.voteId, []);
+    await votes.close(v.sessionId, v.voteId, []);
     // Closed: the next vote may open.
     await votes.open({ eventId: 'ev-1', sessionId: `s-open-${engine}`, openedBy: 'chair', definition: definition({}) });
   });
@@ -82,7 +102,7 @@ describe.each(['embedded', 'postgres'] as const)('the vote store on %s', (engine
     expect((await votes.castOf(v.voteId, 'Brazil'))?.position).toBe('no');
     expect(await votes.castOf(v.voteId, 'France')).toBeUndefined();
 
-    const [a, b] = await Promise.all([votes.close(v.voteId, ['Kenya', 'Brazil', 'France']), votes.close(v.voteId, ['Kenya', 'Brazil', 'France'])]);
+    const [a, b] = await Promise.all([votes.close(v.sessionId, v.voteId, ['Kenya', 'Brazil', 'France']), votes.close(v.sessionId, v.voteId, ['Kenya', 'Brazil', 'France'])]);
     expect(a.result).toEqual(b.result);
     expect(a.result).toMatchObject({ kind: 'recorded', notVoting: ['France'] });
     const totals = a.result?.kind === 'recorded' ? a.result.totals : undefined;
@@ -111,7 +131,7 @@ describe.each(['embedded', 'postgres'] as const)('the vote store on %s', (engine
     expect(Object.keys(sealed[0]!).sort()).toEqual(['ballot_id', 'sealed', 'vote_id']);
     expect(new Set(sealed.map((s) => s.sealed.length)).size).toBe(1);
 
-    const closed = await votes.close(v.voteId, ENTITIES);
+    const closed = await votes.close(v.sessionId, v.voteId, ENTITIES);
     expect(closed.result).toMatchObject({ kind: 'secret', ballots: ENTITIES.length, abstentions: 0 });
     const byCandidate = closed.result?.kind === 'secret' ? Object.fromEntries(closed.result.byCandidate.map((c) => [c.candidate, c.votes])) : {};
     expect(byCandidate).toEqual(expected);
@@ -127,9 +147,9 @@ describe.each(['embedded', 'postgres'] as const)('the vote store on %s', (engine
 
   it('a roll-call records passes, so any node knows whom to call next', async () => {
     const v = await votes.open({ eventId: 'ev-1', sessionId: `s-roll-${engine}`, openedBy: 'chair', definition: definition({ kind: 'roll_call', order: ['Kenya', 'Brazil'] }) });
-    await votes.pass(v.voteId, 'Kenya');
-    await votes.pass(v.voteId, 'Kenya');
-    await votes.pass(v.voteId, 'Brazil');
+    await votes.pass(v.sessionId, v.voteId, 'Kenya');
+    await votes.pass(v.sessionId, v.voteId, 'Kenya');
+    await votes.pass(v.sessionId, v.voteId, 'Brazil');
     expect((await votes.get('ev-1', `s-roll-${engine}`, v.voteId))?.definition.passes).toEqual({ Kenya: 2, Brazil: 1 });
   });
 });
