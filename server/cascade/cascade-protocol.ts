@@ -5,7 +5,7 @@ import { z } from 'zod';
 import { CloseReason } from '../../protocol/errors.js';
 import { joinGrantsSchema } from '../auth/join-token.js';
 import { EDGE_FORWARDED } from './edge-policy.js';
-import { rtpParameters, type ChannelInfo, type FloorState, type PeerInfo, type ProducerInfo, type ServerEvents } from '../../protocol/signaling.js';
+import { rtpParameters, voteKind, votePosition, type ChannelInfo, type FloorState, type PeerInfo, type ProducerInfo, type ServerEvents, type VoteState, type VoteView } from '../../protocol/signaling.js';
 
 const id = z.string().min(1).max(128);
 const language = z.string().min(1).max(64);
@@ -34,6 +34,49 @@ const floor = z
 const caption = z.object({ language, text: z.string().max(2000), final: z.boolean(), at: z.number() }).strict() satisfies z.ZodType<ServerEvents['caption']>;
 
 const recordingState = z.object({ recording: z.boolean(), since: z.number().int().nonnegative().nullable() }).strict() satisfies z.ZodType<ServerEvents['recordingState']>;
+
+// Votes, as the origin tells them to an edge's delegates and listeners (bounds well above what the origin accepts).
+const voteText = z.string().max(1000);
+const voteCount = z.number().int().min(0).max(100_000);
+const voteResult = z.union([
+  z
+    .object({
+      kind: z.enum(['recorded', 'roll_call']),
+      totals: z.object({ yes: voteCount, no: voteCount, abstain: voteCount }).strict(),
+      byEntity: z.array(z.object({ entity: voteText, entityType: z.string().max(64), position: votePosition }).strict()).max(100_000),
+      notVoting: z.array(voteText).max(100_000),
+    })
+    .strict(),
+  z
+    .object({
+      kind: z.literal('secret'),
+      ballots: voteCount,
+      abstentions: voteCount,
+      byCandidate: z.array(z.object({ candidate: voteText, votes: voteCount }).strict()).max(100),
+      elected: z.array(voteText).max(100),
+      tied: z.array(voteText).max(100),
+    })
+    .strict(),
+]);
+const voteView = z
+  .object({
+    voteId: id,
+    question: voteText,
+    kind: voteKind,
+    eligibleEntityTypes: z.array(z.string().max(64)).max(16),
+    candidates: z.array(voteText).max(100).optional(),
+    seats: z.number().int().min(1).max(100).optional(),
+    order: z.array(voteText).max(100_000).optional(),
+    status: z.enum(['open', 'closed']),
+    openedAt: z.number(),
+    closesAt: z.number().nullable(),
+    entitled: voteCount,
+    cast: voteCount,
+    called: voteText.nullable(),
+    result: voteResult.nullable(),
+  })
+  .strict() satisfies z.ZodType<VoteView>;
+const voteState = z.object({ vote: voteView.nullable(), ownEntity: z.object({ voted: z.boolean(), position: votePosition.optional() }).strict().nullable() }).strict() satisfies z.ZodType<VoteState>;
 
 /** What an edge needs to seat its listeners: who is in the room, what they send, the channels and the floor. */
 export const roomSnapshot = z
@@ -126,6 +169,9 @@ const eventSchemas = {
   activeSpeaker: z.object({ peerId: id.nullable(), peer: peer.nullable() }).strict(),
   documentFocus: z.object({ documentId: z.string().max(64).nullable(), at: z.number().int().nonnegative() }).strict(),
   recordingState,
+  voteOpened: voteView,
+  voteProgress: z.object({ voteId: id, cast: voteCount, entitled: voteCount, called: voteText.nullable() }).strict(),
+  voteClosed: voteView,
 };
 export type RelayedEvent = keyof typeof eventSchemas;
 export const relayedEvents = Object.keys(eventSchemas) as RelayedEvent[];
@@ -145,6 +191,9 @@ export const roomTopicMessage = z.union([
   relayed('activeSpeaker'),
   relayed('documentFocus'),
   relayed('recordingState'),
+  relayed('voteOpened'),
+  relayed('voteProgress'),
+  relayed('voteClosed'),
   z.object({ type: z.literal('paused'), producerId: id, paused: z.boolean() }).strict(),
   // A camera published (for edges' gallery tiles; not repeated to clients). Its end comes as `producerClosed`.
   z.object({ type: z.literal('camera'), info: producer }).strict(),
@@ -210,6 +259,10 @@ const personalEvents = {
   removed: z.object({ reason: z.enum(closeReasons), message: z.string().max(1000) }).strict(),
   /** Dynacast at the origin: the edge stops sending a camera up the pipe while nobody there receives it (-1). */
   publisherLayers: z.object({ producerId: id, spatialLayer: z.number().int().min(-1).max(15) }).strict(),
+  /** A vote told to this delegate: as it stands on (re)joining, its own entity's vote in, its result when missed. */
+  voteState,
+  voteCast: z.object({ voteId: id, entity: voteText, position: votePosition.optional() }).strict(),
+  voteClosed: voteView,
 };
 export type PersonalEvent = keyof typeof personalEvents;
 export const PERSONAL_EVENTS: ReadonlySet<string> = new Set(Object.keys(personalEvents));
@@ -231,6 +284,9 @@ export const delegateMessage = z
       personal('speakingTime'),
       personal('removed'),
       personal('publisherLayers'),
+      personal('voteState'),
+      personal('voteCast'),
+      personal('voteClosed'),
       z.object({ type: z.literal('closed'), reason: z.enum(closeReasons) }).strict(),
     ]),
   })

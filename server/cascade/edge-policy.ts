@@ -48,8 +48,8 @@ export const EDGE_METHODS: ReadonlySet<RequestMethod> = new Set<RequestMethod>([
 ]);
 
 /**
- * A delegate's requests that the edge passes to the origin, where the floor and the rules of who may be
- * heard live: the origin answers them for its copy of the delegate (and pauses or resumes the piped
- * producer, which the edge mirrors).
+ * A delegate's requests that the edge passes to the origin, where the floor, the rules of who may be heard
+ * and the votes live: the origin answers them for its copy of the delegate (and pauses or resumes the piped
+ * producer, which the edge mirrors; casts the entity's vote).
  */
-export const EDGE_FORWARDED: ReadonlySet<RequestMethod> = new Set<RequestMethod>(['pauseProducer', 'resumeProducer', 'requestFloor', 'withdrawFloorRequest']);
+export const EDGE_FORWARDED: ReadonlySet<RequestMethod> = new Set<RequestMethod>(['pauseProducer', 'resumeProducer', 'requestFloor', 'withdrawFloorRequest', 'castVote', 'getVoteState']);

@@ -5,12 +5,15 @@ import { checkGate } from './connection-gate.js';
 import type { JoinedContext } from './handlers/context.js';
 import { floorHandlers } from './handlers/floor-handlers.js';
 import { mediaHandlers } from './handlers/media-handlers.js';
+import { voteHandlers } from './handlers/vote-handlers.js';
 
 const FORWARDED_HANDLERS = {
   pauseProducer: mediaHandlers.pauseProducer,
   resumeProducer: mediaHandlers.resumeProducer,
   requestFloor: floorHandlers.requestFloor,
   withdrawFloorRequest: floorHandlers.withdrawFloorRequest,
+  castVote: voteHandlers.castVote,
+  getVoteState: voteHandlers.getVoteState,
 } as const;
 
 /**

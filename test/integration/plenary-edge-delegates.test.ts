@@ -25,6 +25,7 @@ import { createSocket } from 'node:dgram';
 // and real RTP with audio levels is sent into it.
 
 const ROOM = 'demo-council'; // a moderated floor
+const ADMIN_KEY = 'admin-api-key-for-edge-delegates-0123456789';
 const CHAIR = 'kwame.mensah@demo.gh';
 const AMINA = 'amina.odhiambo@demo.ke';
 const BEATRIZ = 'beatriz.souza@demo.br';
@@ -93,7 +94,7 @@ beforeAll(async () => {
   redis = await RedisProcess.start();
   postgres = await PostgresProcess.start();
   for (const id of ['node-a', 'node-b']) {
-    const env = clusterNodeEnv(id, { redisUrl: redis.url, databaseUrl: postgres.url }, { PLENUM_ROOM_LEASE_TTL_MS: '1500', PLENUM_CASCADE_AFTER_DELEGATES: '1', PLENUM_CASCADE_PIPE_IDLE_MS: '300' });
+    const env = clusterNodeEnv(id, { redisUrl: redis.url, databaseUrl: postgres.url }, { PLENUM_ROOM_LEASE_TTL_MS: '1500', PLENUM_CASCADE_AFTER_DELEGATES: '1', PLENUM_CASCADE_PIPE_IDLE_MS: '300', PLENUM_ADMIN_API_KEY: ADMIN_KEY });
     nodes.push(await startTestServer(env));
   }
   await waitFor(async () => (await nodes[0]!.membership.coordinator.liveNodes()).length === 2, { what: 'two live nodes' });
@@ -148,6 +149,36 @@ describe('plenary: delegates served by edge nodes', () => {
     expect((seen.data.joined as Array<{ id: string; entity: { name: string } }>).find((p) => p.id === 'p-br-1')?.entity.name).toBe('Brazil');
     const page = await call<{ peers: Array<{ id: string }>; total: number }>(chair.socket, 'getRoster', { search: 'beatriz' });
     expect(page).toMatchObject({ ok: true, data: { total: 1 } });
+  });
+
+  it('she votes for her entity from the edge: the vote reaches her, her cast is counted at the origin, and she hears the result', async () => {
+    // Designated to cast Brazil's vote (she is a delegate, not its head).
+    const designated = await fetch(`${origin.url}/api/admin/events/${DEMO_EVENT_ID}/vote-designations`, {
+      method: 'PUT',
+      headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json' },
+      body: JSON.stringify({ entity: 'Brazil', personId: 'p-br-1' }),
+    });
+    expect(designated.status).toBe(200);
+    const opened = await call<{ vote: { voteId: string } }>(chair.socket, 'openVote', { question: 'Adopt the report?', kind: 'recorded' });
+    if (!opened.ok) throw new Error(`openVote: ${opened.error.code} ${opened.error.message}`);
+    const { voteId } = opened.data.vote;
+    await waitFor(() => beatriz.events.some((e) => e.event === 'voteOpened' && e.data.voteId === voteId), { what: 'the vote relayed to the edge' });
+    const cast = await call(beatriz.socket, 'castVote', { voteId, ballot: { position: 'yes' } });
+    expect(cast.ok, JSON.stringify(cast)).toBe(true);
+    await waitFor(() => beatriz.events.some((e) => e.event === 'voteCast' && e.data.entity === 'Brazil' && e.data.position === 'yes'), { what: "her entity's vote confirmed to her" });
+    const again = await call(beatriz.socket, 'castVote', { voteId, ballot: { position: 'no' } });
+    expect(again.ok ? 'ok' : again.error.code).toBe('VOTE_ALREADY_CAST');
+    const state = await call<{ ownEntity: { voted: boolean; position?: string } }>(beatriz.socket, 'getVoteState', {});
+    expect(state.ok && state.data.ownEntity).toEqual({ voted: true, position: 'yes' });
+    expect((await call(amina.socket, 'castVote', { voteId, ballot: { position: 'no' } })).ok).toBe(true);
+    expect((await call(chair.socket, 'closeVote', { voteId })).ok).toBe(true);
+    const closed = await waitFor(() => beatriz.events.find((e) => e.event === 'voteClosed' && e.data.voteId === voteId), { what: 'the result relayed to the edge' });
+    expect((closed.data.result as { byEntity: Array<{ entity: string; position: string }> }).byEntity).toEqual(
+      expect.arrayContaining([
+        { entity: 'Brazil', entityType: 'member_state', position: 'yes' },
+        { entity: 'Kenya', entityType: 'member_state', position: 'no' },
+      ]),
+    );
   });
 
   it('her microphone is published on the edge, piped to the origin, and heard only while she holds the floor', async () => {
