@@ -1,5 +1,5 @@
 import { readFile } from 'node:fs/promises';
-import type { Browser, Page } from 'playwright-core';
+import type { Browser, Page, Route } from 'playwright-core';
 import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_ACCESS_CODE, DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
@@ -200,7 +200,18 @@ describe.each(['en', 'ar'] as const)('recording in /console in %s', (locale) => 
     await noSeriousViolations(page, 'index shown');
 
     // A recording started elsewhere (the API, with her token): Start is refused, the code translated, and
-    // the panel then shows the one under way.
+    // the panel then shows the one under way. The console's room says it started and the panel reads its list
+    // again at once: those reads are held (then let through) so that Start is still offered when clicked.
+    let release!: () => void;
+    const held = new Promise<void>((resolve) => (release = resolve));
+    const listRead = (url: URL) => url.pathname.endsWith(`/sessions/${SESSION}/recordings`);
+    const passing: Promise<void>[] = [];
+    const hold = (route: Route) => {
+      const passed = held.then(() => route.continue());
+      passing.push(passed);
+      return passed;
+    };
+    await page.route(listRead, hold);
     const elsewhere = await httpRequest('POST', `${base()}/recording/start`, undefined, { authorization: `Bearer ${token}` });
     expect(elsewhere.status).toBe(201);
     const elsewhereId = (elsewhere.json as { recording: ApiRecording }).recording.recordingId;
@@ -209,6 +220,9 @@ describe.each(['en', 'ar'] as const)('recording in /console in %s', (locale) => 
     await refused.waitFor();
     expect(await refused.getAttribute('role')).toBe('alert');
     expect(await refused.textContent()).toBe(t('recording.errors.RECORDING_ACTIVE'));
+    release();
+    await Promise.all(passing);
+    await page.unroute(listRead, hold);
     await panel.locator(`[data-testid="recording-status"][data-state="recording"][data-recording-id="${elsewhereId}"]`).waitFor();
     await noSeriousViolations(page, 'refused');
     await panel.getByRole('button', { name: t('recording.stop'), exact: true }).click();
@@ -236,6 +250,10 @@ describe.each(['en', 'ar'] as const)('recording in /console in %s', (locale) => 
     }, { what: 'the automatic recording in the panel', intervalMs: 300 });
     expect(await status.textContent()).toContain(t('recording.startedByAuto'));
     await noSeriousViolations(page, 'recording by itself');
+    // Stopped through the API: the console's room says so and the panel shows it stopped, nobody refreshing
+    // it (the session, recorded whenever open, may start a new one at once).
+    expect((await httpRequest('POST', `${base()}/recording/stop`, undefined, { authorization: `Bearer ${token}` })).status).toBe(200);
+    await panel.locator(`[data-testid="recording"][data-recording-id="${auto.recordingId}"][data-status="stopped"]`).waitFor();
 
     await page.screenshot({ path: artifactPath(`webapp-recording-${locale}.png`), fullPage: true });
     expect(problems).toEqual([]);

@@ -7,6 +7,7 @@ import { errorMessage, reasonMessage } from '../../shared/api-errors';
 import { languageName } from '../../shared/i18n';
 import { useIdentityStore } from '../../shared/identity-store';
 import { Layout } from '../../shared/layout';
+import { RecordingIndicator } from '../../shared/recording-indicator';
 import { SignInForm } from '../../shared/sign-in';
 import { BoothChat } from './booth-chat';
 import { boothClient, useBoothStore } from './booth-store';
@@ -76,13 +77,14 @@ function BoothChoice() {
 
 function Console() {
   const { t, i18n } = useTranslation();
-  const { booth, sessionTitle } = useBoothStore();
+  const { booth, sessionTitle, recording } = useBoothStore();
   useBoothAnnouncements();
   return (
     <div data-testid="booth-console">
       <p className="booth-title" data-testid="booth-title">
         {t('booth.boothOf', { language: languageName(booth ?? '', i18n.language), session: sessionTitle ?? '' })}
       </p>
+      <RecordingIndicator status={recording} />
       <BoothChoice />
       <ConnectionBanner />
       <div className="booth-grid">

@@ -4,6 +4,7 @@ import { requestJoin } from '../../../../client-sdk/src/accreditation-api';
 import { MeetingClient, type ConnectionState } from '../../../../client-sdk/src/meeting-client';
 import type { BoothSignalKind, BoothState, ChannelInfo, PeerInfo } from '../../../../protocol/signaling';
 import { useIdentityStore } from '../../shared/identity-store';
+import { followRecording, NOT_RECORDING, type RecordingStatus } from '../../shared/recording-indicator';
 
 export interface ChatLine {
   id: number;
@@ -46,6 +47,8 @@ interface BoothPageState {
   /** The last slow-down / repeat sent, or refused as too soon. */
   signal?: { kind: BoothSignalKind; outcome: 'sent' | 'limited' };
   connection: ConnectionState;
+  /** Whether the session is being recorded (the room says so on joining and on each change). */
+  recording: RecordingStatus;
   enter(token: string, sessionId: string): Promise<void>;
   goLive(): Promise<void>;
   goOff(): Promise<void>;
@@ -117,10 +120,11 @@ export const useBoothStore = create<BoothPageState>((set, get) => {
     conflict: false,
     chat: [],
     connection: 'connected',
+    recording: NOT_RECORDING,
 
     async enter(token, sessionId) {
       if (get().phase !== 'idle') return;
-      set({ phase: 'joining', error: undefined });
+      set({ phase: 'joining', error: undefined, recording: NOT_RECORDING });
       try {
         const answer = await requestJoin('', token, sessionId);
         const languages = answer.grants.booths;
@@ -145,6 +149,7 @@ export const useBoothStore = create<BoothPageState>((set, get) => {
         });
         c.on('trackRemoved', refreshStage);
         c.on('connectionState', ({ state }) => set({ connection: state }));
+        followRecording(c, (recording) => set({ recording }));
         // A reconnect's join answer refreshes the booth without a boothState event: read it again.
         c.on('reconnected', () => {
           const again = c.booths.get(booth);

@@ -1,8 +1,9 @@
 // The conducted session's recording: its recordings from the admin API (the one under way first, if any),
-// the secretariat's Start and Stop, and the session's recording setting saved with its rules. Recording has
-// no room event, so the list is read when the session is chosen, after each change, on its lifecycle
-// changes (a session that records whenever open starts on opening) and on demand.
+// the secretariat's Start and Stop, and the session's recording setting saved with its rules. The list is read
+// when the session is chosen, after each change, when the console's room says recording started or stopped
+// (elsewhere, or by the session's own setting), on its lifecycle changes and on demand.
 import { create } from 'zustand';
+import type { MeetingClient } from '../../../../client-sdk/src/meeting-client';
 import { useIdentityStore } from '../../shared/identity-store';
 import type { ApiError, SessionRules } from './console-api';
 import { useConsoleStore } from './console-store';
@@ -25,6 +26,8 @@ interface RecordingState {
   /** The last change done, for the live region. */
   done?: { what: RecordingDone; at: number };
   load(sessionId: string): Promise<void>;
+  /** Reads the list again, keeping a refusal shown. */
+  refresh(): Promise<void>;
   start(): Promise<void>;
   stop(): Promise<void>;
   saveSetting(setting: RecordingSetting): Promise<boolean>;
@@ -81,6 +84,7 @@ export const useRecordingStore = create<RecordingState>((set, get) => {
       set(get().sessionId === sessionId ? { error: undefined } : { sessionId, recordings: undefined, error: undefined, done: undefined, busy: false });
       await reload();
     },
+    refresh: () => reload(),
     async start() {
       const started = await run((api, s) => api.start(s));
       await reload();
@@ -113,3 +117,11 @@ export const useRecordingStore = create<RecordingState>((set, get) => {
     },
   };
 });
+
+/** The console's room connection for `sessionId`: recording started or stopped there, so its list is read again. */
+export function wireConsoleRecording(c: MeetingClient, sessionId: string): void {
+  c.on('recordingState', () => {
+    const store = useRecordingStore.getState();
+    if (store.sessionId === sessionId) void store.refresh();
+  });
+}

@@ -4,6 +4,7 @@
 import { create } from 'zustand';
 import { requestJoin } from '../../../../client-sdk/src/accreditation-api';
 import { MeetingClient } from '../../../../client-sdk/src/meeting-client';
+import { wireConsoleRecording } from './recording-store';
 import { wireConsoleVotes } from './votes-store';
 import type { ChannelInfo, FloorState, PeerInfo, QuorumView, RosterEntry, ServerEvents } from '../../../../protocol/signaling';
 
@@ -137,6 +138,7 @@ export const useRoomStore = create<RoomState>((set, get) => {
         const c = new MeetingClient({ token: answer.joinToken });
         client = c;
         wireConsoleVotes(c);
+        wireConsoleRecording(c, sessionId);
         const alive = () => c === client;
         c.on('floorState', (floor) => alive() && set({ floor }));
         c.on('lobbyChanged', ({ waiting }) => alive() && set({ lobby: waiting }));

@@ -8,6 +8,7 @@ import { MeetingClient, type ConnectionState, type LocalMedia } from '../../../.
 import type { ChannelInfo, FloorState, PeerInfo } from '../../../../protocol/signaling';
 import { useIdentityStore } from '../../shared/identity-store';
 import { listMediaDevices, openPreview, routeToSpeaker, type MediaDeviceChoice } from '../../shared/media-devices';
+import { followRecording, NOT_RECORDING, type RecordingStatus } from '../../shared/recording-indicator';
 import { watchConnectionQuality, type ConnectionQuality } from '../../shared/meeting-connection-quality';
 import { wireVotes } from './vote-store';
 
@@ -72,6 +73,8 @@ interface DelegateState {
   cameras: Record<string, MediaStreamTrack>;
   connection: ConnectionState;
   quality: ConnectionQuality;
+  /** Whether the session is being recorded (the room says so on joining and on each change). */
+  recording: RecordingStatus;
 
   check(token: string, sessionId: string): Promise<void>;
   /** Dev mode: a /dev/token join, without accreditation; the page's client is then at window.plenum for tests and debugging. */
@@ -158,6 +161,7 @@ export const useDelegateStore = create<DelegateState>((set, get) => {
       });
     });
     c.on('connectionState', ({ state }) => set({ connection: state }));
+    followRecording(c, (recording) => set({ recording }));
     c.on('closed', ({ reason }) => {
       stopQuality?.();
       gallery?.close();
@@ -193,6 +197,7 @@ export const useDelegateStore = create<DelegateState>((set, get) => {
     cameras: {},
     connection: 'disconnected',
     quality: 'unknown',
+    recording: NOT_RECORDING,
 
     async check(token, sessionId) {
       set({ phase: 'checking', sessionId, error: undefined, reasons: [], endReason: undefined });
@@ -268,7 +273,7 @@ export const useDelegateStore = create<DelegateState>((set, get) => {
       const { answer, sessionId, micId, cameraId, speakerId, audioOnly } = get();
       if (!answer || !sessionId || client) return;
       get().stopPreview();
-      set({ phase: 'connecting', error: undefined, endReason: undefined, cameras: {}, page: undefined, unmuteRequested: false, moderated: undefined, actionError: undefined });
+      set({ phase: 'connecting', error: undefined, endReason: undefined, cameras: {}, page: undefined, unmuteRequested: false, moderated: undefined, actionError: undefined, recording: NOT_RECORDING });
       try {
         let token = answer.joinToken;
         const identity = useIdentityStore.getState().identity;

@@ -1,6 +1,7 @@
-// In the room: the reconnecting banner, who one is and the connection's quality, leave; the stage and the
+// In the room: the reconnecting banner, who one is, whether the session is recorded, the connection's quality, leave; the stage and the
 // gallery; the own microphone and camera, the floor, and what one listens to.
 import { useTranslation } from 'react-i18next';
+import { RecordingIndicator } from '../../shared/recording-indicator';
 import { useDelegateStore } from './delegate-store';
 import { FloorPanel } from './floor-panel';
 import { ListeningPanel } from './listening-panel';
@@ -34,6 +35,7 @@ export function Room() {
   const self = useDelegateStore((s) => s.self);
   const title = useDelegateStore((s) => s.answer?.session.title ?? '');
   const leave = useDelegateStore((s) => s.leave);
+  const recording = useDelegateStore((s) => s.recording);
   return (
     <div className="delegate-room" data-testid="room">
       <ConnectionBanner />
@@ -42,6 +44,7 @@ export function Room() {
           <h2 className="room-title">{title}</h2>
           {self && <p data-testid="self-label">{t('delegate.youAre', { label: t('delegate.personLabel', { name: self.name, entity: self.entity.name }) })}</p>}
         </div>
+        <RecordingIndicator status={recording} />
         <Quality />
         <button type="button" className="danger" onClick={() => void leave()} data-testid="leave">
           {t('delegate.leave')}
