@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import { readdirSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
 const root = join(import.meta.dirname, '..', '..');
@@ -10,6 +12,7 @@ const root = join(import.meta.dirname, '..', '..');
  * says so: Vite writes nothing when the build fails.
  */
 export default function setup(): void {
+  pruneStaleTestDirs();
   execFileSync(process.execPath, [join(root, 'client-sdk', 'build.mjs'), '--no-types'], { stdio: 'inherit' });
   try {
     // Vitest sets NODE_ENV=test, which would make Vite build React's development bundle (StrictMode then
@@ -21,5 +24,25 @@ export default function setup(): void {
   } catch (error) {
     if (process.env.CI) throw error;
     console.warn('\n[global-setup] the web app did not build (above); the tests use the previous build in dist/web\n');
+  }
+}
+
+/** A test directory untouched this long belongs to a run that died without cleaning up. */
+const STALE_MS = 6 * 3600_000;
+
+/**
+ * Removes test data left in the temporary directory by runs that were killed (a test server's embedded
+ * database is about 100 MB): a shared test machine would otherwise fill its disk over days of runs.
+ */
+function pruneStaleTestDirs(): void {
+  const now = Date.now();
+  for (const name of readdirSync(tmpdir())) {
+    if (!name.startsWith('plenum-')) continue;
+    const path = join(tmpdir(), name);
+    try {
+      if (now - statSync(path).mtimeMs > STALE_MS) rmSync(path, { recursive: true, force: true });
+    } catch {
+      // gone already, or not ours to remove
+    }
   }
 }

@@ -1,9 +1,21 @@
-import { mkdtempSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { loadConfig } from '../../server/config.js';
 import { createLogger, type Logger } from '../../server/logger.js';
 import { MeetingServer } from '../../server/meeting-server.js';
+
+/** Data directories made here (about 100 MB each with the embedded database): removed when the test process ends. */
+const madeDirs: string[] = [];
+process.once('exit', () => {
+  for (const dir of madeDirs) rmSync(dir, { recursive: true, force: true });
+});
+
+function dataDir(): string {
+  const dir = mkdtempSync(join(tmpdir(), 'plenum-test-'));
+  madeDirs.push(dir);
+  return dir;
+}
 
 /**
  * A test server's environment: loopback, free ports, one worker, a fresh data directory, and the demo event
@@ -18,7 +30,7 @@ export function loopbackEnv(): Record<string, string> {
     PLENUM_MEDIA_LISTEN_IP: '127.0.0.1',
     PLENUM_MEDIA_ANNOUNCED_ADDRESS: '127.0.0.1',
     PLENUM_MEDIA_PORT_BASE: '0',
-    PLENUM_DATA_DIR: mkdtempSync(join(tmpdir(), 'plenum-test-')),
+    PLENUM_DATA_DIR: dataDir(),
   };
 }
 
