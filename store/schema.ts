@@ -225,6 +225,8 @@ export interface RecordingsTable {
   /** The session clock's origin: files' and marks' ms count from here. */
   started_at: CreatedAt;
   stopped_at: Date | null;
+  /** Who stopped it: a person id, 'admin-api-key', or 'session-closed' (the session ended). */
+  stopped_by: string | null;
   retention_days: number | null;
   expires_at: Date | null;
 }

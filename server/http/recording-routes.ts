@@ -110,7 +110,7 @@ export function recordingRoutes(deps: RecordingRoutesDeps): Router {
     route(async (req, res) => {
       const ref = sessionRef(req);
       const active = await store.active(ref.sessionId);
-      const recording = active && active.eventId === ref.eventId ? await store.stop(active.recordingId) : undefined;
+      const recording = active && active.eventId === ref.eventId ? await store.stop(active.recordingId, actorOf(res)) : undefined;
       if (!recording) return sendError(res, ErrorCode.RECORDING_NOT_ACTIVE, 'this session has no recording under way');
       // Spans nobody closed (the owner gone, or its recorder not yet told) end with the recording.
       const endMs = lengthMs(recording);

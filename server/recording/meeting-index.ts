@@ -39,6 +39,7 @@ export interface MeetingIndex {
     startedBy: string;
     startedAt: string;
     stoppedAt: string | null;
+    stoppedBy: string | null;
     retentionDays: number | null;
     expiresAt: string | null;
   };
@@ -62,6 +63,7 @@ export function indexJson(recording: RecordingRecord, files: readonly RecordingF
       startedBy: recording.startedBy,
       startedAt: recording.startedAt.toISOString(),
       stoppedAt: recording.stoppedAt?.toISOString() ?? null,
+      stoppedBy: recording.stoppedBy,
       retentionDays: recording.retentionDays,
       expiresAt: recording.expiresAt?.toISOString() ?? null,
     },

@@ -17,6 +17,11 @@ export interface RecordingRecord {
   /** The session clock's origin: every file's and mark's `ms` counts from here. */
   startedAt: Date;
   stoppedAt: Date | null;
+  /**
+   * Who stopped it: a person id or 'admin-api-key' (the secretariat's decision: a session that records
+   * whenever open does not start again by itself until it opens again), or 'session-closed'.
+   */
+  stoppedBy: string | null;
   /** Copied from the session's `recording.retentionDays` at start (null: kept until deleted). */
   retentionDays: number | null;
   /** When a stopped recording's files are deleted (stoppedAt + retention). */

@@ -15,6 +15,15 @@ import { RecordingActiveError, type RecordingStore } from './recording-store.js'
 import { SessionRecording, type SessionRecordingSettings } from './session-recording.js';
 
 const PREFIX = 'recording.';
+/** `stoppedBy` of a recording that ended with its session (not a person's decision). */
+const SESSION_CLOSED = 'session-closed';
+
+/**
+ * What makes the recorders look at the recordings row again. A session that records whenever it is open
+ * starts a recording when it opens or when that setting is turned on; when its room opens, only if no
+ * person stopped the last one since (a stop is the secretariat's decision until the session opens again).
+ */
+type Trigger = 'session-opened' | 'auto-enabled' | 'room-opened' | 'changed';
 const reconcileParams = z.object({ sessionId: sessionIdFormat }).strict();
 
 /**
@@ -49,11 +58,11 @@ export class RecordingService {
     deps.bus.serve((method, params) => this.serveRequest(method, params), PREFIX);
     deps.sessions.on('changed', (rules, previous) => {
       if (!previous || rules.status === previous.status) {
-        if (rules.recording.auto && !previous?.recording.auto) this.reconcile(rules.sessionId);
+        if (rules.recording.auto && !previous?.recording.auto) this.reconcile(rules.sessionId, 'auto-enabled');
         return;
       }
       void this.markHere(rules.sessionId, { kind: 'session', status: rules.status });
-      this.reconcile(rules.sessionId);
+      this.reconcile(rules.sessionId, rules.status === 'open' ? 'session-opened' : 'changed');
     });
     deps.votes?.on('opened', ({ sessionId, vote }) => void this.markHere(sessionId, { kind: 'vote-opened', voteId: vote.voteId, voteKind: vote.definition.kind, question: vote.definition.question }));
     deps.votes?.on('closed', ({ sessionId, vote }) =>
@@ -83,7 +92,7 @@ export class RecordingService {
    * the bus. Never throws: the row is the truth, and the owner also reads it whenever the room opens.
    */
   async changed(sessionId: string): Promise<void> {
-    if (this.servedHere(sessionId)) return this.reconcileNow(sessionId);
+    if (this.servedHere(sessionId)) return this.reconcileNow(sessionId, 'changed');
     try {
       const owner = await this.deps.coordinator.roomOwner(sessionId);
       if (!owner || owner.nodeId === this.deps.bus.nodeId) return;
@@ -106,15 +115,15 @@ export class RecordingService {
       this.closedBecause.set(room.id, reason === CloseReason.MEDIA_WORKER_DIED ? 'worker-died' : 'room-closed');
       this.enqueue(room.id, () => this.closeRoom(room.id, reason));
     });
-    this.reconcile(room.id);
+    this.reconcile(room.id, 'room-opened');
   }
 
-  reconcile(sessionId: string): void {
-    void this.reconcileNow(sessionId);
+  reconcile(sessionId: string, trigger: Trigger): void {
+    void this.reconcileNow(sessionId, trigger);
   }
 
-  private reconcileNow(sessionId: string): Promise<void> {
-    return this.enqueue(sessionId, () => this.apply(sessionId));
+  private reconcileNow(sessionId: string, trigger: Trigger): Promise<void> {
+    return this.enqueue(sessionId, () => this.apply(sessionId, trigger));
   }
 
   private enqueue(sessionId: string, work: () => Promise<void>): Promise<void> {
@@ -129,13 +138,13 @@ export class RecordingService {
   }
 
   /** Starts, continues or finishes this node's recorders of a session as its row and its room say. */
-  private async apply(sessionId: string): Promise<void> {
+  private async apply(sessionId: string, trigger: Trigger): Promise<void> {
     if (this.closed) return;
     const { store, sessions, settings, log } = this.deps;
     const room = this.servedHere(sessionId);
     let active = await store.active(sessionId);
     const rules = sessions.get(sessionId);
-    if (!active && room && rules?.recording.auto && rules.status === 'open' && (await this.available())) {
+    if (!active && rules?.recording.auto && rules.status === 'open' && (await this.mayStartByItself(sessionId, trigger)) && (await this.available())) {
       try {
         active = await store.start({ eventId: rules.eventId, sessionId, startedBy: 'auto', retentionDays: rules.recording.retentionDays });
         log.info({ room: sessionId, recording: active.recordingId }, 'recording started (the session records whenever it is open)');
@@ -165,13 +174,21 @@ export class RecordingService {
     log.info({ room: sessionId, recording: active.recordingId, resumed }, resumed ? 'recording continued' : 'recording started');
   }
 
+  /** Whether a session that records whenever open starts a recording now (see Trigger). */
+  private async mayStartByItself(sessionId: string, trigger: Trigger): Promise<boolean> {
+    if (trigger === 'session-opened' || trigger === 'auto-enabled') return true;
+    if (trigger !== 'room-opened') return false;
+    const [latest] = await this.deps.store.listForSession(sessionId);
+    return !latest || latest.stoppedBy === SESSION_CLOSED;
+  }
+
   /** The room closed here: its files are finished; a session closed for good also ends its recording. */
   private async closeRoom(sessionId: string, reason: CloseReason): Promise<void> {
     const current = this.recordings.get(sessionId);
     this.recordings.delete(sessionId);
     await current?.finish();
     if (reason !== CloseReason.SESSION_CLOSED || !current) return;
-    await this.deps.store.stop(current.record.recordingId);
+    await this.deps.store.stop(current.record.recordingId, SESSION_CLOSED);
     await current.mark({ kind: 'recording', action: 'stopped', node: this.deps.bus.nodeId });
   }
 
@@ -196,7 +213,7 @@ export class RecordingService {
     if (method !== `${PREFIX}reconcile`) throw new ProtocolError(ErrorCode.UNKNOWN_METHOD, `unknown cluster request ${method.slice(0, 64)}`);
     const parsed = reconcileParams.safeParse(raw);
     if (!parsed.success) throw new ProtocolError(ErrorCode.BAD_REQUEST, `invalid ${method} parameters`);
-    await this.reconcileNow(parsed.data.sessionId);
+    await this.reconcileNow(parsed.data.sessionId, 'changed');
     return null;
   }
 

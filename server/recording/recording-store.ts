@@ -19,6 +19,7 @@ type RecordingRow = {
   started_by: string;
   started_at: Date;
   stopped_at: Date | null;
+  stopped_by: string | null;
   retention_days: number | null;
   expires_at: Date | null;
 };
@@ -48,6 +49,7 @@ const toRecording = (r: RecordingRow): RecordingRecord => ({
   startedBy: r.started_by,
   startedAt: new Date(r.started_at),
   stoppedAt: date(r.stopped_at),
+  stoppedBy: r.stopped_by,
   retentionDays: r.retention_days,
   expiresAt: date(r.expires_at),
 });
@@ -122,13 +124,13 @@ export class RecordingStore {
    * Stops a recording under way: stopped_at, and expires_at from its retention. Undefined when it is not
    * under way (already stopped, or unknown), so two nodes stopping at once stop it once.
    */
-  async stop(recordingId: string, at = new Date()): Promise<RecordingRecord | undefined> {
+  async stop(recordingId: string, by: string, at = new Date()): Promise<RecordingRecord | undefined> {
     const current = await this.get(recordingId);
     if (!current || current.status !== 'recording') return undefined;
     const expiresAt = current.retentionDays === null ? null : new Date(at.getTime() + current.retentionDays * DAY_MS);
     const row = await this.db
       .updateTable('recordings')
-      .set({ status: 'stopped', stopped_at: at, expires_at: expiresAt })
+      .set({ status: 'stopped', stopped_at: at, stopped_by: by, expires_at: expiresAt })
       .where('recording_id', '=', recordingId)
       .where('status', '=', 'recording')
       .returningAll()

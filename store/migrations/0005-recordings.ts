@@ -7,7 +7,7 @@ import { sql, type Kysely } from 'kysely';
 const statements = [
   `create table recordings (recording_id text primary key, event_id text not null, session_id text not null,
      status text not null, started_by text not null, started_at timestamptz not null default now(),
-     stopped_at timestamptz, retention_days integer, expires_at timestamptz)`,
+     stopped_at timestamptz, stopped_by text, retention_days integer, expires_at timestamptz)`,
   `create index recordings_session on recordings (session_id, started_at)`,
   `create unique index recordings_one_active on recordings (session_id) where status = 'recording'`,
   `create index recordings_expiry on recordings (expires_at) where status = 'stopped'`,

@@ -131,7 +131,7 @@ describe('recording a session', () => {
     await waitFor(async () => (await recordings.marks(record.recordingId)).some((m) => m.data.kind === 'gap' && m.data.channel === 'floor-video'), { what: 'the video gap mark' });
     await until(10_000);
     await recording.finish();
-    const stopped = await recordings.stop(record.recordingId);
+    const stopped = await recordings.stop(record.recordingId, 'secretariat');
     const end = at();
     expect(stopped?.status).toBe('stopped');
 

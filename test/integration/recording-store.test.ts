@@ -49,10 +49,10 @@ describe.each(['embedded', 'postgres'] as const)('the recording store on %s', (e
     expect(other.recordingId).not.toBe(first.recordingId);
 
     const at = new Date(first.startedAt.getTime() + 60_000);
-    const stopped = await recordings.stop(first.recordingId, at);
-    expect(stopped).toMatchObject({ status: 'stopped', stoppedAt: at, expiresAt: new Date(at.getTime() + 30 * DAY_MS) });
+    const stopped = await recordings.stop(first.recordingId, 'p-sec', at);
+    expect(stopped).toMatchObject({ status: 'stopped', stoppedAt: at, stoppedBy: 'p-sec', expiresAt: new Date(at.getTime() + 30 * DAY_MS) });
     // Stopped once: a second stop finds nothing under way.
-    expect(await recordings.stop(first.recordingId)).toBeUndefined();
+    expect(await recordings.stop(first.recordingId, 'p-sec')).toBeUndefined();
     expect(await recordings.active(input.sessionId)).toBeUndefined();
     const second = await recordings.start(input);
     expect((await recordings.listForSession(input.sessionId)).map((r) => r.recordingId).sort()).toEqual([first.recordingId, second.recordingId].sort());
@@ -61,10 +61,10 @@ describe.each(['embedded', 'postgres'] as const)('the recording store on %s', (e
 
   it('keeps a recording without retention forever, and finds and expires those past their retention', async () => {
     const kept = await recordings.start({ eventId: 'ev-rec', sessionId: `s-kept-${engine}`, startedBy: 'p-sec', retentionDays: null });
-    expect(await recordings.stop(kept.recordingId)).toMatchObject({ status: 'stopped', expiresAt: null });
+    expect(await recordings.stop(kept.recordingId, 'session-closed')).toMatchObject({ status: 'stopped', expiresAt: null });
     const short = await recordings.start({ eventId: 'ev-rec', sessionId: `s-short-${engine}`, startedBy: 'p-sec', retentionDays: 1 });
     const stoppedAt = new Date(Date.now() - 2 * DAY_MS);
-    await recordings.stop(short.recordingId, stoppedAt);
+    await recordings.stop(short.recordingId, 'p-sec', stoppedAt);
     const due = (await recordings.expired(new Date())).map((r) => r.recordingId);
     expect(due).toContain(short.recordingId);
     expect(due).not.toContain(kept.recordingId);

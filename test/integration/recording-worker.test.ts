@@ -110,7 +110,7 @@ afterAll(async () => {
 });
 
 describe('a session that records whenever it is open', () => {
-  it('records from the first join, survives a dead media worker in the same files, and ends when the session closes', async () => {
+  it('records from the first join, survives a dead media worker in the same files, stays stopped when the secretariat stops it, and records again when the session reopens', async () => {
     // The secretariat sets the session to record whenever it is open, with a retention of 30 days.
     const sessions = (await (await admin('/sessions')).json()) as { sessions: Array<Record<string, unknown>> };
     const rules = { ...sessions.sessions.find((s) => s.sessionId === SESSION)! };
@@ -151,23 +151,44 @@ describe('a session that records whenever it is open', () => {
     await waitFor(() => server.logs.some((l) => l.msg === 'recording continued' && l.resumed === 'worker-died'), { what: 'the recording continued after the worker died' });
 
     await new Promise((resolve) => setTimeout(resolve, 2000));
-    expect((await admin(`/sessions/${SESSION}/lifecycle`, { method: 'POST', body: JSON.stringify({ action: 'suspend' }) })).status).toBe(200);
-    expect((await admin(`/sessions/${SESSION}/lifecycle`, { method: 'POST', body: JSON.stringify({ action: 'close' }) })).status).toBe(200);
+    const lifecycle = async (action: string) => expect((await admin(`/sessions/${SESSION}/lifecycle`, { method: 'POST', body: JSON.stringify({ action }) })).status).toBe(200);
+    type Listed = { recordingId: string; status: string; startedBy: string; stoppedBy: string | null };
+    const listed = async () => ((await (await admin(recordingsPath)).json()) as { recordings: Listed[] }).recordings;
+    const indexOf = async (id: string) => (await (await admin(`${recordingsPath}/${id}`)).json()) as Index;
+    const ended = (i: Index) => i.entries.some((e) => e.kind === 'recording' && e.action === 'stopped');
+    await lifecycle('suspend');
 
-    const index = await waitFor(
-      async () => {
-        const list = (await (await admin(recordingsPath)).json()) as { recordings: Array<{ recordingId: string; status: string }> };
-        const recording = list.recordings[0];
-        if (recording?.status !== 'stopped') return undefined;
-        const body = (await (await admin(`${recordingsPath}/${recording.recordingId}`)).json()) as Index;
-        return body.entries.some((e) => e.kind === 'recording' && e.action === 'stopped') ? body : undefined;
-      },
-      { what: 'the recording stopped with the session' },
-    );
+    // The secretariat stops it: a decision that holds, although the session records whenever open. The stop
+    // answers once the room's owner has followed it, so no recording may be under way now.
+    expect((await admin(`/sessions/${SESSION}/recording/stop`, { method: 'POST' })).status).toBe(200);
+    const afterStop = await listed();
+    expect(afterStop.map((r) => [r.status, r.stoppedBy])).toEqual([['stopped', 'admin-api-key']]);
+    const index = await waitFor(async () => {
+      const i = await indexOf(afterStop[0]!.recordingId);
+      return ended(i) ? i : undefined;
+    }, { what: 'the first recording finished at its owner' });
+
+    // The session opens again: it records again, by itself; closing the session ends that recording.
+    await lifecycle('resume');
+    const second = await waitFor(async () => (await listed()).find((r) => r.status === 'recording'), { what: 'a new recording when the session opened again' });
+    expect(second.startedBy).toBe('auto');
+    await waitFor(() => server.logs.some((l) => l.msg === 'recording started' && l.recording === second.recordingId), { what: 'the second recording under way in the room' });
+    await lifecycle('close');
+    const secondIndex = await waitFor(async () => {
+      const i = await indexOf(second.recordingId);
+      return ended(i) ? i : undefined;
+    }, { what: 'the second recording stopped with the session' });
+    expect(secondIndex.recording).toMatchObject({ status: 'stopped', stoppedBy: 'session-closed' });
+    expect(secondIndex.entries.map((e) => e.kind === 'session' ? `session ${String(e.status)}` : e.kind === 'recording' ? `recording ${String(e.action)}` : e.kind)).toEqual([
+      'recording started',
+      'session closed',
+      'recording stopped',
+    ]);
+
     expect(index.recording.startedBy).toBe('auto');
     const kinds = index.entries.map((e) => (e.kind === 'recording' ? `recording ${String(e.action)}` : e.kind === 'session' ? `session ${String(e.status)}` : e.kind));
     // In time order: started, the vote, the worker's gap and the continuation, the lifecycle, the end.
-    expect(kinds.filter((k) => k !== 'gap')).toEqual(['recording started', 'vote-opened', 'vote-closed', 'recording continued', 'session suspended', 'session closed', 'recording stopped']);
+    expect(kinds.filter((k) => k !== 'gap')).toEqual(['recording started', 'vote-opened', 'vote-closed', 'recording continued', 'session suspended', 'recording stopped']);
     const closed = index.entries.find((e) => e.kind === 'vote-closed')!;
     expect(closed).toMatchObject({ voteId, question: 'Adopt the agenda?' });
     expect(JSON.stringify(closed.result)).toContain('Kenya');

@@ -54,6 +54,7 @@ const recording: RecordingRecord = {
   startedBy: 'p-sec',
   startedAt: START,
   stoppedAt: new Date(START.getTime() + 3_725_000),
+  stoppedBy: 'p-sec',
   retentionDays: 30,
   expiresAt: new Date(START.getTime() + 3_725_000 + 30 * 86_400_000),
 };
@@ -104,6 +105,7 @@ describe('indexJson', () => {
       startedBy: 'p-sec',
       startedAt: '2026-11-26T09:00:00.000Z',
       stoppedAt: '2026-11-26T10:02:05.000Z',
+      stoppedBy: 'p-sec',
       retentionDays: 30,
       expiresAt: '2026-12-26T10:02:05.000Z',
     });
