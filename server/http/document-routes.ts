@@ -1,5 +1,5 @@
 import { pipeline } from 'node:stream/promises';
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
@@ -9,9 +9,8 @@ import { documentId, documentVersion, focusBody, linkBody, linkVersionBody, uplo
 import type { SessionRef } from '../documents/document-repository.js';
 import type { DocumentService } from '../documents/document-service.js';
 import type { Logger } from '../logger.js';
-import { isTransient } from '../../store/transient.js';
-import { parseOr400, route, sendError } from './http-errors.js';
-import { validId } from './id-params.js';
+import { answerStoreErrors, parseOr400, route } from './http-errors.js';
+import { idFormats } from './id-params.js';
 import { bearer, secretariatOnly } from './secretariat-auth.js';
 
 export interface DocumentRoutesDeps {
@@ -134,7 +133,7 @@ export function documentRoutes(deps: DocumentRoutesDeps): Router {
       await send(res, documents, sessionRef(req), id, version, secretariatReader(actorOf(res)), log);
     }),
   );
-  admin.use(answerErrors(log));
+  admin.use(answerStoreErrors(log, 'the documents'));
 
   // ---- participants -------------------------------------------------------------------------------------
   const participant = express.Router({ mergeParams: true });
@@ -169,7 +168,7 @@ export function documentRoutes(deps: DocumentRoutesDeps): Router {
       await send(res, documents, ref, id, version, reader, log);
     }),
   );
-  participant.use(answerErrors(log));
+  participant.use(answerStoreErrors(log, 'the documents'));
 
   const router = express.Router();
   router.use('/api/admin/events/:eventId/sessions/:sessionId/documents', admin);
@@ -177,14 +176,6 @@ export function documentRoutes(deps: DocumentRoutesDeps): Router {
   return router;
 }
 
-/** BAD_REQUEST, before anything else runs, for a path id without its format. */
-function idFormats(names: Array<'eventId' | 'sessionId'>): RequestHandler {
-  return (req, res, next) => {
-    const bad = names.find((name) => !validId(name, req.params[name]));
-    if (bad) sendError(res, ErrorCode.BAD_REQUEST, `${bad}: not a valid id`);
-    else next();
-  };
-}
 
 /** A body-parser failure as the code the secretariat sees. */
 function uploadError(error: unknown, maxBytes: number): ProtocolError {
@@ -217,17 +208,3 @@ async function send(res: Response, documents: DocumentService, ref: SessionRef, 
 }
 
 /** Body errors, and a database that cannot answer (UNAVAILABLE, its error text kept in the log). */
-function answerErrors(log: Logger) {
-  return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
-    if (res.headersSent) return next(error);
-    if (error instanceof ProtocolError) return sendError(res, error.code, error.message);
-    if (isTransient(error)) {
-      log.warn({ err: (error as Error).message }, 'the system of record did not answer a documents request');
-      return sendError(res, ErrorCode.UNAVAILABLE, 'the documents are unavailable; try again shortly');
-    }
-    const type = (error as { type?: string }).type;
-    if (type === 'entity.too.large') return sendError(res, ErrorCode.PAYLOAD_TOO_LARGE, 'the body is too large');
-    if (type !== undefined) return sendError(res, ErrorCode.BAD_REQUEST, 'the body is not valid JSON');
-    next(error);
-  };
-}

@@ -1,6 +1,8 @@
 import type { NextFunction, Request, Response } from 'express';
 import type { z } from 'zod';
 import { ErrorCode, ProtocolError, type ErrorBody } from '../../protocol/errors.js';
+import { isTransient } from '../../store/transient.js';
+import type { Logger } from '../logger.js';
 
 const STATUS: Partial<Record<ErrorCode, number>> = {
   BAD_REQUEST: 400,
@@ -52,5 +54,25 @@ export function route(handler: (req: Request, res: Response) => Promise<void> | 
         if (error instanceof ProtocolError) sendError(res, error.code, error.message);
         else next(error);
       });
+  };
+}
+
+/**
+ * The error handler of routers over the system of record: a ProtocolError as its code, a database that does
+ * not answer as UNAVAILABLE (logged), a body the JSON parser refused as BAD_REQUEST or PAYLOAD_TOO_LARGE;
+ * anything else goes on to the app's handler (500, no detail to the client). `what`: "the documents".
+ */
+export function answerStoreErrors(log: Logger, what: string) {
+  return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
+    if (res.headersSent) return next(error);
+    if (error instanceof ProtocolError) return sendError(res, error.code, error.message);
+    if (isTransient(error)) {
+      log.warn({ err: (error as Error).message }, `the system of record did not answer a request for ${what}`);
+      return sendError(res, ErrorCode.UNAVAILABLE, `${what} are unavailable; try again shortly`);
+    }
+    const type = (error as { type?: string }).type;
+    if (type === 'entity.too.large') return sendError(res, ErrorCode.PAYLOAD_TOO_LARGE, 'the body is too large');
+    if (type !== undefined) return sendError(res, ErrorCode.BAD_REQUEST, 'the body is not valid JSON');
+    next(error);
   };
 }

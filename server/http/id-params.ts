@@ -1,4 +1,4 @@
-import type { NextFunction, Request, Response, Router } from 'express';
+import type { NextFunction, Request, RequestHandler, Response, Router } from 'express';
 import { EVENT_ID_PATTERN, PERSON_ID_PATTERN, SESSION_ID_PATTERN } from '../../accreditation/ids.js';
 import { ErrorCode } from '../../protocol/errors.js';
 import { sendError } from './http-errors.js';
@@ -13,6 +13,15 @@ const PATTERNS: Record<string, RegExp> = {
 /** Whether a path parameter has its id format (the same formats the data is stored with). */
 export function validId(name: keyof typeof PATTERNS, value: unknown): value is string {
   return typeof value === 'string' && PATTERNS[name]!.test(value);
+}
+
+/** BAD_REQUEST, before anything else runs, for a mounted path id without its format (a router's own `param` hooks do not see those). */
+export function idFormats(names: Array<keyof typeof PATTERNS>): RequestHandler {
+  return (req, res, next) => {
+    const bad = names.find((name) => !validId(name, req.params[name]));
+    if (bad) sendError(res, ErrorCode.BAD_REQUEST, `${bad}: not a valid id`);
+    else next();
+  };
 }
 
 /**

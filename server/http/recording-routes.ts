@@ -3,19 +3,18 @@
 // the audit trail. Under `/api/admin/events/:eventId/sessions/:sessionId/recording(s)`.
 import { stat } from 'node:fs/promises';
 import { basename, resolve } from 'node:path';
-import express, { type NextFunction, type Request, type RequestHandler, type Response, type Router } from 'express';
+import express, { type Request, type Response, type Router } from 'express';
 import { z } from 'zod';
 import type { AuditLog } from '../../accreditation/audit-log.js';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import { isTransient } from '../../store/transient.js';
 import type { Accreditation } from '../accreditation/accreditation-setup.js';
 import type { Logger } from '../logger.js';
 import { captionsVtt, chaptersVtt, indexJson } from '../recording/meeting-index.js';
 import { recordingChannel, recordingId, type RecordingFileRecord, type RecordingRecord } from '../recording/recording-model.js';
 import { recordingFolder } from '../recording/recording-paths.js';
 import { RecordingActiveError, type RecordingStore } from '../recording/recording-store.js';
-import { parseOr400, route, sendError } from './http-errors.js';
-import { validId } from './id-params.js';
+import { answerStoreErrors, parseOr400, route, sendError } from './http-errors.js';
+import { idFormats } from './id-params.js';
 import { secretariatOnly, sessionOfEvent } from './secretariat-auth.js';
 
 export interface RecordingSessionRef {
@@ -121,7 +120,7 @@ export function recordingRoutes(deps: RecordingRoutesDeps): Router {
       res.json({ recording: recordingView(recording, await store.files(recording.recordingId), fileUrl(ref)) });
     }),
   );
-  control.use(answerErrors(log));
+  control.use(answerStoreErrors(log, 'the recordings'));
 
   // ---- recordings, their index and files ----------------------------------------------------------------
   const archive = guardedRouter(deps);
@@ -224,7 +223,7 @@ export function recordingRoutes(deps: RecordingRoutesDeps): Router {
       });
     }),
   );
-  archive.use(answerErrors(log));
+  archive.use(answerStoreErrors(log, 'the recordings'));
 
   const router = express.Router();
   router.use('/api/admin/events/:eventId/sessions/:sessionId/recording', control);
@@ -243,13 +242,6 @@ function guardedRouter(deps: RecordingRoutesDeps): Router {
   return router;
 }
 
-function idFormats(names: Array<'eventId' | 'sessionId'>): RequestHandler {
-  return (req, res, next) => {
-    const bad = names.find((name) => !validId(name, req.params[name]));
-    if (bad) sendError(res, ErrorCode.BAD_REQUEST, `${bad}: not a valid id`);
-    else next();
-  };
-}
 
 function sendVtt(res: Response, vtt: string): void {
   res.setHeader('Content-Type', 'text/vtt; charset=utf-8');
@@ -259,14 +251,3 @@ function sendVtt(res: Response, vtt: string): void {
 }
 
 /** A database that cannot answer becomes UNAVAILABLE (its error text kept in the log). */
-function answerErrors(log: Logger) {
-  return (error: unknown, _req: Request, res: Response, next: NextFunction): void => {
-    if (res.headersSent) return next(error);
-    if (error instanceof ProtocolError) return sendError(res, error.code, error.message);
-    if (isTransient(error)) {
-      log.warn({ err: (error as Error).message }, 'the system of record did not answer a recordings request');
-      return sendError(res, ErrorCode.UNAVAILABLE, 'the recordings are unavailable; try again shortly');
-    }
-    next(error);
-  };
-}

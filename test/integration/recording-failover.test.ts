@@ -6,13 +6,14 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import { RedisCoordinator } from '../../server/cluster/redis-coordinator.js';
 import { clusterNodeEnv } from '../helpers/cluster-env.js';
-import { IDP_AUDIENCE, IDP_ISSUER, idToken, JwksServer, rsaKey, type SigningKey } from '../helpers/jwks-server.js';
+import { IDP_AUDIENCE, IDP_ISSUER, JwksServer, rsaKey, type SigningKey } from '../helpers/jwks-server.js';
 import { testLog } from '../helpers/media.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
 import { decodeAudio, discoveredDurationMs } from '../helpers/recorded-audio.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
-import { call, connectFollowing } from '../helpers/signaling-client.js';
+import { connectAndJoin as connectAndJoinAs, signInAndJoin as signInAndJoinAs, type SessionClient } from '../helpers/session-clients.js';
+import { call } from '../helpers/signaling-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 // After a node failover the new owner continues the same recording. Two server processes share a real
@@ -39,13 +40,7 @@ const nodes: ServerProcess[] = [];
 const nodeIds = new Map<ServerProcess, string>();
 const sockets: Socket[] = [];
 
-interface Client {
-  email: string;
-  socket: Socket;
-  url: string;
-  resumeToken: string;
-  events: Array<{ event: string; data: unknown }>;
-}
+type Client = SessionClient;
 
 const recordingStates = (c: Client) => c.events.filter((e) => e.event === 'recordingState').map((e) => e.data as { recording: boolean; since: number | null });
 
@@ -68,31 +63,8 @@ async function spawnNode(id: string): Promise<ServerProcess> {
   return node;
 }
 
-async function connectAndJoin(startAt: string, who: string, token: string): Promise<Client> {
-  const { socket, url } = await connectFollowing(startAt, token);
-  sockets.push(socket);
-  const events: Client['events'] = [];
-  socket.onAny((event: string, data: unknown) => events.push({ event, data }));
-  const caps = await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {});
-  if (!caps.ok) throw new Error(`${who}: ${caps.error.code}`);
-  const joined = await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities });
-  if (!joined.ok) {
-    socket.close();
-    throw new Error(`${who}: ${joined.error.code}`);
-  }
-  return { email: who, socket, url, resumeToken: joined.data.resumeToken, events };
-}
-
-async function signInAndJoin(startAt: string, address: string): Promise<Client> {
-  const res = await fetch(`${startAt}/api/join`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ identityToken: idToken(key, { email: address, name: address }), sessionId: SESSION }),
-  });
-  const body = (await res.json()) as { joinToken?: string };
-  if (!body.joinToken) throw new Error(`${address}: ${JSON.stringify(body)}`);
-  return connectAndJoin(startAt, address, body.joinToken);
-}
+const connectAndJoin = (startAt: string, who: string, token: string): Promise<Client> => connectAndJoinAs(startAt, who, token, sockets);
+const signInAndJoin = (startAt: string, address: string): Promise<Client> => signInAndJoinAs(startAt, address, key, SESSION, sockets);
 
 const admin = (node: ServerProcess, path: string, init: RequestInit = {}) =>
   fetch(`${node.url}/api/admin/events/${DEMO_EVENT_ID}/sessions/${SESSION}${path}`, { ...init, headers: { 'x-api-key': ADMIN_KEY, ...init.headers } });

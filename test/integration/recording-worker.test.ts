@@ -7,10 +7,11 @@ import type { Socket } from 'socket.io-client';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEMO_EVENT_ID } from '../../accreditation/demo-seed.js';
 import type { VoteView } from '../../protocol/signaling.js';
-import { IDP_AUDIENCE, IDP_ISSUER, idToken, JwksServer, rsaKey, type SigningKey } from '../helpers/jwks-server.js';
+import { IDP_AUDIENCE, IDP_ISSUER, JwksServer, rsaKey, type SigningKey } from '../helpers/jwks-server.js';
 import { decodeAudio } from '../helpers/recorded-audio.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
-import { call, connectFollowing } from '../helpers/signaling-client.js';
+import { connectAndJoin as connectAndJoinAs, signInAndJoin as signInAndJoinAs, type SessionClient } from '../helpers/session-clients.js';
+import { call } from '../helpers/signaling-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 // One server process on its embedded defaults. The session is set to record whenever it is open; the chair
@@ -31,34 +32,8 @@ let server: ServerProcess;
 let dataDir: string;
 const sockets: Socket[] = [];
 
-interface Client {
-  socket: Socket;
-  resumeToken: string;
-  events: Array<{ event: string; data: unknown }>;
-}
-
-async function connectAndJoin(token: string): Promise<Client> {
-  const { socket } = await connectFollowing(server.url, token);
-  sockets.push(socket);
-  const events: Client['events'] = [];
-  socket.onAny((event: string, data: unknown) => events.push({ event, data }));
-  const caps = await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {});
-  if (!caps.ok) throw new Error(caps.error.code);
-  const joined = await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities });
-  if (!joined.ok) throw new Error(`${joined.error.code} ${joined.error.message}`);
-  return { socket, resumeToken: joined.data.resumeToken, events };
-}
-
-async function signInAndJoin(address: string): Promise<Client> {
-  const res = await fetch(`${server.url}/api/join`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ identityToken: idToken(key, { email: address, name: address }), sessionId: SESSION }),
-  });
-  const body = (await res.json()) as { joinToken?: string };
-  if (!body.joinToken) throw new Error(`${address}: ${JSON.stringify(body)}`);
-  return connectAndJoin(body.joinToken);
-}
+const connectAndJoin = (token: string): Promise<SessionClient> => connectAndJoinAs(server.url, 'rejoining', token, sockets);
+const signInAndJoin = (address: string): Promise<SessionClient> => signInAndJoinAs(server.url, address, key, SESSION, sockets);
 
 const admin = (path: string, init: RequestInit = {}) =>
   fetch(`${server.url}/api/admin/events/${DEMO_EVENT_ID}${path}`, { ...init, headers: { 'x-api-key': ADMIN_KEY, 'content-type': 'application/json', ...init.headers } });

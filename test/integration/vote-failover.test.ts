@@ -9,7 +9,8 @@ import { testLog } from '../helpers/media.js';
 import { PostgresProcess } from '../helpers/postgres-process.js';
 import { RedisProcess } from '../helpers/redis-process.js';
 import { spawnServer, type ServerProcess } from '../helpers/server-process.js';
-import { call, connectFollowing } from '../helpers/signaling-client.js';
+import { connectAndJoin as connectAndJoinAs, signInAndJoin as signInAndJoinAs, type SessionClient } from '../helpers/session-clients.js';
+import { call } from '../helpers/signaling-client.js';
 import { waitFor } from '../helpers/wait.js';
 
 // A node failover in the middle of a vote loses no cast vote, and the vote goes on at the new owner. Server
@@ -38,13 +39,7 @@ const nodes: ServerProcess[] = [];
 let nextNode = 0;
 const spawned: ServerProcess[] = [];
 
-interface Client {
-  email: string;
-  socket: Socket;
-  url: string;
-  resumeToken: string;
-  events: Array<{ event: string; data: unknown }>;
-}
+type Client = SessionClient;
 const allSockets: Socket[] = [];
 let chair: Client;
 const heads: Client[] = [];
@@ -69,32 +64,8 @@ async function spawnNode(): Promise<ServerProcess> {
   return node;
 }
 
-/** Connects with `token` (a join token or a resume credential), following redirects, and joins the room. */
-async function connectAndJoin(startAt: string, who: string, token: string): Promise<Client> {
-  const { socket, url } = await connectFollowing(startAt, token);
-  allSockets.push(socket);
-  const events: Client['events'] = [];
-  socket.onAny((event: string, data: unknown) => events.push({ event, data }));
-  const caps = await call<{ rtpCapabilities: object }>(socket, 'getRouterRtpCapabilities', {});
-  if (!caps.ok) throw new Error(`${who}: ${caps.error.code}`);
-  const joined = await call<{ resumeToken: string }>(socket, 'join', { rtpCapabilities: caps.data.rtpCapabilities });
-  if (!joined.ok) {
-    socket.close();
-    throw new Error(`${who}: ${joined.error.code}`);
-  }
-  return { email: who, socket, url, resumeToken: joined.data.resumeToken, events };
-}
-
-async function signInAndJoin(startAt: string, address: string): Promise<Client> {
-  const res = await fetch(`${startAt}/api/join`, {
-    method: 'POST',
-    headers: { 'content-type': 'application/json' },
-    body: JSON.stringify({ identityToken: idToken(key, { email: address, name: address }), sessionId: SESSION }),
-  });
-  const body = (await res.json()) as { joinToken?: string };
-  if (!body.joinToken) throw new Error(`${address}: ${JSON.stringify(body)}`);
-  return connectAndJoin(startAt, address, body.joinToken);
-}
+const connectAndJoin = (startAt: string, who: string, token: string): Promise<Client> => connectAndJoinAs(startAt, who, token, allSockets);
+const signInAndJoin = (startAt: string, address: string): Promise<Client> => signInAndJoinAs(startAt, address, key, SESSION, allSockets);
 
 /** Back at `at` with the resume credential, as the SDK reconnects; the client's socket and events are the new ones. */
 async function comeBack(client: Client, at: string): Promise<void> {
