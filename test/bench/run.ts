@@ -8,6 +8,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   'csv-import': () => import('./csv-import.js'),
   store: () => import('./store.js'),
   plenary: () => import('./plenary.js'),
+  recording: () => import('./recording.js'),
 };
 
 const only = process.env.BENCH;
