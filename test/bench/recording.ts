@@ -2,9 +2,9 @@
 // mediasoup, the server's own Room, booths and SessionRecording, the real gst-launch recorders. Talkers are
 // RTP injectors sending Opus-shaped packets (a valid 20 ms TOC, 80 bytes: about 32 kbit/s) into the floor and
 // one live interpreter per booth, so no encoder competes for the CPU. Side by side: 1, 7 and 13 audio
-// channels (the floor, then 6 and 12 languages), plus the floor video part (idle: no camera). Per scenario:
-// the Node process's CPU (splicers, taps, Ogg pages, and the talkers, which run in this process too), the recorders' CPU and memory (from /proc), what was
-// written per channel-minute, and packets the splicers dropped as late.
+// channels (the floor, then 6 and 12 languages); the floor video has no camera here. Per scenario: the Node
+// process's CPU (splicers, taps, Ogg pages, and the talkers, which run in this process too), the recorders'
+// CPU and memory (from /proc), and what was written per channel-minute.
 import { createSocket } from 'node:dgram';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
