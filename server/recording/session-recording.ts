@@ -131,13 +131,21 @@ export class SessionRecording {
     // New files all start at one instant of the session clock, whenever their processes come up.
     const now = Math.round(this.nowMs());
     for (const name of ['floor', ...this.room.interpretation.languages]) {
-      const file = this.choosePart(name, files, now);
+      const { file, endedAt } = this.choosePart(name, files, now);
       const recorder = await AudioChannelRecorder.open({ ...this.settings, channel: name, path: join(folder, file.fileName), originMs, startMs: file.startMs, log: this.log.child({ channel: name }) });
-      const channel: Channel = { name, recorder, tap: undefined as unknown as RecorderTap, file, following: undefined };
+      let tap: RecorderTap;
+      try {
+        tap = await RecorderTap.create(this.room.media.router, 'audio', recorder, this.log);
+      } catch (error) {
+        await recorder.close();
+        throw error;
+      }
+      const channel: Channel = { name, recorder, tap, file, following: undefined };
       this.channels.set(name, channel);
+      // The time since the channel's file ended: silence in a continued file, or before a new part.
       if (recorder.resumedGap) void this.gap(recorder.resumedGap, resumed);
+      else if (endedAt !== undefined && endedAt < file.startMs) void this.gap({ channel: name, fromMs: endedAt, toMs: file.startMs, reason: 'resumed' }, resumed);
       recorder.on('gap', (gap) => void this.gap(gap, 'recorder-exited'));
-      channel.tap = await RecorderTap.create(this.room.media.router, 'audio', recorder, this.log);
       await this.persist(channel);
     }
     await this.openVideo(folder, files);
@@ -160,15 +168,24 @@ export class SessionRecording {
     });
     recorder.on('part', (file) => void this.store.upsertFile(file).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'video part row not written')));
     recorder.on('gap', (gap) => void this.gap(gap, 'recorder-exited'));
-    this.video = { recorder, tap: await RecorderTap.create(this.room.media.router, 'video', recorder, this.log), following: undefined };
+    try {
+      this.video = { recorder, tap: await RecorderTap.create(this.room.media.router, 'video', recorder, this.log), following: undefined };
+    } catch (error) {
+      await recorder.close();
+      throw error;
+    }
   }
 
-  /** The channel's latest part, or a new one when there is none or it ended too long ago to fill with silence. */
-  private choosePart(name: string, files: RecordingFileRecord[], now: number): RecordingFileRecord {
+  /**
+   * The channel's latest part, or a new one when there is none or it ended too long ago to fill with
+   * silence (`endedAt`: where the previous part ended, for the gap mark).
+   */
+  private choosePart(name: string, files: RecordingFileRecord[], now: number): { file: RecordingFileRecord; endedAt?: number } {
     const latest = files.filter((f) => f.channel === name && f.kind === 'audio').sort((a, b) => b.part - a.part)[0];
-    if (latest && now - (latest.endMs ?? latest.startMs) <= this.settings.maxFillMs) return latest;
+    const endedAt = latest ? (latest.endMs ?? latest.startMs) : undefined;
+    if (latest && now - endedAt! <= this.settings.maxFillMs) return { file: latest };
     const part = (latest?.part ?? 0) + 1;
-    return { recordingId: this.record.recordingId, channel: name, part, kind: 'audio', fileName: recordingFileName(name, part, 'audio/ogg'), mediaType: 'audio/ogg', startMs: now, endMs: null, bytes: 0 };
+    return { file: { recordingId: this.record.recordingId, channel: name, part, kind: 'audio', fileName: recordingFileName(name, part, 'audio/ogg'), mediaType: 'audio/ogg', startMs: now, endMs: null, bytes: 0 }, endedAt };
   }
 
   private async gap(gap: RecordedGap, reason: GapReason): Promise<void> {

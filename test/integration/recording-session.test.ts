@@ -219,3 +219,49 @@ describe('recording a session', () => {
     expect(marks.some((m) => m.data.kind === 'point-of-order' && m.data.personId === 'b')).toBe(true);
   });
 });
+
+describe('recording a session whose room closes and opens again', () => {
+  it('continues each channel in the same file with the time between as a gap, and starts a new part past the longest silence it fills', async () => {
+    const record = await recordings.start({ eventId: 'ev-1', sessionId: 'plenary', startedBy: 'secretariat', retentionDays: null });
+    const open = (maxFillMs: number, resumed: 'room-closed' | null) => SessionRecording.open(record, room, recordings, { ...settings(dir), maxFillMs }, testLog, 'node-1', resumed);
+    const until = (ms: number): Promise<unknown> => waitFor(() => Date.now() - record.startedAt.getTime() >= ms, { intervalMs: 10, what: `${ms} ms` });
+
+    const first = await open(600_000, null);
+    await until(1500);
+    await first.finish();
+    const closedAt = Date.now() - record.startedAt.getTime();
+    await until(closedAt + 1000);
+    // The room opens again within the fill: the same files go on.
+    const second = await open(600_000, 'room-closed');
+    await until(4000);
+    await second.finish();
+    const continuedTo = Date.now() - record.startedAt.getTime();
+    // Past the fill (0 here): a new part per channel.
+    await until(continuedTo + 500);
+    const third = await open(0, 'room-closed');
+    await until(continuedTo + 2000);
+    await third.finish();
+    await recordings.stop(record.recordingId, 'secretariat');
+
+    const audio = (await recordings.files(record.recordingId)).filter((f) => f.kind === 'audio');
+    expect(audio.map((f) => `${f.channel}/${f.part}`).sort()).toEqual(['es/1', 'es/2', 'floor/1', 'floor/2', 'fr/1', 'fr/2']);
+    const folder = recordingFolder(dir, record.recordingId);
+    for (const file of audio.filter((f) => f.part === 1)) {
+      // Both rooms' time and the closed time between them, in one file.
+      const decodedMs = (await decodeAudio(join(folder, file.fileName))).length / 48;
+      expect(Math.abs(decodedMs - continuedTo) / continuedTo, file.channel).toBeLessThan(0.02);
+    }
+    for (const file of audio.filter((f) => f.part === 2)) expect(file.startMs).toBeGreaterThanOrEqual(continuedTo + 400);
+    const gaps = (await recordings.marks(record.recordingId)).filter((m) => m.data.kind === 'gap');
+    for (const channel of ['floor', 'fr', 'es']) {
+      const own = gaps.filter((g) => g.data.kind === 'gap' && g.data.channel === channel);
+      expect(own.map((g) => (g.data.kind === 'gap' ? g.data.reason : ''))).toEqual(['room-closed', 'room-closed']);
+      // The first is the silence filled in the file; the second, the time before the new part.
+      expect(own[0]!.atMs).toBeLessThanOrEqual(closedAt + 50);
+      // …up to where the new room's output starts: the closed second, less the recorder's delay behind real time.
+      expect(own[0]!.endMs!).toBeGreaterThanOrEqual(closedAt + 1000 - settings(dir).delayMs - 100);
+      const part2 = audio.find((f) => f.channel === channel && f.part === 2)!;
+      expect(own[1]!.endMs).toBe(part2.startMs);
+    }
+  });
+});
