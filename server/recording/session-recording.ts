@@ -235,7 +235,7 @@ export class SessionRecording {
       const person = this.floorPerson();
       await this.noteFloorTurn(person);
       const floor = this.producerOf(person, 'audio');
-      if (this.video) await this.switchVideo(this.video, this.producerOf(person, 'video'));
+      if (this.video) await this.switchTo(this.video, this.producerOf(person, 'video'));
       for (const channel of this.channels.values()) {
         const booth = channel.name === 'floor' ? undefined : this.room.interpretation.booths.get(channel.name);
         const interpreter = booth?.liveProducer;
@@ -248,7 +248,11 @@ export class SessionRecording {
     }
   }
 
-  private async switchTo(channel: Channel, producer: types.Producer | undefined): Promise<void> {
+  /**
+   * Points a channel (audio or video) at another producer: consumed by its tap first, then followed, then
+   * the previous one released, so the recorder never waits on a source nobody sends.
+   */
+  private async switchTo(channel: Channel | VideoChannel, producer: types.Producer | undefined): Promise<void> {
     if (producer?.id === channel.following) return;
     const previous = channel.following;
     channel.following = producer?.id;
@@ -260,20 +264,6 @@ export class SessionRecording {
     if (channel.following !== producer?.id) return; // overtaken by a later switch
     channel.recorder.follow(ssrc);
     if (previous) channel.tap.release(previous);
-  }
-
-  private async switchVideo(video: VideoChannel, camera: types.Producer | undefined): Promise<void> {
-    if (camera?.id === video.following) return;
-    const previous = video.following;
-    video.following = camera?.id;
-    let ssrc: number | undefined;
-    if (camera) {
-      await this.room.media.ensureProducerOn(camera, this.room.media.router);
-      ssrc = await video.tap.consume(camera);
-    }
-    if (video.following !== camera?.id) return;
-    video.recorder.follow(ssrc);
-    if (previous) video.tap.release(previous);
   }
 
   private async noteFloorTurn(person: string | null): Promise<void> {
