@@ -135,8 +135,15 @@ describe('recording across a node failover', () => {
     expect((await observer.roomOwner(SESSION))!.token).toBeGreaterThan(lease.token);
     await waitFor(() => survivor.logs.some((l) => l.msg === 'recording continued' && l.recording === id), { what: 'the new owner continuing the recording' });
 
-    // Some more recording at the new owner, then the secretariat stops it.
-    await new Promise((resolve) => setTimeout(resolve, 3000));
+    // The new owner's recorders write on (their file rows grow past the takeover), then the secretariat stops it.
+    const continuedAt = Date.now() - (await postgres.withClient((c) => c.query<{ started_at: Date }>('select started_at from recordings where recording_id = $1', [id]))).rows[0]!.started_at.getTime();
+    await waitFor(
+      async () => {
+        const rows = (await postgres.withClient((c) => c.query<{ end_ms: string }>("select end_ms from recording_files where recording_id = $1 and channel = 'floor'", [id]))).rows;
+        return Number(rows[0]?.end_ms ?? 0) > continuedAt + 2000;
+      },
+      { timeoutMs: 20_000, what: "the new owner's files growing" },
+    );
     // Whoever comes back is told again, by the new owner.
     await waitFor(() => recordingStates(speakerBack).some((s) => s.recording), { what: 'the speaker told of the recording at the new owner' });
     const stopped = await admin(survivor, '/recording/stop', { method: 'POST' });

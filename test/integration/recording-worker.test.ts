@@ -125,7 +125,11 @@ describe('a session that records whenever it is open', () => {
     await connectAndJoin(head.resumeToken);
     await waitFor(() => server.logs.some((l) => l.msg === 'recording continued' && l.resumed === 'worker-died'), { what: 'the recording continued after the worker died' });
 
-    await new Promise((resolve) => setTimeout(resolve, 2000));
+    // The files grow on in the rebuilt room (their rows are written every few seconds) before the lifecycle moves.
+    const listedFiles = async () => ((await (await admin(recordingsPath)).json()) as { recordings: Array<{ startedAt: string; files: Array<{ channel: string; endMs: number | null }> }> }).recordings[0]!;
+    const first = await listedFiles();
+    const continuedAt = Date.now() - Date.parse(first.startedAt);
+    await waitFor(async () => ((await listedFiles()).files.find((f) => f.channel === 'floor')?.endMs ?? 0) > continuedAt + 1000, { timeoutMs: 20_000, what: 'the files growing after the worker died' });
     const lifecycle = async (action: string) => expect((await admin(`/sessions/${SESSION}/lifecycle`, { method: 'POST', body: JSON.stringify({ action }) })).status).toBe(200);
     type Listed = { recordingId: string; status: string; startedBy: string; stoppedBy: string | null };
     const listed = async () => ((await (await admin(recordingsPath)).json()) as { recordings: Listed[] }).recordings;
