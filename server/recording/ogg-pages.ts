@@ -13,7 +13,6 @@ export interface OggPage {
   bodyOffset: number;
 }
 
-export const OGG_CONTINUED = 0x01;
 export const OGG_BOS = 0x02;
 export const OGG_EOS = 0x04;
 

@@ -70,11 +70,6 @@ export class RecordingService {
     );
   }
 
-  /** The recording running here for a session (tests read its recorders). */
-  recordingOf(sessionId: string): SessionRecording | undefined {
-    return this.recordings.get(sessionId);
-  }
-
   /** Whether this machine can record (gst-launch-1.0 runs); checked once. */
   available(): Promise<boolean> {
     this.gstChecked ??= promisify(execFile)(this.deps.settings.gstLaunch, ['--version'], { timeout: 10_000 }).then(

@@ -83,10 +83,6 @@ export class SessionRecording {
     return recording;
   }
 
-  get sessionId(): string {
-    return this.record.sessionId;
-  }
-
   /** Now on the session clock (ms since the recording started; wall clocks, so any node agrees). */
   nowMs(): number {
     return Date.now() - this.record.startedAt.getTime();
