@@ -25,8 +25,8 @@ export function opusToOgg(): string[] {
 /**
  * VP8 RTP in, WebM written by the muxer itself to `path`, frames copied as they are. Video is stamped on
  * arrival and put in order by the jitter buffer (a camera's frame rate varies); the muxer writes the file
- * so that a clean end leaves its duration and cues. Each part starts on a keyframe; its place on the
- * session clock is in the index.
+ * so that a clean end leaves its duration and cues, and writes each buffer at once. Each part starts on a
+ * keyframe; its place on the session clock is in the index.
  */
 export function vp8ToWebm(path: string): string[] {
   return [
@@ -37,6 +37,8 @@ export function vp8ToWebm(path: string): string[] {
     'rtpjitterbuffer', 'latency=200', '!',
     'rtpvp8depay', '!',
     'webmmux', '!',
-    'filesink', `location=${path}`, 'sync=false',
+    // Unbuffered: a recorder killed mid-part leaves every frame it muxed on disk (a camera showing little
+    // change makes less than filesink's 64 KB buffer in seconds, and a killed process would leave nothing).
+    'filesink', `location=${path}`, 'sync=false', 'buffer-mode=unbuffered',
   ];
 }
