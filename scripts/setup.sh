@@ -27,12 +27,14 @@ trap 'on_error "$LINENO" "$BASH_COMMAND"' ERR
 . "$root/scripts/lib/apt-sources.sh"
 
 MEDIASOUP_VERSION="3.12.16"
-# The recorders run GStreamer's gst-launch-1.0 (opusparse is in -bad; rtp, ogg, matroska in -good).
+# The recorders and the dial-in mixers run GStreamer's gst-launch-1.0 (opusparse is in -bad; rtp, ogg,
+# matroska, mulaw/alaw in -good); the dial-in prompts are spoken by espeak-ng.
 RUNTIME_PACKAGES=(libabsl20220623 libsrtp2-1 libuv1 libusrsctp2 libssl3 ca-certificates
-  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad)
+  gstreamer1.0-tools gstreamer1.0-plugins-base gstreamer1.0-plugins-good gstreamer1.0-plugins-bad espeak-ng)
 BUILD_PACKAGES=(build-essential python3 pkg-config ninja-build libabsl-dev libsrtp2-dev libuv1-dev
   nlohmann-json3-dev libssl-dev libusrsctp-dev)
-TEST_PACKAGES=(redis-server chromium postgresql gstreamer1.0-plugins-base-apps)
+# baresip: a real SIP phone for the dial-in tests; iproute2 and nftables shape links for the bandwidth ones.
+TEST_PACKAGES=(redis-server chromium postgresql gstreamer1.0-plugins-base-apps baresip-core iproute2 nftables)
 
 # ---- system packages -------------------------------------------------------------------------------
 step="system packages"
