@@ -1,10 +1,12 @@
 import type { AuditLog, AuditSource } from './audit-log.js';
+import type { DialInAccess } from './dial-in/dial-in-access.js';
 import { IdentityError, type Identity, type IdentityVerifier } from './identity/identity.js';
 import { DenyReason, type PolicyDecision, type Registration, type SessionRules } from './model.js';
 import { decide } from './policy.js';
 import type { CachingRegistry } from './registry/caching-registry.js';
 import { RegistryUnavailableError } from './registry/registry.js';
 import type { SessionDirectory } from './session-directory.js';
+import { isTransient } from '../store/transient.js';
 
 /** What a person may see of their own registration: never another person's, never the CRM's raw record. */
 export type PersonAccreditation = Pick<Registration, 'status' | 'role' | 'entity'>;
@@ -14,6 +16,8 @@ export interface JoinDecision extends PolicyDecision {
   identity?: Identity;
   registration?: Registration;
   source: AuditSource;
+  /** `dial-in`: a phone caller, admitted by their dial-in PIN (no identity token). */
+  via?: 'dial-in';
 }
 
 /** A fresh decision for someone already admitted, with what it was made from. */
@@ -40,6 +44,8 @@ export class AccreditationService {
     readonly audit: AuditLog,
     /** Events the server knows (sessions, or embedded registrations); others are never looked up. */
     private readonly eventExists: (eventId: string) => Promise<boolean> = async (eventId) => sessions.event(eventId) !== undefined,
+    /** Personal dial-in PINs and the limit on wrong ones: needed by decidePhoneJoin only. */
+    readonly dialIn?: DialInAccess,
   ) {}
 
   knownEvent(eventId: string): Promise<boolean> {
@@ -75,6 +81,42 @@ export class AccreditationService {
     }
     const policy = decide(lookup.registration, session);
     return this.record({ ...policy, session, identity, registration: lookup.registration ?? undefined, source: lookup.source }, sessionId, session.eventId);
+  }
+
+  /**
+   * A phone caller who keyed `pin` for `sessionId` (the session their dial-in number leads to): the PIN names a
+   * person of the session's event, whose registration goes through the same decide() and the same audit as a
+   * web join, marked `via: 'dial-in'`. A wrong PIN is denied (PIN_INVALID) and audited without a person; past
+   * the configured wrong PINs per session lately, PINs are refused unchecked (PIN_ATTEMPTS_EXCEEDED).
+   */
+  async decidePhoneJoin(pin: string, sessionId: string): Promise<JoinDecision> {
+    if (!this.dialIn) throw new Error('dial-in PINs are not configured');
+    const { pins, attempts } = this.dialIn;
+    const session = this.sessions.get(sessionId);
+    const phone = { session, via: 'dial-in' as const };
+    if (!session) return this.record({ decision: 'deny', reasons: [DenyReason.SESSION_NOT_FOUND], ...phone, source: 'none' }, sessionId, '');
+    if (!attempts.begin(sessionId)) return this.record({ decision: 'deny', reasons: [DenyReason.PIN_ATTEMPTS_EXCEEDED], ...phone, source: 'none' }, sessionId, session.eventId);
+
+    let personId: string | undefined;
+    try {
+      personId = await pins.personOf(session.eventId, pin);
+    } catch (error) {
+      attempts.end(sessionId, false);
+      if (!isTransient(error)) throw error;
+      return this.record({ decision: 'deny', reasons: [DenyReason.REGISTRY_UNAVAILABLE], ...phone, source: 'unavailable' }, sessionId, session.eventId);
+    }
+    attempts.end(sessionId, personId === undefined);
+    if (!personId) return this.record({ decision: 'deny', reasons: [DenyReason.PIN_INVALID], ...phone, source: 'none' }, sessionId, session.eventId);
+
+    let lookup;
+    try {
+      lookup = await this.registry.lookup({ eventId: session.eventId, personId });
+    } catch (error) {
+      if (!(error instanceof RegistryUnavailableError)) throw error;
+      return this.record({ decision: 'deny', reasons: [DenyReason.REGISTRY_UNAVAILABLE], ...phone, source: 'unavailable' }, sessionId, session.eventId);
+    }
+    const policy = decide(lookup.registration, session);
+    return this.record({ ...policy, ...phone, registration: lookup.registration ?? undefined, source: lookup.source }, sessionId, session.eventId);
   }
 
   /**
@@ -147,6 +189,7 @@ export class AccreditationService {
       decision: d.decision,
       reasons: d.reasons,
       source: d.source,
+      ...(d.via && { via: d.via }),
     });
     return d;
   }

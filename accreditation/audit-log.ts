@@ -6,9 +6,11 @@ import { formatCsv } from './csv.js';
 /**
  * What a record says happened. `document-upload`: a session document's version was added (a file or a link;
  * `documentId` and `documentVersion` say which); `document-download`: its file was served to the person;
- * `recording-download`: a recording's file (`recordingId`, `recordingChannel`, `recordingPart`) was served.
+ * `recording-download`: a recording's file (`recordingId`, `recordingChannel`, `recordingPart`) was served;
+ * `dial-in-pin-issue` / `dial-in-pin-revoke`: the secretariat issued or revoked the person's dial-in PIN
+ * (event-wide: `sessionId` is empty; the PIN is never recorded).
  */
-export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download', 'recording-download'] as const;
+export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download', 'recording-download', 'dial-in-pin-issue', 'dial-in-pin-revoke'] as const;
 export type AuditDecision = (typeof AUDIT_DECISIONS)[number];
 /** Where the registration behind a decision came from. */
 export type AuditSource = 'live' | 'cache' | 'grace' | 'unavailable' | 'none' | 'secretariat' | 'registry-change' | 'webhook' | 'revalidation';
@@ -36,6 +38,8 @@ export interface AuditRecord {
   recordingId?: string;
   recordingChannel?: string;
   recordingPart?: number;
+  /** `dial-in`: a decision on a phone caller (by dial-in PIN) rather than a web sign-in. */
+  via?: 'dial-in';
 }
 
 export const AUDIT_PAGE_DEFAULT = 100;

@@ -94,6 +94,11 @@ export const sessionRulesObject = z
   /** Interpreted languages; each has a booth. */
   languages: z.array(languageCode).max(32).default([]),
   /**
+   * Sign-language channels (ISO 639-3: "ils" International Sign, "ase", "bfi"...): each has a booth whose
+   * interpreters publish their camera (docs/SIGN-LANGUAGE.md). A code is either spoken or signed, not both.
+   */
+  signLanguages: z.array(languageCode).max(8).default([]),
+  /**
    * Recording (server/recording): `auto` records whenever the session is open; `retentionDays` is how long a
    * stopped recording's files are kept (null: until deleted by hand).
    */
@@ -101,6 +106,8 @@ export const sessionRulesObject = z
     .object({ auto: z.boolean().default(false), retentionDays: z.number().int().min(1).max(36500).nullable().default(null) })
     .strict()
     .default({ auto: false, retentionDays: null }),
+  /** Phone dial-in: the number the PBX routes to this session (digits only, unique on the server). */
+  dialIn: z.object({ number: z.string().regex(/^\d{3,15}$/, '3 to 15 digits') }).strict().optional(),
   })
   .strict();
 export const sessionRules = z.preprocess(
@@ -139,6 +146,10 @@ export const DenyReason = {
   IDENTITY_INVALID: 'IDENTITY_INVALID',
   /** The identity token was issued for another event (an embedded sign-in is good for one event). */
   IDENTITY_OTHER_EVENT: 'IDENTITY_OTHER_EVENT',
+  /** A caller's dial-in PIN names nobody of the session's event (wrong, revoked or replaced). */
+  PIN_INVALID: 'PIN_INVALID',
+  /** Too many wrong PINs for this session lately (PLENUM_DIAL_IN_PIN_MAX_FAILURES): PINs are not checked for a while. */
+  PIN_ATTEMPTS_EXCEEDED: 'PIN_ATTEMPTS_EXCEEDED',
 } as const;
 export type DenyReason = (typeof DenyReason)[keyof typeof DenyReason];
 export type AdmitReason = 'ADMITTED' | 'LOBBY_REQUIRED';

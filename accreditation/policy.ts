@@ -36,7 +36,7 @@ export function decide(registration: Registration | null, session: SessionRules)
   // Booths: the targets of the interpreter's language pairs, plus any the secretariat assigned, that the session has.
   const assigned = session.interpreters.filter((a) => a.personId === registration.personId).map((a) => a.language);
   const pairs = registration.role === 'interpreter' ? (registration.languages ?? []).map((p) => p.to) : [];
-  const booths = [...new Set([...pairs, ...assigned])].filter((l) => session.languages.includes(l));
+  const booths = [...new Set([...pairs, ...assigned])].filter((l) => session.languages.includes(l) || session.signLanguages.includes(l));
   const grants = {
     publishFloor: session.speakerRoles.includes(registration.role),
     booths,
@@ -49,6 +49,25 @@ export function decide(registration: Registration | null, session: SessionRules)
     return { decision: 'lobby', reasons: ['LOBBY_REQUIRED'], grants };
   }
   return { decision: 'allow', reasons: ['ADMITTED'], grants };
+}
+
+/** Why a publication into a channel is refused: no floor grant, not one's booth, or the wrong media for it. */
+export type PublishRefusal = 'NO_FLOOR_GRANT' | 'NOT_YOUR_BOOTH' | 'WRONG_MEDIA';
+
+/**
+ * Whether someone with these grants may publish `kind` into `channel`: the floor needs the floor grant; a
+ * booth needs that booth among the grants, and carries audio (a spoken language) or video (a sign
+ * language, the signer's camera), never the other. Null: allowed.
+ */
+export function publishRefusal(
+  grants: { floor: boolean; booths: readonly string[] },
+  channel: string,
+  kind: 'audio' | 'video',
+  signLanguages: readonly string[],
+): PublishRefusal | null {
+  if (channel === 'floor') return grants.floor ? null : 'NO_FLOOR_GRANT';
+  if (!grants.booths.includes(channel)) return 'NOT_YOUR_BOOTH';
+  return (kind === 'video') === signLanguages.includes(channel) ? null : 'WRONG_MEDIA';
 }
 
 function deny(reason: DenyReason): PolicyDecision {

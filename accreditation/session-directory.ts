@@ -17,6 +17,17 @@ export class SessionOfOtherEventError extends Error {
   }
 }
 
+/** Another session already has this dial-in number: the PBX must route each number to one session. */
+export class DialInNumberInUseError extends Error {
+  constructor(readonly number: string) {
+    super(`the dial-in number ${number} belongs to another session`);
+    this.name = 'DialInNumberInUseError';
+  }
+}
+
+/** The unique index (migration 0006) that gives a dial-in number to one session. */
+const DIAL_IN_NUMBER_INDEX = 'sessions_dial_in_number';
+
 export interface EventInfo {
   eventId: string;
   title: string;
@@ -68,6 +79,12 @@ export class SessionDirectory extends EventEmitter<SessionDirectoryEvents> {
     return this.sessions.get(sessionId)?.rules;
   }
 
+  /** The session the PBX routes this dial-in number to. */
+  byDialInNumber(number: string): SessionRules | undefined {
+    for (const { rules } of this.sessions.values()) if (rules.dialIn?.number === number) return rules;
+    return undefined;
+  }
+
   list(eventId?: string): SessionRules[] {
     return [...this.sessions.values()].map((c) => c.rules).filter((s) => !eventId || s.eventId === eventId);
   }
@@ -102,7 +119,10 @@ export class SessionDirectory extends EventEmitter<SessionDirectoryEvents> {
     return m;
   }
 
-  /** Creates or replaces a session; its revision grows by one. A session id of another event is refused. */
+  /**
+   * Creates or replaces a session; its revision grows by one. A session id of another event is refused, and a
+   * dial-in number of another session (DialInNumberInUseError).
+   */
   async upsert(input: SessionRulesInput): Promise<SessionRules> {
     const rules = sessionRules.parse(input);
     const { event, row } = await this.db.transaction().execute(async (tx) => {
@@ -126,6 +146,10 @@ export class SessionDirectory extends EventEmitter<SessionDirectoryEvents> {
         .executeTakeFirst();
       if (!saved) throw new SessionOfOtherEventError(rules.sessionId);
       return { event: e, row: saved };
+    }).catch((error: unknown) => {
+      const e = error as { code?: unknown; constraint?: unknown };
+      if (rules.dialIn && e.code === '23505' && e.constraint === DIAL_IN_NUMBER_INDEX) throw new DialInNumberInUseError(rules.dialIn.number);
+      throw error;
     });
     this.eventsById.set(event.eventId, event);
     return this.apply(sessionRules.parse(row.rules), row.revision);

@@ -182,6 +182,8 @@ export const requestSchemas = {
         .max(MAX_VISIBLE_TILES)
         .default([])
         .refine((tiles) => new Set(tiles.map((t) => t.peerId)).size === tiles.length, 'one tile per peer'),
+      /** The sign-language channel pinned beside the stage, at its size (null: none): its live signer's video is sent. */
+      sign: z.object({ language: channel, ...tileSize }).strict().nullable().optional(),
     })
     .strict(),
   selectChannel: z.object({ channel }).strict(),
@@ -261,6 +263,8 @@ export interface PeerInfo {
   entity: EntityInfo;
   /** Conducts the session (the `moderate` grant); listed first in the roster, after the floor holder. */
   conducting?: boolean;
+  /** Takes part by telephone (dial-in): shown with a phone mark. */
+  via?: 'phone';
 }
 
 /** A page of the roster, in its one order: the floor holder, those conducting, then everyone by name. */
@@ -278,6 +282,14 @@ export interface ChannelInfo {
   live: boolean;
   /** The live interpreter's name (the secretariat's booth status). */
   interpreter?: string;
+}
+
+/** A sign-language channel: whether a signer is live, and who (the pinned video's accessible name). */
+export interface SignChannelInfo {
+  language: string;
+  live: boolean;
+  /** The live signer (absent when nobody is live). */
+  interpreter?: { id: string; name: string };
 }
 
 export interface BoothState {
@@ -506,6 +518,9 @@ export interface ResponseData {
   getVoteState: VoteState;
 }
 
+/** How much video a receiver gets for its downlink's estimate (see `videoFallback`). */
+export type VideoFallbackState = 'full' | 'lowest' | 'off';
+
 /** Events the server pushes to a client. */
 export interface ServerEvents {
   /**
@@ -539,6 +554,12 @@ export interface ServerEvents {
   producerResumed: { producerId: string };
   consumerClosed: { consumerId: string; producerId: string };
   consumerLayersChanged: { consumerId: string; spatialLayer: number | null; temporalLayer: number | null };
+  /**
+   * This receiver's video follows its downlink (docs/LOW-BANDWIDTH.md): `full`, as its screen asks; `lowest`,
+   * every camera at its lowest simulcast layer; `off`, no video until the link recovers. `estimateBps`: the
+   * server's estimate of the downlink when it decided (null: none yet).
+   */
+  videoFallback: { state: VideoFallbackState; estimateBps: number | null };
   roomClosed: { reason: CloseReason };
   /** This connection waits in the lobby until the secretariat admits or denies it. */
   lobbyWaiting: {
@@ -555,6 +576,8 @@ export interface ServerEvents {
   lobbyChanged: { waiting: RosterEntry[] };
   /** To everyone: which language channels have a live interpreter. */
   channelsChanged: { channels: ChannelInfo[] };
+  /** To everyone (and each newcomer, on joining): the session's sign-language channels and their live signers. */
+  signChannelsChanged: { channels: SignChannelInfo[] };
   /** To a booth's interpreters: who is in the booth, who is live, handovers. */
   boothState: BoothState;
   boothChat: { language: string; from: { id: string; name: string }; text: string; at: number };

@@ -74,6 +74,42 @@ const envSchema = z.object({
   PLENUM_RECORDING_DELAY_MS: z.coerce.number().int().min(60).max(5000).default(300),
   /** A channel's file that ended longer ago than this gets a new part, rather than that much silence. */
   PLENUM_RECORDING_MAX_FILL_MS: z.coerce.number().int().min(0).max(86_400_000).default(600_000),
+  /**
+   * Video under a constrained downlink (server/rooms/video-fallback.ts, docs/LOW-BANDWIDTH.md): below the first
+   * estimate a receiver gets the lowest layer, below the second no video; each after this long below.
+   */
+  PLENUM_VIDEO_LOWEST_BELOW_KBPS: z.coerce.number().int().min(10).max(100_000).default(350),
+  PLENUM_VIDEO_OFF_BELOW_KBPS: z.coerce.number().int().min(0).max(100_000).default(120),
+  PLENUM_VIDEO_FALLBACK_AFTER_MS: z.coerce.number().int().min(0).max(60_000).default(1500),
+  /** Dial-in (server/dial-in, docs/DIAL-IN.md): the SIP port (UDP and TCP); absent: no dial-in. */
+  PLENUM_SIP_PORT: port.optional(),
+  PLENUM_SIP_HOST: z.string().min(1).default('0.0.0.0'),
+  /** The address phones send RTP to (the SDP's c=); absent: the media's announced address. */
+  PLENUM_SIP_MEDIA_ADDRESS: z.string().min(1).optional(),
+  /** The UDP ports of the calls' RTP, "min-max". */
+  PLENUM_SIP_RTP_PORTS: z
+    .string()
+    .regex(/^\d{1,5}-\d{1,5}$/, 'PLENUM_SIP_RTP_PORTS must be "min-max"')
+    .default('41000-41999'),
+  /** The trunk's digest credentials: the PBX or SIP trunk authenticates each INVITE with them. */
+  PLENUM_SIP_TRUNK_USER: z.string().min(1).max(128).optional(),
+  PLENUM_SIP_TRUNK_PASSWORD: z.string().min(16, 'PLENUM_SIP_TRUNK_PASSWORD must be at least 16 characters').max(256).optional(),
+  PLENUM_SIP_REALM: z.string().min(1).max(128).default('plenum'),
+  /** Comma-separated addresses or CIDRs the trunk calls from; absent: any (the digest still applies). */
+  PLENUM_SIP_ALLOW_FROM: z.string().trim().optional(),
+  /** Codecs offered to phones, in order of preference. */
+  PLENUM_SIP_CODECS: z
+    .string()
+    .regex(/^(opus|PCMU|PCMA)(,(opus|PCMU|PCMA))*$/, 'PLENUM_SIP_CODECS must list opus, PCMU, PCMA')
+    .default('opus,PCMU,PCMA'),
+  PLENUM_SIP_MAX_CALLS: z.coerce.number().int().min(1).max(10_000).default(200),
+  /** Tries a caller has for the PIN before the call is ended. */
+  PLENUM_DIAL_IN_PIN_TRIES: z.coerce.number().int().min(1).max(10).default(3),
+  /** The espeak-ng voice of the prompts. */
+  PLENUM_DIAL_IN_VOICE: z
+    .string()
+    .regex(/^[a-z]{2,3}(-[a-z0-9]{1,8})*$/i)
+    .default('en'),
   /** The cluster's shared PostgreSQL; absent: the embedded engine in the data directory. */
   PLENUM_DATABASE_URL: z
     .string()
@@ -100,6 +136,11 @@ const envSchema = z.object({
   PLENUM_CLUSTER_SECRET_PREVIOUS: z.string().min(32, 'PLENUM_CLUSTER_SECRET_PREVIOUS must be at least 32 characters').optional(),
   /** Seals secret ballots in the database; absent: derived from PLENUM_CLUSTER_SECRET, or a key file in the data directory. */
   PLENUM_BALLOT_SECRET: z.string().min(32, 'PLENUM_BALLOT_SECRET must be at least 32 characters').optional(),
+  /** Keys the hashes dial-in PINs are stored as; absent: derived from PLENUM_CLUSTER_SECRET, or a key file in the data directory. */
+  PLENUM_DIAL_IN_PIN_SECRET: z.string().min(32, 'PLENUM_DIAL_IN_PIN_SECRET must be at least 32 characters').optional(),
+  PLENUM_DIAL_IN_PIN_LENGTH: z.coerce.number().int().min(6).max(12).default(8),
+  PLENUM_DIAL_IN_PIN_MAX_FAILURES: z.coerce.number().int().min(1).max(100_000).default(20),
+  PLENUM_DIAL_IN_PIN_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(600),
   PLENUM_CLUSTER_MESSAGE_WINDOW_MS: z.coerce.number().int().min(1000).max(600_000).default(30_000),
   PLENUM_ADMIN_API_KEY: z.string().min(32, 'PLENUM_ADMIN_API_KEY must be at least 32 characters').optional(),
   // Identity: tokens from the organisation's identity provider.
@@ -168,6 +209,8 @@ export interface Config {
   joinToken: { secret: string; secretIsEphemeral: boolean; ttlSeconds: number; resumeTtlSeconds: number };
   /** The secret that seals secret ballots: set, or derived from the cluster's secret; undefined: a key file in the data directory. */
   votes: { ballotSecret?: string };
+  /** Personal dial-in PINs: the hashing secret (undefined: a key file in the data directory), new PINs' digits, the wrong-PIN limit per session. */
+  dialInPins: { secret?: string; length: number; maxFailures: number; failureWindowMs: number };
   media: {
     numWorkers: number;
     listenIp: string;
@@ -207,6 +250,10 @@ export interface Config {
   recordingSweepMs: number;
   /** The recorders (server/recording): GStreamer's launcher, the delay behind real time, the longest silence filled. */
   recording: { gstLaunch: string; delayMs: number; maxFillMs: number };
+  /** Dial-in by phone (server/dial-in); absent: off. */
+  dialIn?: DialInConfig;
+  /** When a receiver's video steps down to the lowest layer, then off (server/rooms/video-fallback.ts). */
+  videoFallback: { lowestBelowBps: number; offBelowBps: number; downAfterMs: number };
   /** The system of record: PostgreSQL when a URL is set, else the embedded engine in the data directory. */
   /** `writeRetryMs`: how long a room record (attendance, floor, transcript) is retried through a database outage. */
   database: { url?: string; poolSize: number; writeRetryMs: number };
@@ -410,6 +457,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       'invalid configuration: a cluster (PLENUM_REDIS_URL or PLENUM_REDIS_SENTINELS) needs PLENUM_DATABASE_URL, one PostgreSQL shared by all nodes: the embedded database serves one node only',
     );
   }
+  if (e.PLENUM_VIDEO_OFF_BELOW_KBPS >= e.PLENUM_VIDEO_LOWEST_BELOW_KBPS) {
+    throw new ConfigError('invalid configuration: PLENUM_VIDEO_OFF_BELOW_KBPS must be below PLENUM_VIDEO_LOWEST_BELOW_KBPS');
+  }
   if (e.PLENUM_CLUSTER_SECRET_PREVIOUS && !e.PLENUM_CLUSTER_SECRET) throw new ConfigError('invalid configuration: PLENUM_CLUSTER_SECRET_PREVIOUS needs PLENUM_CLUSTER_SECRET');
   if (e.PLENUM_WEBHOOK_URL && !e.PLENUM_WEBHOOK_SECRET) throw new ConfigError('invalid configuration: PLENUM_WEBHOOK_URL needs PLENUM_WEBHOOK_SECRET');
   if (!external && !embeddedSignIn) {
@@ -430,6 +480,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     votes: {
       // Every node must open the ballots another node sealed: a cluster derives it from its shared secret.
       ballotSecret: e.PLENUM_BALLOT_SECRET ?? (e.PLENUM_CLUSTER_SECRET ? `derived:${e.PLENUM_CLUSTER_SECRET}` : undefined),
+    },
+    dialInPins: {
+      // Every node must find the PINs another node issued: as for ballots.
+      secret: e.PLENUM_DIAL_IN_PIN_SECRET ?? (e.PLENUM_CLUSTER_SECRET ? `derived:${e.PLENUM_CLUSTER_SECRET}` : undefined),
+      length: e.PLENUM_DIAL_IN_PIN_LENGTH,
+      maxFailures: e.PLENUM_DIAL_IN_PIN_MAX_FAILURES,
+      failureWindowMs: e.PLENUM_DIAL_IN_PIN_FAILURE_WINDOW_SECONDS * 1000,
     },
     joinToken: {
       // Without a configured secret, tokens die with the process; fine for one node, not for a cluster.
@@ -475,6 +532,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
     documents: { maxBytes: e.PLENUM_DOCUMENT_MAX_BYTES },
     recordingSweepMs: e.PLENUM_RECORDING_SWEEP_MS,
     recording: { gstLaunch: e.PLENUM_GST_LAUNCH, delayMs: e.PLENUM_RECORDING_DELAY_MS, maxFillMs: e.PLENUM_RECORDING_MAX_FILL_MS },
+    dialIn: dialInConfig(e),
+    videoFallback: { lowestBelowBps: e.PLENUM_VIDEO_LOWEST_BELOW_KBPS * 1000, offBelowBps: e.PLENUM_VIDEO_OFF_BELOW_KBPS * 1000, downAfterMs: e.PLENUM_VIDEO_FALLBACK_AFTER_MS },
     database: { url: e.PLENUM_DATABASE_URL, poolSize: e.PLENUM_DATABASE_POOL_SIZE, writeRetryMs: e.PLENUM_DATABASE_WRITE_RETRY_MS },
     transcriptMaxBytes: e.PLENUM_TRANSCRIPT_MAX_BYTES,
     cluster: {
@@ -554,4 +613,39 @@ function trustProxy(value: string | undefined): false | number | string[] {
     throw new ConfigError('invalid configuration: PLENUM_TRUST_PROXY=true would let any client choose its address; give the number of proxies in front (e.g. 1) or their addresses (e.g. loopback, 10.0.0.0/8)');
   }
   return value.split(',').map((a) => a.trim()).filter((a) => a !== '');
+}
+
+export interface DialInConfig {
+  host: string;
+  port: number;
+  mediaAddress: string | undefined;
+  rtpPorts: { min: number; max: number };
+  trunk: { username: string; password: string; realm: string };
+  allowFrom: string[] | undefined;
+  codecs: Array<'opus' | 'PCMU' | 'PCMA'>;
+  maxCalls: number;
+  pinTries: number;
+  voice: string;
+}
+
+function dialInConfig(e: z.infer<typeof envSchema>): DialInConfig | undefined {
+  if (e.PLENUM_SIP_PORT === undefined) return undefined;
+  // A gateway that answers anyone would let any caller on the network reach the PIN prompt at scale.
+  if (!e.PLENUM_SIP_TRUNK_USER || !e.PLENUM_SIP_TRUNK_PASSWORD) {
+    throw new ConfigError('invalid configuration: PLENUM_SIP_PORT needs PLENUM_SIP_TRUNK_USER and PLENUM_SIP_TRUNK_PASSWORD (the trunk authenticates its calls)');
+  }
+  const [min, max] = e.PLENUM_SIP_RTP_PORTS.split('-').map(Number) as [number, number];
+  if (min < 1024 || max > 65535 || max - min < 1) throw new ConfigError('invalid configuration: PLENUM_SIP_RTP_PORTS must be a range within 1024-65535');
+  return {
+    host: e.PLENUM_SIP_HOST,
+    port: e.PLENUM_SIP_PORT,
+    mediaAddress: e.PLENUM_SIP_MEDIA_ADDRESS,
+    rtpPorts: { min, max },
+    trunk: { username: e.PLENUM_SIP_TRUNK_USER, password: e.PLENUM_SIP_TRUNK_PASSWORD, realm: e.PLENUM_SIP_REALM },
+    allowFrom: e.PLENUM_SIP_ALLOW_FROM ? e.PLENUM_SIP_ALLOW_FROM.split(',').map((s) => s.trim()).filter(Boolean) : undefined,
+    codecs: e.PLENUM_SIP_CODECS.split(',') as DialInConfig['codecs'],
+    maxCalls: e.PLENUM_SIP_MAX_CALLS,
+    pinTries: e.PLENUM_DIAL_IN_PIN_TRIES,
+    voice: e.PLENUM_DIAL_IN_VOICE,
+  };
 }

@@ -34,6 +34,9 @@ import { OwnerWrites } from './cluster/owner-writes.js';
 import { WebhookOutbox } from './conduct/webhook-outbox.js';
 import { conductRoutes } from './http/conduct-routes.js';
 import { voteRoutes } from './http/vote-routes.js';
+import { DialInService } from './dial-in/dial-in-service.js';
+import { defaultVideoFallback } from './rooms/video-fallback.js';
+import { dialInRoutes } from './http/dial-in-routes.js';
 import { BallotSeal } from './votes/ballot-seal.js';
 import { localBallotSecret } from './votes/ballot-secret-file.js';
 import { VoteService } from './votes/vote-service.js';
@@ -75,6 +78,8 @@ export class MeetingServer {
   recordingRetention?: RecordingRetention;
   /** The recorders of the rooms served here (server/recording). */
   recorder?: RecordingService;
+  /** Phone dial-in (server/dial-in), when PLENUM_SIP_PORT is set. */
+  dialIn?: DialInService;
 
   private constructor(
     readonly config: Config,
@@ -124,6 +129,7 @@ export class MeetingServer {
       await store.close();
       throw error;
     }
+    let dialIn: DialInService | undefined;
     try {
       const c = config.cluster;
       // Some parts need objects made after them (the server exists only once everything has started).
@@ -179,6 +185,8 @@ export class MeetingServer {
           return {
             idleCloseMs: config.roomIdleCloseMs,
             languages: session?.languages ?? [],
+            signLanguages: session?.signLanguages ?? [],
+            videoFallback: { ...defaultVideoFallback, ...config.videoFallback },
             handoverTakeAfterMs: config.handoverTakeAfterMs,
             rosterBatchMs: config.rosterBatchMs,
             audio: config.audio,
@@ -268,6 +276,7 @@ export class MeetingServer {
           conductRoutes({ accreditation, conduct, rooms, transcripts, floor, adminApiKey: config.adminApiKey, log: log.child({ component: 'conduct' }) }),
           webhookRoutes({ accreditation, deliveries: new WebhookDeliveries(store.db), configured: webhooks !== undefined, adminApiKey: config.adminApiKey, log: log.child({ component: 'webhooks' }) }),
           voteRoutes({ accreditation, votes, adminApiKey: config.adminApiKey }),
+          dialInRoutes({ accreditation, adminApiKey: config.adminApiKey, log: log.child({ component: 'dial-in' }) }),
           clusterRoutes({ membership, adminApiKey: config.adminApiKey }),
         ],
         tokens,
@@ -300,6 +309,20 @@ export class MeetingServer {
       const forwardLog = log.child({ component: 'signaling' });
       cascade.delegates.answerForwarded = (room, participant, method, data) =>
         answerForwarded({ participant, room, grants: participant.grants, deps: connectionDeps, log: forwardLog.child({ person: participant.id, room: room.id, edge: participant.servedBy }) }, method, data);
+      // Before the HTTP port opens: a SIP port already taken fails the start, naming it.
+      dialIn = config.dialIn
+        ? await DialInService.start({
+            config: config.dialIn,
+            announcedAddress: config.media.announcedAddress,
+            gstLaunch: config.recording.gstLaunch,
+            dataDir: config.dataDir,
+            accreditation: accreditation.service,
+            sessions: accreditation.service.sessions,
+            rooms,
+            ownership,
+            log: log.child({ component: 'dial-in' }),
+          })
+        : undefined;
       await new Promise<void>((resolve, reject) => {
         httpServer.once('error', reject);
         httpServer.listen(config.port, config.host, () => {
@@ -312,6 +335,7 @@ export class MeetingServer {
       server.changes = changes;
       server.recordingRetention = recordingRetention;
       server.recorder = recorder;
+      server.dialIn = dialIn;
       recordingRetention.start(config.recordingSweepMs);
       if (config.metrics.listen) {
         server.metricsListener = await MetricsListener.listen(metrics, { ...config.metrics.listen, token: config.metrics.token });
@@ -329,6 +353,7 @@ export class MeetingServer {
       }
       return server;
     } catch (error) {
+      await dialIn?.close();
       pool.close();
       await accreditation.close();
       await store.close();
@@ -351,6 +376,8 @@ export class MeetingServer {
     this.log.info('shutting down');
     this.revocation.stop();
     this.membership.draining = true;
+    // Calls end with a BYE now, rather than a prompt the process would not live to finish.
+    await this.dialIn?.close();
     this.rooms.closeAll(CloseReason.SERVER_SHUTDOWN);
     // The recordings stay under way for the next node to serve their rooms; this node's files are finished.
     await this.recorder?.close();

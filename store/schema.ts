@@ -256,6 +256,17 @@ export interface RecordingMarksTable {
   data: Json<Record<string, unknown>>;
 }
 
+/** A person's dial-in PIN for an event (migration 0006): only its keyed hash, unique within the event. */
+export interface DialInPinsTable {
+  event_id: string;
+  person_id: string;
+  /** HMAC-SHA256 (hex) of the event and the PIN under the server's dial-in secret; never the PIN. */
+  pin_hash: string;
+  issued_at: CreatedAt;
+  /** The secretariat's person id, or 'admin-api-key'. */
+  issued_by: string;
+}
+
 export interface Schema {
   events: EventsTable;
   meetings: MeetingsTable;
@@ -279,6 +290,7 @@ export interface Schema {
   recordings: RecordingsTable;
   recording_files: RecordingFilesTable;
   recording_marks: RecordingMarksTable;
+  dial_in_pins: DialInPinsTable;
 }
 
 export type Row<T extends keyof Schema> = Selectable<Schema[T]>;

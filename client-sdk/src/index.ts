@@ -14,8 +14,10 @@ export {
   type ConnectionView,
   type DeviceList,
   type OpenVoteOptions,
+  type SignVideo,
 } from './meeting-client.js';
 export type { IceRestartOptions } from './ice-restarter.js';
+export { OPUS_CODEC_OPTIONS, type AudioOnlyState, type VideoFallbackState } from './audio-only.js';
 export { Gallery, type GalleryPage, type GalleryEvents } from './gallery.js';
 export { signIn, listSessions, requestJoin, type JoinAnswer, type SessionSummary, type OwnAccreditation } from './accreditation-api.js';
 export * from './documents-api.js';
@@ -28,6 +30,7 @@ export type {
   MediaKind,
   MediaSource,
   ChannelInfo,
+  SignChannelInfo,
   BoothState,
   BoothSignalKind,
   FloorState,

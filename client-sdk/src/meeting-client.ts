@@ -19,6 +19,7 @@ import type {
   RequestMethod,
   ResponseData,
   ServerEvents,
+  SignChannelInfo,
   TransportInfo,
   ConsumerInfo,
   Ballot,
@@ -26,6 +27,7 @@ import type {
   VoteState,
   VoteView,
 } from '../../protocol/signaling.js';
+import { NO_VIDEO_VIEW, OPUS_CODEC_OPTIONS, type AudioOnlyState } from './audio-only.js';
 import { ChannelMixer } from './channel-mixer.js';
 import { MeetingClientError } from './client-error.js';
 import { IceRestarter, type IceRestartOptions } from './ice-restarter.js';
@@ -51,6 +53,13 @@ export interface MeetingClientOptions {
   reconnect?: { maxAttempts?: number; minDelayMs?: number; maxDelayMs?: number };
   /** ICE restart of a failed (or long disconnected) transport; after the last try the client reconnects fully. */
   iceRestart?: IceRestartOptions;
+  /**
+   * Audio only (docs/LOW-BANDWIDTH.md): no camera is published and no video is received; voices and
+   * captions go on. `setAudioOnly` switches it at any time.
+   */
+  audioOnly?: boolean;
+  /** Opus options of the microphones this client publishes (default `OPUS_CODEC_OPTIONS`: mono, DTX, in-band FEC). */
+  opus?: types.ProducerCodecOptions;
 }
 
 /** A floor microphone or camera: on, off by the user, held off by the secretariat, or not published. */
@@ -107,6 +116,16 @@ export interface RemoteTrack {
   track: MediaStreamTrack;
 }
 
+/** The pinned sign-language channel's video as the page shows it. */
+export interface SignVideo {
+  /** The pinned channel (null: none). */
+  language: string | null;
+  /** The live signer's video track (null: nobody live, or not arrived yet). */
+  track: RemoteTrack | null;
+  /** The live signer (null: nobody live). */
+  interpreter: { id: string; name: string } | null;
+}
+
 export interface LocalTrack {
   producerId: string;
   source: MediaSource;
@@ -153,6 +172,13 @@ export type MeetingClientEvents = {
   closed: { reason: string; message?: string };
   /** Which language channels have a live interpreter changed. */
   channelsChanged: { channels: ChannelInfo[] };
+  /** The session's sign-language channels, and who signs live in each (on joining and whenever it changes). */
+  signChannelsChanged: { channels: SignChannelInfo[] };
+  /**
+   * The pinned sign channel's video changed: the live signer's track (null: nothing pinned, nobody live, or
+   * not arrived yet) and who signs. Show it beside the stage; it follows handovers by itself.
+   */
+  signVideo: SignVideo;
   /** What the listener hears changed: their choice, or its availability (false: the floor stands in). */
   listening: { channel: string; interpretationAvailable: boolean };
   /** Interpreters: their booth's state (who is live, handover in progress). */
@@ -198,6 +224,8 @@ export type MeetingClientEvents = {
   activeSpeaker: { peerId: string | null; peer: PeerInfo | null };
   /** The own microphone's or camera's state changed (the user, the secretariat, a device switch, a reconnect). */
   localMedia: LocalMedia;
+  /** Audio only was switched, or the server changed what video this client's downlink gets (`videoFallback`). */
+  audioOnly: AudioOnlyState;
   /** The connection's coarse state or one of its parts changed. */
   connectionState: ConnectionView;
   /** An ICE restart of one transport starts (attempt 1, 2, ...). */
@@ -272,6 +300,9 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private mixer: ChannelMixer | undefined;
   /** Language channels of the session and whether each has a live interpreter. */
   channels: ChannelInfo[] = [];
+  /** Sign-language channels of the session and their live signers. */
+  signChannels: SignChannelInfo[] = [];
+  private lastSignVideo = '';
   /** Booths this participant works in. */
   readonly booths = new Map<string, BoothState>();
   selectedChannel = 'floor';
@@ -298,12 +329,62 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   private readonly constraints: Partial<Record<SwitchableSource, MediaTrackConstraints>> = { camera: { width: 640, height: 360 } };
   /** Recovery gave up: the session ended in failure, not by a leave or a removal. */
   private failed = false;
+  /** Audio only, and the server's video state for this downlink. */
+  private readonly lowBandwidth: AudioOnlyState = { audioOnly: false, videoFallback: 'full' };
+  /** The camera was published when audio only came on: it is published again when audio only ends. */
+  private cameraBeforeAudioOnly = false;
+  /** Video producers announced while audio only (consumed by the client itself): consumed when it ends. */
+  private readonly withheldVideo = new Map<string, ProducerInfo>();
 
   constructor(private readonly options: MeetingClientOptions) {
     super();
     this.timeoutMs = options.requestTimeoutMs ?? 10_000;
     this.floorVolume = options.floorVolume ?? 0.15;
     this.url = options.url ?? window.location.origin;
+    this.lowBandwidth.audioOnly = options.audioOnly ?? false;
+    // The pinned signer's video arrives and leaves as a pushed track like any camera: the page hears of it as one.
+    const signTrack = (t: RemoteTrack): void => {
+      if (t.kind === 'video' && t.channel !== 'floor') this.emitSignVideo();
+    };
+    this.on('trackAdded', signTrack);
+    this.on('trackRemoved', signTrack);
+  }
+
+  /** The pinned sign channel's live video, and who signs (see `pinSignChannel`). */
+  get signVideo(): SignVideo {
+    const language = this.view?.sign?.language ?? null;
+    const channel = this.signChannels.find((c) => c.language === language);
+    const interpreter = channel?.interpreter ?? null;
+    const track = language === null ? undefined : [...this.remoteTracks.values()].find((t) => t.kind === 'video' && t.channel === language && t.peerId === interpreter?.id);
+    return { language, track: track ?? null, interpreter };
+  }
+
+  /**
+   * Pins a sign-language channel beside the stage (null: unpins it), at the size it is shown: the server
+   * sends its live signer's video, whatever the gallery shows, and switches to the next signer at a
+   * handover by itself. What one hears does not change (the floor, or the chosen language).
+   */
+  async pinSignChannel(language: string | null, size: { width: number; height: number } = { width: 640, height: 360 }): Promise<void> {
+    const before = this.view;
+    const base: ScreenView = before ?? { stage: { width: 1280, height: 720 }, tiles: [], sign: null };
+    this.view = { ...base, sign: language === null ? null : { language, width: Math.round(size.width), height: Math.round(size.height) } };
+    this.emitSignVideo();
+    try {
+      await this.request('setView', this.screenSent(this.view));
+    } catch (error) {
+      // Refused (a channel the session lacks): the server kept the previous view, and so does this client.
+      if (this.view?.sign?.language === language) this.view = before ? { ...this.view, sign: before.sign ?? null } : undefined;
+      this.emitSignVideo();
+      throw error;
+    }
+  }
+
+  private emitSignVideo(): void {
+    const now = this.signVideo;
+    const key = JSON.stringify([now.language, now.track?.consumerId ?? null, now.interpreter?.id ?? null]);
+    if (key === this.lastSignVideo) return;
+    this.lastSignVideo = key;
+    this.emit('signVideo', now);
   }
 
   /** The audio mix (when the SDK plays audio): its AnalyserNode shows what the listener hears. */
@@ -720,7 +801,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const receiving = this.ensureRecvTransport().catch((error: unknown) => {
       if (!(error instanceof MeetingClientError && error.code === 'FORBIDDEN')) throw error;
     });
-    if (this.view) await this.request('setView', this.view);
+    if (this.view || this.lowBandwidth.audioOnly) await this.request('setView', this.screenSent(this.view));
     await Promise.all([receiving, ...joined.producers.map((p) => this.consumeOrKeep(p))]);
     return joined.self;
   }
@@ -844,6 +925,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
   }
 
   async publishCamera(options: { simulcast?: boolean; constraints?: MediaTrackConstraints } = {}): Promise<LocalTrack> {
+    if (this.lowBandwidth.audioOnly) throw new MeetingClientError('AUDIO_ONLY', 'audio only is on: no camera is published (setAudioOnly(false) first)');
     return this.publishOwn(await this.openTrack('camera', options.constraints ?? {}), 'camera', { simulcast: options.simulcast ?? true });
   }
 
@@ -882,7 +964,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     const producer = await transport.produce({
       track,
       encodings: track.kind === 'video' && options.simulcast ? SIMULCAST_ENCODINGS : undefined,
-      codecOptions: track.kind === 'audio' ? { opusStereo: false, opusDtx: true } : undefined,
+      codecOptions: track.kind === 'audio' ? (this.options.opus ?? OPUS_CODEC_OPTIONS) : undefined,
       // The application owns its tracks: a reconnect closes producers and publishes the same tracks again.
       stopTracks: false,
       appData: { source, channel: options.channel ?? 'floor' },
@@ -940,9 +1022,46 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
    * at the layer each size needs, and stops the others. Page through the gallery with `fetchPeers`.
    */
   async setView(view: { stage?: { width: number; height: number } | null; tiles?: Array<{ peerId: string; width: number; height: number }> }): Promise<void> {
-    const next: ScreenView = { stage: view.stage === undefined ? { width: 1280, height: 720 } : view.stage, tiles: view.tiles ?? [] };
+    // The pinned sign channel stays pinned whatever the gallery does (pinSignChannel changes it).
+    const next: ScreenView = { stage: view.stage === undefined ? { width: 1280, height: 720 } : view.stage, tiles: view.tiles ?? [], sign: this.view?.sign ?? null };
     this.view = next;
-    await this.request('setView', next);
+    await this.request('setView', this.screenSent(next));
+  }
+
+  /** Whether audio only is on, and what video the server lets this client's downlink have. */
+  get audioOnly(): AudioOnlyState {
+    return { ...this.lowBandwidth };
+  }
+
+  /**
+   * Audio only on or off. On: the camera is unpublished (its light goes off) and the server is told that
+   * this screen shows no video, so it sends none; the microphone, the voices and captions go on. Off: the
+   * screen last declared with `setView` is sent again and the camera, if it was published, comes back.
+   */
+  async setAudioOnly(on: boolean): Promise<void> {
+    if (on === this.lowBandwidth.audioOnly) return;
+    this.lowBandwidth.audioOnly = on;
+    this.emit('audioOnly', this.audioOnly);
+    if (on) {
+      const camera = this.floorPublication('camera');
+      this.cameraBeforeAudioOnly = camera !== undefined;
+      if (camera) await this.unpublish(camera.producerId);
+    }
+    if (this.joined) await this.request('setView', this.screenSent(this.view));
+    if (!on) {
+      for (const info of this.withheldVideo.values()) void this.consumeOrKeep(info).catch((error: unknown) => this.emit('error', asClientError(error)));
+      this.withheldVideo.clear();
+      if (this.cameraBeforeAudioOnly) {
+        this.cameraBeforeAudioOnly = false;
+        await this.publishCamera();
+      }
+    }
+  }
+
+  /** The screen as the server is told it: no stage and no tiles while audio only (a pinned sign channel stays). */
+  private screenSent(view: ScreenView | undefined): ScreenView {
+    const base = view ?? { stage: { width: 1280, height: 720 }, tiles: [], sign: null };
+    return this.lowBandwidth.audioOnly ? { ...NO_VIDEO_VIEW, sign: base.sign ?? null } : base;
   }
 
   async setPreferredLayers(consumerId: string, spatialLayer: number, temporalLayer?: number): Promise<void> {
@@ -1076,6 +1195,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.emit('channelsChanged', { channels });
       if (before !== this.interpretationAvailable) this.emit('listening', { channel: this.selectedChannel, interpretationAvailable: this.interpretationAvailable });
     });
+    on('signChannelsChanged', ({ channels }) => {
+      this.signChannels = channels;
+      this.emit('signChannelsChanged', { channels });
+      this.emitSignVideo();
+    });
     on('boothState', (state) => {
       this.booths.set(state.language, state);
       this.emit('boothState', state);
@@ -1084,6 +1208,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     on('boothSignal', (signal) => this.emit('boothSignal', signal));
     on('documentFocus', (focus) => this.emit('documentFocus', focus));
     on('recordingState', (state) => this.emit('recordingState', state));
+    on('videoFallback', ({ state }) => {
+      if (state === this.lowBandwidth.videoFallback) return;
+      this.lowBandwidth.videoFallback = state;
+      this.emit('audioOnly', this.audioOnly);
+    });
     on('caption', (caption) => this.emit('caption', caption));
     on('floorState', (state) => {
       this.floor = state;
@@ -1179,6 +1308,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
 
   /** Consumes a producer now, or (`selected` mode, another language) remembers it for when it is chosen. */
   private async consumeOrKeep(info: ProducerInfo): Promise<void> {
+    // Audio only: the video a client consumes itself (forwarding `all`, a screen share) waits for audio only to end.
+    if (this.lowBandwidth.audioOnly && info.kind === 'video' && info.channel === 'floor') {
+      this.withheldVideo.set(info.producerId, info);
+      return;
+    }
     if (this.listenerChannels === 'selected' && info.channel !== 'floor' && info.channel !== this.selectedChannel) {
       this.unconsumed.set(info.producerId, info);
       return;
@@ -1262,7 +1396,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     if (remote.kind === 'audio') this.mixer?.add(consumer.id, remote.channel, consumer.track);
     // Consumers start paused on the server (but for the voices it pushes), so no media is lost before the
     // track is wired up. Language channels other than the chosen one stay paused until chosen.
-    if (remote.channel === 'floor' || remote.channel === this.selectedChannel) {
+    if (remote.channel === 'floor' || remote.channel === this.selectedChannel || remote.channel === this.view?.sign?.language) {
       if (serverPaused) {
         await this.request('resumeConsumer', { consumerId: consumer.id }).catch((error: unknown) => {
           // The server closed it meanwhile (the microphone left the audible set): nothing to resume.

@@ -5,6 +5,7 @@ import { DatabaseAuditLog } from '../../accreditation/audit-log.js';
 import { AccessCodeHasher } from '../../accreditation/access-code-hasher.js';
 import { ADMIN_EVENT_ID, ADMIN_EVENT_TITLE, ADMIN_PERSON_ID, administratorRegistration, newAccessCode } from '../../accreditation/administrator.js';
 import { DEMO_EVENT_ID, demoRegistry, demoSessions } from '../../accreditation/demo-seed.js';
+import { openDialInAccess } from '../../accreditation/dial-in/dial-in-access.js';
 import { importLegacyData, type LegacyImportOutcome } from '../../accreditation/legacy-import.js';
 import { EmbeddedIdentityProvider } from '../../accreditation/identity/embedded-identity-provider.js';
 import { JwksKeySource } from '../../accreditation/identity/jwks-key-source.js';
@@ -97,7 +98,8 @@ export async function createAccreditation(config: Config, db: Db, log?: Logger):
   if (signIn) verifiers.push(signIn.verifier);
 
   const audit = new DatabaseAuditLog(db);
-  const service = new AccreditationService(new MultiIssuerVerifier(verifiers), cached, sessions, audit, knownEvent);
+  const dialIn = await openDialInAccess(db, config.dialInPins, dataDir);
+  const service = new AccreditationService(new MultiIssuerVerifier(verifiers), cached, sessions, audit, knownEvent, dialIn);
   return { service, embedded, signIn, hasher, close: () => audit.close() };
 }
 

@@ -21,3 +21,11 @@ export function grantsFromDecision(registration: Registration, session: SessionR
     accreditation: { status: registration.status, source },
   };
 }
+
+/**
+ * What a phone caller may do (server/dial-in): speak on the floor and hear the server's mix. Booths and
+ * captions need the web pages, and they receive no media of their own (subscribe: false).
+ */
+export function phoneGrants<G extends Pick<JoinGrants, 'publish' | 'subscribe'>>(grants: G): G {
+  return { ...grants, publish: { floor: grants.publish.floor, booths: [], captions: false }, subscribe: false };
+}

@@ -25,6 +25,8 @@ export const joinGrantsSchema = z.object({
   moderate: z.boolean(),
   lobby: z.boolean(),
   accreditation: z.object({ status: z.string().max(32), source: z.string().max(32) }),
+  /** How the person takes part when not through the web client: `phone`, a dial-in caller (server/dial-in). */
+  via: z.enum(['phone']).optional(),
 });
 export type JoinGrants = z.infer<typeof joinGrantsSchema>;
 

@@ -10,7 +10,7 @@ import { rtpParameters, voteKind, votePosition, type ChannelInfo, type FloorStat
 const id = z.string().min(1).max(128);
 const language = z.string().min(1).max(64);
 const entity = z.object({ name: z.string().max(256), type: z.string().max(64), countryCode: z.string().max(8).optional() }).strict();
-const peer = z.object({ id, name: z.string().max(256), role: z.string().max(64), entity, conducting: z.boolean().optional() }).strict() satisfies z.ZodType<PeerInfo>;
+const peer = z.object({ id, name: z.string().max(256), role: z.string().max(64), entity, conducting: z.boolean().optional(), via: z.enum(['phone']).optional() }).strict() satisfies z.ZodType<PeerInfo>;
 const producer = z
   .object({
     producerId: id,

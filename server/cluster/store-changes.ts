@@ -21,7 +21,7 @@ type Notice = z.infer<typeof notice>;
 const MAX_ROWS_REREAD = 64;
 
 /** Rules whose change may change who is admitted or what they may publish (booths, captions, the floor). */
-const PEOPLE_RULES = ['interpreters', 'captioners', 'speakerRoles', 'roles', 'entityTypes', 'languages'] as const;
+const PEOPLE_RULES = ['interpreters', 'captioners', 'speakerRoles', 'roles', 'entityTypes', 'languages', 'signLanguages'] as const;
 
 /**
  * Changes made through any node reach every node. The writer commits to the database, then publishes a

@@ -5,7 +5,7 @@ import { HasherBusyError } from '../../accreditation/access-code-hasher.js';
 import { AccreditationService } from '../../accreditation/accreditation-service.js';
 import * as ids from '../../accreditation/ids.js';
 import { CsvEmailInUseError, CsvImportError, EmailInUseError } from '../../accreditation/registry/embedded-registry.js';
-import { SessionOfOtherEventError } from '../../accreditation/session-directory.js';
+import { DialInNumberInUseError, SessionOfOtherEventError } from '../../accreditation/session-directory.js';
 import { registration, registrationStatus, sessionRulesObject, DenyReason } from '../../accreditation/model.js';
 import { verifyWebhook } from '../../accreditation/webhook-signature.js';
 import { IdentityError } from '../../accreditation/identity/identity.js';
@@ -316,6 +316,8 @@ export function accreditationRoutes(deps: AccreditationRoutesDeps): Router {
       } catch (error) {
         // A session id belongs to one event: another event's secretariat may not take it over.
         if (error instanceof SessionOfOtherEventError) throw new ProtocolError(ErrorCode.ID_IN_USE, error.message);
+        // A dial-in number leads to one session: the PBX could not tell two apart.
+        if (error instanceof DialInNumberInUseError) throw new ProtocolError(ErrorCode.ID_IN_USE, error.message);
         throw error;
       }
     }),

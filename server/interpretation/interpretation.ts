@@ -1,6 +1,6 @@
 import type { types } from 'mediasoup';
 import { ErrorCode, ProtocolError } from '../../protocol/errors.js';
-import type { BoothSignalKind, BoothState, ChannelInfo, ServerEvents } from '../../protocol/signaling.js';
+import type { BoothSignalKind, BoothState, ChannelInfo, ServerEvents, SignChannelInfo } from '../../protocol/signaling.js';
 import type { Participant } from '../rooms/participant.js';
 import { Booth } from './booth.js';
 import { BoothSignalLimiter } from './booth-signals.js';
@@ -12,6 +12,8 @@ export interface InterpretationHost {
   readonly activeSpeaker: string | null;
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
   notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
+  /** A sign-language channel's live signer, or their video, changed: its viewers follow. */
+  signChanged?(language: string): void;
 }
 
 /**
@@ -21,23 +23,54 @@ export interface InterpretationHost {
 export class Interpretation {
   readonly booths = new Map<string, Booth>();
   private readonly signals: BoothSignalLimiter;
+  /** Sign-language channels: their booths carry the signers' cameras, not microphones. */
+  private readonly signed: ReadonlySet<string>;
 
   constructor(
     languages: string[],
     takeAfterMs: number,
     private readonly host: InterpretationHost,
     signals = new BoothSignalLimiter(),
+    signLanguages: readonly string[] = [],
   ) {
     this.signals = signals;
-    for (const language of languages) this.booths.set(language, new Booth(language, takeAfterMs));
+    // A code declared both ways is a sign channel: its booth must not be mixed into anyone's audio.
+    this.signed = new Set(signLanguages);
+    for (const language of [...languages, ...signLanguages]) if (!this.booths.has(language)) this.booths.set(language, new Booth(language, takeAfterMs));
   }
 
+  /** The spoken languages (audio channels). */
   get languages(): string[] {
-    return [...this.booths.keys()];
+    return [...this.booths.keys()].filter((l) => !this.signed.has(l));
   }
 
+  /** The sign-language channels (video channels). */
+  get signLanguages(): string[] {
+    return [...this.signed];
+  }
+
+  isSign(language: string): boolean {
+    return this.signed.has(language);
+  }
+
+  /** The live signer's video in a sign channel (undefined: nobody live, or their camera is not published). */
+  signVideo(language: string): types.Producer | undefined {
+    if (!this.signed.has(language)) return undefined;
+    const producer = this.booths.get(language)?.liveProducer;
+    return producer && !producer.closed && producer.kind === 'video' ? producer : undefined;
+  }
+
+  signChannels(): SignChannelInfo[] {
+    return this.signLanguages.map((language) => {
+      const state = this.booths.get(language)!.state();
+      const live = state.interpreters.find((i) => i.id === state.live);
+      return live ? { language, live: true, interpreter: { id: live.id, name: live.name } } : { language, live: false };
+    });
+  }
+
+  /** The spoken channels and whether each has a live interpreter. */
   channels(): ChannelInfo[] {
-    return [...this.booths.values()].map((b) => {
+    return [...this.booths.values()].filter((b) => !this.signed.has(b.language)).map((b) => {
       const state = b.state();
       const interpreter = state.interpreters.find((i) => i.id === state.live)?.name;
       return interpreter ? { language: b.language, live: true, interpreter } : { language: b.language, live: false };
@@ -66,7 +99,7 @@ export class Interpretation {
       const wasLive = booth.liveInterpreter === p.id;
       if (!booth.removeMember(p.id)) continue;
       this.publishBooth(booth);
-      if (wasLive) this.publishChannels();
+      if (wasLive) this.publishChannels(booth);
     }
   }
 
@@ -74,7 +107,10 @@ export class Interpretation {
   async onProducer(p: Participant, producer: types.Producer): Promise<void> {
     const channel = producer.appData.channel as string;
     if (channel === 'floor') return;
-    await this.requireBooth(channel).attachProducer(p.id, producer);
+    const booth = this.requireBooth(channel);
+    await booth.attachProducer(p.id, producer);
+    // The live signer's camera arriving (or coming back) is what the channel's viewers are sent.
+    if (this.signed.has(channel) && booth.liveInterpreter === p.id) this.host.signChanged?.(channel);
   }
 
   /** The secretariat puts an interpreter in a booth during the session. */
@@ -93,7 +129,7 @@ export class Interpretation {
       await action(booth);
     } finally {
       this.publishBooth(booth);
-      if (liveBefore !== booth.liveInterpreter) this.publishChannels();
+      if (liveBefore !== booth.liveInterpreter) this.publishChannels(booth);
     }
   }
 
@@ -134,7 +170,9 @@ export class Interpretation {
     for (const id of booth.memberIds) this.host.participants.get(id)?.notify('boothState', state);
   }
 
-  private publishChannels(): void {
-    this.host.broadcast('channelsChanged', { channels: this.channels() });
+  private publishChannels(booth: Booth): void {
+    if (!this.signed.has(booth.language)) return this.host.broadcast('channelsChanged', { channels: this.channels() });
+    this.host.broadcast('signChannelsChanged', { channels: this.signChannels() });
+    this.host.signChanged?.(booth.language);
   }
 }

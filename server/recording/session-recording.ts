@@ -50,6 +50,8 @@ interface Channel {
 export class SessionRecording {
   private readonly channels = new Map<string, Channel>();
   private video: VideoChannel | undefined;
+  /** Each sign-language channel, by language: its live signer's camera, a part per signer (docs/SIGN-LANGUAGE.md). */
+  private readonly signVideos = new Map<string, VideoChannel>();
   private readonly timers: NodeJS.Timeout[] = [];
   private floorTurn: { markId: Promise<number>; personId: string } | undefined;
   private dominant: string | null = null;
@@ -95,7 +97,11 @@ export class SessionRecording {
 
   /** Pids of the recorder processes by channel: tests kill them. */
   recorderPids(): Record<string, number | undefined> {
-    return { ...Object.fromEntries([...this.channels.values()].map((c) => [c.name, c.recorder.pid])), [FLOOR_VIDEO]: this.video?.recorder.pid };
+    return {
+      ...Object.fromEntries([...this.channels.values()].map((c) => [c.name, c.recorder.pid])),
+      [FLOOR_VIDEO]: this.video?.recorder.pid,
+      ...Object.fromEntries([...this.signVideos].map(([language, v]) => [language, v.recorder.pid])),
+    };
   }
 
   /** Finishes the files (every channel's end written) and closes the floor turn; the recording may go on elsewhere. */
@@ -104,15 +110,15 @@ export class SessionRecording {
     this.closed = true;
     for (const timer of this.timers) clearInterval(timer);
     for (const off of this.detach) off();
-    const video = this.video;
-    video?.tap.close();
+    const videos = [this.video, ...this.signVideos.values()].filter((v) => v !== undefined);
+    for (const v of videos) v.tap.close();
     await Promise.all([
       ...[...this.channels.values()].map(async (c) => {
         c.tap.close();
         await c.recorder.close();
         await this.persist(c);
       }),
-      video?.recorder.close(),
+      ...videos.map((v) => v.recorder.close()),
     ]);
     const turn = this.floorTurn;
     this.floorTurn = undefined;
@@ -144,28 +150,32 @@ export class SessionRecording {
       recorder.on('gap', (gap) => void this.gap(gap, 'recorder-exited'));
       await this.persist(channel);
     }
-    await this.openVideo(folder, files);
+    this.video = await this.openVideo(folder, files, FLOOR_VIDEO);
+    // A sign-language channel is a video channel like the floor's, following its live signer.
+    for (const language of this.room.interpretation.signLanguages) this.signVideos.set(language, await this.openVideo(folder, files, language));
   }
 
-  private async openVideo(folder: string, files: RecordingFileRecord[]): Promise<void> {
-    const lastPart = Math.max(0, ...files.filter((f) => f.channel === FLOOR_VIDEO).map((f) => f.part));
+  private async openVideo(folder: string, files: RecordingFileRecord[], name: string): Promise<VideoChannel> {
+    const lastPart = Math.max(0, ...files.filter((f) => f.channel === name && f.kind === 'video').map((f) => f.part));
+    let channel: VideoChannel | undefined;
     const recorder = new VideoChannelRecorder({
-      channel: FLOOR_VIDEO,
+      channel: name,
       recordingId: this.record.recordingId,
       folder,
       lastPart,
       gstLaunch: this.settings.gstLaunch,
       nowMs: () => this.nowMs(),
       requestKeyFrame: () => {
-        const following = this.video?.following;
-        if (following) void this.video?.tap.requestKeyFrame(following).catch(() => undefined);
+        const following = channel?.following;
+        if (following) void channel?.tap.requestKeyFrame(following).catch(() => undefined);
       },
-      log: this.log.child({ channel: FLOOR_VIDEO }),
+      log: this.log.child({ channel: name }),
     });
     recorder.on('part', (file) => void this.store.upsertFile(file).catch((error: unknown) => this.log.warn({ err: (error as Error).message }, 'video part row not written')));
     recorder.on('gap', (gap) => void this.gap(gap, 'recorder-exited'));
     try {
-      this.video = { recorder, tap: await RecorderTap.create(this.room.media.router, 'video', recorder, this.log), following: undefined };
+      channel = { recorder, tap: await RecorderTap.create(this.room.media.router, 'video', recorder, this.log), following: undefined };
+      return channel;
     } catch (error) {
       await recorder.close();
       throw error;
@@ -218,7 +228,8 @@ export class SessionRecording {
     if (!p) return undefined;
     for (const producer of p.endpoint.producers.values()) {
       if (producer.closed || producer.kind !== kind) continue;
-      if (kind === 'audio' ? producer.appData.channel === 'floor' : producer.appData.source === 'camera') return producer;
+      // A signer's camera (a sign-language channel's) is not a floor camera.
+      if (kind === 'audio' ? producer.appData.channel === 'floor' : producer.appData.source === 'camera' && (producer.appData.channel ?? 'floor') === 'floor') return producer;
     }
     return undefined;
   }
@@ -232,6 +243,7 @@ export class SessionRecording {
       await this.noteFloorTurn(person);
       const floor = this.producerOf(person, 'audio');
       if (this.video) await this.switchTo(this.video, this.producerOf(person, 'video'));
+      for (const [language, video] of this.signVideos) await this.switchTo(video, this.room.interpretation.signVideo(language));
       for (const channel of this.channels.values()) {
         const booth = channel.name === 'floor' ? undefined : this.room.interpretation.booths.get(channel.name);
         const interpreter = booth?.liveProducer;

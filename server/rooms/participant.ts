@@ -14,10 +14,12 @@ type ParticipantEvents = { close: [CloseReason] };
 export interface ScreenView {
   stage: { width: number; height: number } | null;
   tiles: Array<{ peerId: string; width: number; height: number }>;
+  /** The sign-language channel pinned beside the stage, at its size (absent or null: none). */
+  sign?: { language: string; width: number; height: number } | null;
 }
 
 export function peerInfo(id: string, grants: JoinGrants): PeerInfo {
-  return { id, name: grants.name, role: grants.role, entity: grants.entity };
+  return { id, name: grants.name, role: grants.role, entity: grants.entity, ...(grants.via ? { via: grants.via } : {}) };
 }
 
 export function rosterEntry(id: string, grants: JoinGrants): RosterEntry {

@@ -3,6 +3,7 @@ import type { types } from 'mediasoup';
 import type { AudioLevels, RoomMedia } from '../../media/index.js';
 import { CloseReason, ErrorCode, ProtocolError } from '../../protocol/errors.js';
 import type { ChannelInfo, FloorState, ListenerCensus, PeerInfo, PeersPage, ProducerInfo, QuorumView, RequestMethod, RosterEntry, ServerEvents } from '../../protocol/signaling.js';
+import { phoneGrants } from '../auth/grants-from-decision.js';
 import type { JoinGrants } from '../auth/join-token.js';
 import type { Logger } from '../logger.js';
 import { FloorControl, type FloorOptions, type FloorSnapshot } from '../conduct/floor-control.js';
@@ -11,12 +12,15 @@ import { AudioSelection, defaultAudioSelection, type AudioSelectionOptions } fro
 import { Participant, producerInfo, type Notify, type ScreenView } from './participant.js';
 import { RosterBatcher, type RosterBatch } from './roster-batcher.js';
 import { RosterIndex, type RosterQuery } from './roster-index.js';
-import { isCamera, SelectiveForwarding } from './selective-forwarding.js';
+import { isCamera, isSignVideo, SelectiveForwarding } from './selective-forwarding.js';
+import type { VideoFallbackOptions } from './video-fallback.js';
 
 export interface RoomOptions {
   idleCloseMs: number;
   /** Interpreted languages: one channel and one booth each. */
   languages: string[];
+  /** Sign-language channels: one booth each, whose signers publish their camera (docs/SIGN-LANGUAGE.md). */
+  signLanguages?: string[];
   /** How long a live interpreter has to answer a handover request before the partner may take the microphone. */
   handoverTakeAfterMs: number;
   floor: FloorOptions;
@@ -24,6 +28,8 @@ export interface RoomOptions {
   floorSnapshot?: FloorSnapshot;
   /** Which floor microphones receivers get (default: selective, 3 voices on an open floor). */
   audio?: AudioSelectionOptions;
+  /** When a receiver's video steps down for its downlink (docs/LOW-BANDWIDTH.md); the module's defaults when left out. */
+  videoFallback?: VideoFallbackOptions;
   /** Joins and leaves are told to the room at most once per this many ms, as one `peersChanged` (default 250). */
   rosterBatchMs?: number;
 }
@@ -121,7 +127,7 @@ export class Room extends EventEmitter<RoomEvents> {
     private readonly log: Logger,
   ) {
     super();
-    this.interpretation = new Interpretation(options.languages, options.handoverTakeAfterMs, this);
+    this.interpretation = new Interpretation(options.languages, options.handoverTakeAfterMs, this, undefined, options.signLanguages);
     this.floor = new FloorControl(options.floor, options.floorSnapshot);
     this.batcher = new RosterBatcher(options.rosterBatchMs ?? 250, (batch) => this.flushRoster(batch));
     this.floor.on('changed', (state) => {
@@ -147,8 +153,10 @@ export class Room extends EventEmitter<RoomEvents> {
         },
         relay: (event, data) => this.emit('relay', event, data),
         broadcast: (event, data) => this.broadcast(event, data),
+        signVideo: (language) => this.interpretation.signVideo(language),
       },
       log,
+      options.videoFallback,
     );
     this.floor.on('changed', () => this.forwarding.floorChanged());
     // The selection follows the floor: the outgoing speaker's consumers close before the incoming one is announced.
@@ -225,6 +233,8 @@ export class Room extends EventEmitter<RoomEvents> {
     this.emit('participantjoined', participant);
     this.log.info({ participant: id, name: grants.name, role: grants.role, entity: grants.entity.name }, 'participant joined');
     if (this.recording?.recording) participant.notify('recordingState', this.recording);
+    // Before the join answer, as the recording state: which sign channels there are, and who signs now.
+    if (!this.isEdge && this.interpretation.signLanguages.length > 0) participant.notify('signChannelsChanged', { channels: this.interpretation.signChannels() });
     // A moderator joining late sees who already waits.
     if (grants.moderate && this.lobby.size > 0) participant.notify('lobbyChanged', { waiting: [...this.lobby.values()].map((w) => w.entry) });
     return participant;
@@ -252,6 +262,8 @@ export class Room extends EventEmitter<RoomEvents> {
       this.emit('camerapublished', producerInfo(producer, owner.id));
       return this.forwarding.cameraPublished(producer, owner.id);
     }
+    // A signer's camera goes to the viewers of its channel while its signer is live (Interpretation tells the forwarding).
+    if (this.pushes && isSignVideo(producer)) return;
     producer.observer.once('close', () => {
       if (!this.isClosed) this.broadcast('producerClosed', { producerId: producer.id }, owner);
     });
@@ -268,7 +280,7 @@ export class Room extends EventEmitter<RoomEvents> {
 
   /** Whether the server decides who receives this producer (a client asking to consume it is refused). */
   serverSelects(producer: types.Producer): boolean {
-    return this.pushes && (AudioSelection.isFloorMic(producer) || isCamera(producer));
+    return this.pushes && (AudioSelection.isFloorMic(producer) || isCamera(producer) || isSignVideo(producer));
   }
 
   /** The active speaker now: the floor holder, else the dominant voice. */
@@ -288,7 +300,8 @@ export class Room extends EventEmitter<RoomEvents> {
   private producersFor(except?: Participant): ProducerInfo[] {
     const others = [...this.participants.values()].filter((p) => p !== except);
     if (!this.audio.selective) return others.flatMap((p) => p.producerInfos());
-    const infos = others.flatMap((p) => [...p.endpoint.producers.values()].filter((pr) => !this.audio.decides(pr.id) && !isCamera(pr)).map((pr) => producerInfo(pr, p.id)));
+    // Signers' cameras are not sent to edges: a sign channel is watched at the origin (docs/SIGN-LANGUAGE.md).
+    const infos = others.flatMap((p) => [...p.endpoint.producers.values()].filter((pr) => !this.audio.decides(pr.id) && !isCamera(pr) && !isSignVideo(pr)).map((pr) => producerInfo(pr, p.id)));
     for (const { producer, ownerId } of this.audio.audibleMics()) if (ownerId !== except?.id) infos.push(producerInfo(producer, ownerId));
     const stage = this.forwarding.stage;
     if (stage && stage !== except?.id) for (const cam of this.forwarding.stageCameras()) infos.push(producerInfo(cam, stage));
@@ -420,6 +433,11 @@ export class Room extends EventEmitter<RoomEvents> {
     return { byType, total, ...(this.listenersElsewhere ? { edgeListeners: this.listenersElsewhere.total } : {}) };
   }
 
+  /** Interpretation: a sign channel's live signer (or their camera) changed; its viewers follow. */
+  signChanged(language: string): void {
+    if (this.pushes) this.forwarding.signChanged(language);
+  }
+
   notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void {
     for (const p of this.participants.values()) if (p.grants.moderate) p.notify(event, data);
   }
@@ -456,6 +474,8 @@ export class Room extends EventEmitter<RoomEvents> {
   changeGrants(p: Participant, next: Pick<JoinGrants, 'role' | 'publish' | 'subscribe' | 'moderate'>): boolean {
     const g = p.grants;
     const before = JSON.stringify([g.role, g.publish, g.subscribe, g.moderate]);
+    // A phone caller keeps what a phone can do, whatever the registry grants now.
+    if (g.via === 'phone') next = phoneGrants(next);
     g.role = next.role;
     g.publish = { ...next.publish, booths: [...next.publish.booths] };
     g.subscribe = next.subscribe;

@@ -6,6 +6,7 @@ import { Dynacast } from './dynacast.js';
 import { producerInfo, type Participant, type ScreenView } from './participant.js';
 import { PushedConsumers, type Want } from './pushed-consumers.js';
 import { layerForTile } from './video-layers.js';
+import { DownlinkWatch, defaultVideoFallback, type VideoFallbackOptions } from './video-fallback.js';
 import { ViewThrottle } from './view-throttle.js';
 
 /** What selective forwarding needs of its room. */
@@ -26,10 +27,18 @@ export interface ForwardingHost {
   relay(event: 'newProducer' | 'producerHidden' | 'producerClosed', data: ServerEvents['newProducer'] | { producerId: string }): void;
   /** To everyone here, and the edges. */
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
+  /** A sign-language channel's live signer's video (undefined: nobody live, or no camera). */
+  signVideo?(language: string): types.Producer | undefined;
 }
 
+/** A floor camera (a sign-language booth's camera is not one: see `isSignVideo`). */
 export function isCamera(producer: types.Producer): boolean {
-  return producer.kind === 'video' && producer.appData.source === 'camera';
+  return producer.kind === 'video' && producer.appData.source === 'camera' && (producer.appData.channel ?? 'floor') === 'floor';
+}
+
+/** A signer's camera in a sign-language channel: sent only to the viewers who pinned that channel, while live. */
+export function isSignVideo(producer: types.Producer): boolean {
+  return producer.kind === 'video' && (producer.appData.channel ?? 'floor') !== 'floor';
 }
 
 /**
@@ -49,12 +58,20 @@ export class SelectiveForwarding {
   private readonly edgeHeld = new Map<string, number>();
   private readonly views = new ViewThrottle((p) => this.receiverReady(p));
   private closed = false;
+  /** Each receiver's video follows its downlink's estimate (docs/LOW-BANDWIDTH.md). */
+  private readonly downlinks: DownlinkWatch<Participant>;
 
   constructor(
     private readonly host: ForwardingHost,
     log: Logger,
+    videoFallback: VideoFallbackOptions = defaultVideoFallback,
   ) {
-    this.pushed = new PushedConsumers((p) => this.wants(p), log);
+    this.pushed = new PushedConsumers((p) => this.fitDownlink(p, this.wants(p)), log);
+    this.downlinks = new DownlinkWatch<Participant>(videoFallback, (p, state, estimateBps) => {
+      if (p.closed) return;
+      p.notify('videoFallback', { state, estimateBps });
+      this.pushed.update(p);
+    });
     this.dynacast = new Dynacast(
       (producer) => this.highestLayer(producer),
       (producer, spatialLayer) => host.participants.get(producer.appData.endpointId as string)?.notify('publisherLayers', { producerId: producer.id, spatialLayer }),
@@ -79,7 +96,9 @@ export class SelectiveForwarding {
 
   /** A receiver's transport is ready, or its screen changed: its consumers follow. */
   receiverReady(p: Participant): void {
-    if (this.host.pushes()) this.pushed.update(p);
+    if (!this.host.pushes()) return;
+    for (const t of p.endpoint.transports.values()) if (t.appData.direction === 'recv') this.downlinks.watch(p, t);
+    this.pushed.update(p);
   }
 
   /** A client's screen changed: its consumers follow (at most once per `VIEW_INTERVAL_MS`, on its newest view). */
@@ -134,6 +153,12 @@ export class SelectiveForwarding {
     this.dynacast.touch([producer]);
   }
 
+  /** A sign channel's live signer changed (go live, off, handover, their camera came or went): its viewers follow. */
+  signChanged(language: string): void {
+    if (this.closed) return;
+    this.pushed.updateAll([...this.receivers()].filter((p) => p.view.sign?.language === language));
+  }
+
   /** The speakers list or the floor changed: the stage and the standby voice follow. */
   floorChanged(): void {
     const standby = this.host.standbyVoice();
@@ -165,6 +190,23 @@ export class SelectiveForwarding {
     this.views.close();
     this.pushed.close();
     this.dynacast.close();
+    this.downlinks.close();
+  }
+
+  /**
+   * A receiver's downlink decides how much of the video it wants it gets: `lowest`, every camera at its
+   * lowest layer; `off`, none (a pinned sign-language interpreter stays, at the lowest layer: for a deaf
+   * delegate that is the floor itself). Voices are never touched.
+   */
+  private fitDownlink(p: Participant, wants: Map<string, Want>): Map<string, Want> {
+    const state = this.downlinks.state(p);
+    if (state === 'full') return wants;
+    for (const [id, want] of wants) {
+      if (want.producer.kind !== 'video') continue;
+      if (state === 'off' && isCamera(want.producer)) wants.delete(id);
+      else wants.set(id, { producer: want.producer, layer: 0 });
+    }
+    return wants;
   }
 
   /** The receivers whose consumers are made here: a delegate an edge node serves receives there. */
@@ -198,6 +240,10 @@ export class SelectiveForwarding {
         out.set(cam.id, { producer: cam, layer });
       }
     }
+    // The pinned sign channel: its live signer only (a partner's camera stays paused and is not sent), whatever the gallery shows.
+    const sign = p.view.sign;
+    const signer = sign ? this.host.signVideo?.(sign.language) : undefined;
+    if (sign && signer && signer.appData.endpointId !== p.id) out.set(signer.id, { producer: signer, layer: layerForTile(signer, sign) });
     return out;
   }
 

@@ -9,6 +9,7 @@ const benches: Record<string, () => Promise<unknown>> = {
   store: () => import('./store.js'),
   plenary: () => import('./plenary.js'),
   recording: () => import('./recording.js'),
+  bandwidth: () => import('./bandwidth.js'),
 };
 
 const only = process.env.BENCH;

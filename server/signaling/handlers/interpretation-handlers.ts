@@ -1,3 +1,4 @@
+import { ErrorCode, ProtocolError } from '../../../protocol/errors.js';
 import type { Booth } from '../../interpretation/booth.js';
 import { applyChannelSelection } from '../../interpretation/channel-selection.js';
 import { forbidden, type HandlerSet, type JoinedContext } from './context.js';
@@ -25,6 +26,8 @@ async function boothAction(ctx: JoinedContext, language: string, action: (booth:
 export const interpretationHandlers: HandlerSet<InterpretationMethod> = {
   selectChannel: async ({ participant, room }, { channel }) => {
     room.interpretation.requireChannel(channel);
+    // A sign channel is watched, not listened to: it is pinned with setView { sign } while the floor plays on.
+    if (room.interpretation.isSign(channel)) throw new ProtocolError(ErrorCode.BAD_REQUEST, `${channel} is a sign-language channel: pin it with setView { sign }`);
     participant.selectedChannel = channel;
     await applyChannelSelection(participant.endpoint.consumers.values(), channel);
     return { channel, live: room.channelLive(channel) };

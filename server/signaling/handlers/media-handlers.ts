@@ -1,4 +1,5 @@
 import type { types } from 'mediasoup';
+import { publishRefusal } from '../../../accreditation/policy.js';
 import { ErrorCode, ProtocolError } from '../../../protocol/errors.js';
 import type { JoinGrants } from '../../auth/join-token.js';
 import { consumerInfo } from '../../rooms/participant.js';
@@ -21,17 +22,28 @@ export type MediaMethod =
 
 const SOURCE_KIND = { mic: 'audio', camera: 'video', screen: 'video' } as const;
 
-/** The floor needs the floor grant; a language channel needs that booth among the grants, and audio. */
-export function requireChannel(grants: JoinGrants, channel: string, kind: 'audio' | 'video'): void {
-  if (channel === 'floor') {
-    if (!grants.publish.floor) forbidden('publish into the floor');
-    return;
+/**
+ * The floor needs the floor grant; a language channel needs that booth among the grants, and audio; a
+ * sign-language channel (`signLanguages`) that booth, and video (accreditation/policy.ts `publishRefusal`).
+ */
+export function requireChannel(grants: JoinGrants, channel: string, kind: 'audio' | 'video', signLanguages: readonly string[] = []): void {
+  switch (publishRefusal(grants.publish, channel, kind, signLanguages)) {
+    case null:
+      return;
+    case 'NO_FLOOR_GRANT':
+      return forbidden('publish into the floor');
+    case 'NOT_YOUR_BOOTH': {
+      const own = grants.publish.booths;
+      return forbidden(`publish into the ${channel} channel${own.length ? ` (your booth: ${own.join(', ')})` : ''}`);
+    }
+    case 'WRONG_MEDIA':
+      throw new ProtocolError(ErrorCode.BAD_REQUEST, signLanguages.includes(channel) ? 'sign-language channels carry the signer\'s camera only' : 'language channels carry audio only');
   }
-  if (!grants.publish.booths.includes(channel)) {
-    const own = grants.publish.booths;
-    forbidden(`publish into the ${channel} channel${own.length ? ` (your booth: ${own.join(', ')})` : ''}`);
-  }
-  if (kind !== 'audio') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'language channels carry audio only');
+}
+
+function requireSignChannel(interpretation: { requireChannel(c: string): void; isSign(c: string): boolean }, language: string): void {
+  interpretation.requireChannel(language);
+  if (!interpretation.isSign(language)) throw new ProtocolError(ErrorCode.BAD_REQUEST, `${language} is not a sign-language channel`);
 }
 
 /**
@@ -73,7 +85,9 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
 
   produce: async ({ participant, room, grants }, { transportId, kind, rtpParameters, source, channel }) => {
     if (SOURCE_KIND[source] !== kind) throw new ProtocolError(ErrorCode.BAD_REQUEST, `a ${source} source carries ${SOURCE_KIND[source]}`);
-    requireChannel(grants, channel, kind);
+    requireChannel(grants, channel, kind, room.interpretation.signLanguages);
+    // A signer publishes their camera, not a screen, into a sign channel.
+    if (channel !== 'floor' && kind === 'video' && source !== 'camera') throw new ProtocolError(ErrorCode.BAD_REQUEST, 'a sign-language channel carries the signer\'s camera');
     if (kind === 'video' && room.isBlocked(participant.id, 'video')) throw mutedByModerator('video');
     room.interpretation.requireChannel(channel);
     const producer = await participant.endpoint.produce(transportId, kind, rtpParameters as types.RtpParameters, { source, channel });
@@ -109,7 +123,7 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
     const producer = participant.endpoint.producer(producerId);
     const channel = producer.appData.channel as string;
     // Grants may have changed since the producer was created.
-    requireChannel(grants, channel, producer.kind);
+    requireChannel(grants, channel, producer.kind, room.interpretation.signLanguages);
     // A booth microphone is resumed by going live, never directly: one live microphone per booth.
     if (channel !== 'floor') throw new ProtocolError(ErrorCode.INVALID_STATE, 'booth microphones open by going live (boothGoLive)');
     if (producer.kind === 'audio' && room.isBlocked(participant.id, 'mic')) throw mutedByModerator('microphone');
@@ -151,10 +165,14 @@ export const mediaHandlers: HandlerSet<MediaMethod> = {
     return onConsumer(consumer, () => consumer.resume());
   },
 
-  setView: async ({ participant, room }, { stage, tiles }) => {
+  setView: async ({ participant, room }, { stage, tiles, sign }) => {
     // On an edge the stage comes by announcement; the gallery's cameras are piped in and pushed there.
     if (room.isEdge) room.toOrigin().setView(participant, { stage, tiles });
-    else room.forwarding.setView(participant, { stage, tiles });
+    else {
+      // A pinned sign channel must be one of the session's (an unknown one is NOT_FOUND, a spoken one BAD_REQUEST).
+      if (sign) requireSignChannel(room.interpretation, sign.language);
+      room.forwarding.setView(participant, { stage, tiles, sign: sign ?? null });
+    }
     return { tiles: tiles.length };
   },
 

@@ -16,6 +16,7 @@ import { ListeningPanel } from './listening-panel';
 import { MicrophonePanel } from './microphone-panel';
 import { PartnerPanel } from './partner-panel';
 import { SignalsPanel } from './signals-panel';
+import { SignCameraPanel } from './sign-camera-panel';
 import { SpeakerStage } from './speaker-stage';
 import { useBoothAnnouncements } from './use-booth-announcements';
 
@@ -94,6 +95,7 @@ function Console() {
           <SignalsPanel />
         </div>
         <div className="booth-column">
+          <SignCameraPanel />
           <MicrophonePanel />
           <PartnerPanel />
           <BoothChat />

@@ -40,6 +40,8 @@ interface BoothPageState {
   speaker: PeerInfo | null;
   speakerVideo?: MediaStreamTrack;
   micTrack?: MediaStreamTrack;
+  /** A sign-language booth: the signer's camera, published into it instead of a microphone (docs/SIGN-LANGUAGE.md). */
+  signCamera?: MediaStreamTrack;
   coughing: boolean;
   /** The server refused going live: the partner's microphone is open (BOOTH_OCCUPIED). */
   conflict: boolean;
@@ -159,13 +161,23 @@ export const useBoothStore = create<BoothPageState>((set, get) => {
         });
         c.on('closed', ({ reason }) => {
           get().micTrack?.stop();
-          set({ phase: 'closed', closedReason: reason, micTrack: undefined });
+          get().signCamera?.stop();
+          set({ phase: 'closed', closedReason: reason, micTrack: undefined, signCamera: undefined });
           if (reason === 'UNAUTHENTICATED') useIdentityStore.getState().signOut();
         });
         const self = await c.join();
         set({ selfId: self.id, channels: c.channels });
         const state = c.booths.get(booth);
         if (state) applyBoothState(state);
+        // A sign-language booth takes the signer's camera (paused by the server until they are live), no microphone.
+        if (c.signChannels.some((s) => s.language === booth)) {
+          const camera = (await navigator.mediaDevices.getUserMedia({ video: { width: 640, height: 360 } })).getVideoTracks()[0]!;
+          await c.publish(camera, 'camera', { channel: booth, simulcast: true });
+          await c.setView({ stage: { width: 640, height: 360 }, tiles: [] });
+          set({ phase: 'connected', signCamera: camera });
+          refreshStage();
+          return;
+        }
         // The booth microphone: unprocessed (interpreters' headsets), paused by the server until this interpreter is live.
         const mic = await navigator.mediaDevices.getUserMedia({ audio: { echoCancellation: false, noiseSuppression: false, autoGainControl: false } });
         const track = mic.getAudioTracks()[0]!;

@@ -5,7 +5,10 @@ import { languageName } from '../../shared/i18n';
 
 export { ROLES, entityTypeLabel, roleLabel } from '../../shared/person-labels';
 
-export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download', 'recording-download'] as const;
+export const AUDIT_DECISIONS = ['allow', 'lobby', 'deny', 'lobby-admit', 'lobby-deny', 'revoke', 'remove', 'document-upload', 'document-download', 'recording-download', 'dial-in-pin-issue', 'dial-in-pin-revoke'] as const;
+/** Dial-in's own decisions and reasons, labelled from its catalogue part (dialin.json). */
+const DIAL_IN_DECISIONS = new Set(['dial-in-pin-issue', 'dial-in-pin-revoke']);
+const DIAL_IN_REASONS = new Set(['PIN_INVALID', 'PIN_ATTEMPTS_EXCEEDED']);
 /** The six official UN languages, as a session's interpretation channels. */
 export const UN_LANGUAGES = ['ar', 'zh', 'en', 'fr', 'ru', 'es'] as const;
 
@@ -20,6 +23,7 @@ const AUDIT_SOURCES = new Set(['live', 'cache', 'grace', 'unavailable', 'none', 
 const SECRETARIAT_REASONS = new Set(['ADMITTED_BY_SECRETARIAT', 'DENIED_BY_SECRETARIAT', 'REMOVED_BY_SECRETARIAT', 'RESUME']);
 
 export function decisionLabel(t: TFunction, decision: string): string {
+  if (DIAL_IN_DECISIONS.has(decision)) return t(`dialIn.decisions.${decision}`);
   return DECISION_LABELS.includes(decision) ? t(`console.audit.decisions.${decision}`) : decision;
 }
 
@@ -29,6 +33,7 @@ export function sourceLabel(t: TFunction, source: string): string {
 
 /** A reason of the trail: a join decision's (shared with /events) or one of the secretariat's. */
 export function auditReasonLabel(t: TFunction, reason: string): string {
+  if (DIAL_IN_REASONS.has(reason)) return t(`dialIn.reasons.${reason}`);
   return SECRETARIAT_REASONS.has(reason) ? t(`console.audit.reasonCodes.${reason}`) : reasonMessage(t, reason);
 }
 

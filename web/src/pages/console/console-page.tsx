@@ -9,6 +9,7 @@ import { SignInForm } from '../../shared/sign-in';
 import { BoothsPanel } from './booths-panel';
 import { boothSignalText, consoleError, errorCodeOf, personLabel } from './console-labels';
 import { useConsoleStore } from './console-store';
+import { DialInPinPanel } from './dial-in-pin-panel';
 import { DocumentsPanel } from './documents-panel';
 import { FloorPanel } from './floor-panel';
 import { RecordsPanel } from './records-panel';
@@ -128,6 +129,7 @@ function Console() {
       {busy && !sessions && <p>{t('console.loading')}</p>}
       <SessionsPanel />
       {api && selected && <Room key={selected} sessionId={selected} />}
+      {api && <DialInPinPanel />}
     </div>
   );
 }

@@ -174,6 +174,12 @@ export function RosterPanel() {
           </span>
           <span className="meta">
             {roleLabel(t, row.person.role)}
+            {row.person.via === 'phone' && (
+              <span className="badge" data-testid="roster-phone">
+                <span aria-hidden="true">☎ </span>
+                {t('dialIn.byPhone')}
+              </span>
+            )}
             {row.person.accreditation && (
               <span className="accreditation" data-testid="roster-accreditation-source" data-source={row.person.accreditation.source}>
                 {' · '}

@@ -10,6 +10,7 @@ import { useIdentityStore } from '../../shared/identity-store';
 import { listMediaDevices, openPreview, routeToSpeaker, type MediaDeviceChoice } from '../../shared/media-devices';
 import { followRecording, NOT_RECORDING, type RecordingStatus } from '../../shared/recording-indicator';
 import { watchConnectionQuality, type ConnectionQuality } from '../../shared/meeting-connection-quality';
+import { wireSignLanguage } from './sign-language-store';
 import { wireVotes } from './vote-store';
 
 export type Phase = 'checking' | 'refused' | 'error' | 'prejoin' | 'connecting' | 'lobby' | 'room' | 'ended';
@@ -150,9 +151,10 @@ export const useDelegateStore = create<DelegateState>((set, get) => {
     c.on('caption', ({ language, text }) => language === get().channel && set({ caption: text }));
     c.on('activeSpeaker', () => set({ stage: stageOf(c) }));
     c.on('peerJoined', (peer) => known.set(peer.id, peer));
-    c.on('trackAdded', (remote) => remote.kind === 'video' && set((s) => ({ cameras: { ...s.cameras, [remote.peerId]: remote.track } })));
+    // Floor cameras only: a signer's video is the sign-language pin's (sign-language-store.ts).
+    c.on('trackAdded', (remote) => remote.kind === 'video' && remote.channel === 'floor' && set((s) => ({ cameras: { ...s.cameras, [remote.peerId]: remote.track } })));
     c.on('trackRemoved', (remote) => {
-      if (remote.kind !== 'video') return;
+      if (remote.kind !== 'video' || remote.channel !== 'floor') return;
       set((s) => {
         if (s.cameras[remote.peerId] !== remote.track) return {};
         const cameras = { ...s.cameras };
@@ -282,12 +284,14 @@ export const useDelegateStore = create<DelegateState>((set, get) => {
           set({ answer: fresh, answeredAt: Date.now() });
           token = fresh.joinToken;
         }
-        const c = new MeetingClient({ token });
+        // Audio only chosen before joining: no video is sent or received until the room's switch turns it off.
+        const c = new MeetingClient({ token, audioOnly });
         client = c;
         if (get().dev) (window as unknown as { plenum?: { client: MeetingClient } }).plenum = { client: c };
         known.clear();
         wire(c);
         wireVotes(c);
+        wireSignLanguage(c);
         // Before publishing, these choose the devices the publishes open.
         if (micId) await c.switchMicrophone(micId);
         if (cameraId) await c.switchCamera(cameraId);
@@ -341,6 +345,8 @@ export const useDelegateStore = create<DelegateState>((set, get) => {
       act(async () => {
         const state = get().localMedia.camera;
         if (!client || state === 'muted-by-secretariat') return;
+        // Switching the camera on ends audio only (which publishes no camera).
+        if (state !== 'on' && client.audioOnly.audioOnly) await client.setAudioOnly(false);
         await client.setCameraEnabled(state !== 'on');
       }),
 

@@ -5,6 +5,8 @@ import { RecordingIndicator } from '../../shared/recording-indicator';
 import { useDelegateStore } from './delegate-store';
 import { FloorPanel } from './floor-panel';
 import { ListeningPanel } from './listening-panel';
+import { SignLanguagePin } from './sign-language-pin';
+import { LowBandwidthPanel } from './low-bandwidth-panel';
 import { MediaControls } from './media-controls';
 import { StageGallery } from './stage-gallery';
 
@@ -53,7 +55,9 @@ export function Room() {
       <div className="room-grid">
         <StageGallery />
         <div className="room-side">
+          <SignLanguagePin />
           <MediaControls />
+          <LowBandwidthPanel />
           <FloorPanel />
           <ListeningPanel />
         </div>
