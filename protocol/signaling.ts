@@ -186,7 +186,8 @@ export const requestSchemas = {
       sign: z.object({ language: channel, ...tileSize }).strict().nullable().optional(),
     })
     .strict(),
-  selectChannel: z.object({ channel }).strict(),
+  /** `floorUnder: false` (low bandwidth): while the channel has a live interpreter, the floor is not sent at all. */
+  selectChannel: z.object({ channel, floorUnder: z.boolean().optional() }).strict(),
   boothGoLive: z.object({ language: channel }).strict(),
   boothGoOff: z.object({ language: channel }).strict(),
   boothCough: z.object({ language: channel, active: z.boolean() }).strict(),

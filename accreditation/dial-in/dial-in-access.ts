@@ -1,9 +1,7 @@
 // The dial-in side of accreditation, put together from configuration: the PIN store (its hashing secret
 // from the environment, derived from the cluster's, or a key file in the data directory) and the limit on
 // wrong PINs per session.
-import { randomBytes } from 'node:crypto';
-import { mkdir, readFile, writeFile } from 'node:fs/promises';
-import { join } from 'node:path';
+import { localSecretFile } from '../../store/local-secret-file.js';
 import type { Db } from '../../store/open-store.js';
 import { DialInPinStore } from './dial-in-pin-store.js';
 import { PinAttemptLimiter } from './pin-attempt-limiter.js';
@@ -28,33 +26,10 @@ export interface DialInAccess {
 export const DIAL_IN_SECRET_FILE = 'dial-in-pin.secret';
 
 export async function openDialInAccess(db: Db, settings: DialInPinSettings, dataDir: string): Promise<DialInAccess> {
-  const secret = settings.secret ?? (await localSecret(dataDir));
+  // Neither PLENUM_DIAL_IN_PIN_SECRET nor a cluster secret: PINs issued before a restart must still work.
+  const secret = settings.secret ?? (await localSecretFile(dataDir, DIAL_IN_SECRET_FILE));
   return {
     pins: new DialInPinStore(db, new DialInPinHasher(secret), settings.length),
     attempts: new PinAttemptLimiter(settings.maxFailures, settings.failureWindowMs),
   };
-}
-
-/**
- * A node with neither PLENUM_DIAL_IN_PIN_SECRET nor a cluster secret keeps a generated one in its data
- * directory (its own user only), so PINs issued before a restart still work. Losing the file voids every PIN.
- */
-async function localSecret(dataDir: string): Promise<string> {
-  const file = join(dataDir, DIAL_IN_SECRET_FILE);
-  try {
-    const stored = (await readFile(file, 'utf8')).trim();
-    if (stored.length >= 32) return stored;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
-  }
-  await mkdir(dataDir, { recursive: true });
-  const secret = randomBytes(32).toString('base64url');
-  try {
-    // 'wx': of two processes starting at once, the second reads the first one's.
-    await writeFile(file, `${secret}\n`, { mode: 0o600, flag: 'wx' });
-    return secret;
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
-    return (await readFile(file, 'utf8')).trim();
-  }
 }

@@ -406,7 +406,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
     if (this.listenerChannels === 'selected') {
       // The chosen language's consumers are requested alongside the selection, not one round trip after it.
       this.selectedChannel = channel;
-      const [answer, followed] = await Promise.allSettled([this.request('selectChannel', { channel }), this.followSelection(previous)]);
+      const [answer, followed] = await Promise.allSettled([this.request('selectChannel', { channel, floorUnder: this.floorUnder }), this.followSelection(previous)]);
       if (answer.status === 'rejected') {
         // Refused (an unknown channel, a limit): back to what the server still has selected.
         this.selectedChannel = previous;
@@ -414,7 +414,7 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
         throw answer.reason;
       }
       if (followed.status === 'rejected') throw followed.reason;
-    } else this.selectedChannel = (await this.request('selectChannel', { channel })).channel;
+    } else this.selectedChannel = (await this.request('selectChannel', { channel, floorUnder: this.floorUnder })).channel;
     if (options.floorVolume !== undefined) this.floorVolume = options.floorVolume;
     // Consumers the server paused while unselected are resumed there; mirror that here.
     for (const [id, consumer] of this.consumers) {
@@ -1047,7 +1047,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
       this.cameraBeforeAudioOnly = camera !== undefined;
       if (camera) await this.unpublish(camera.producerId);
     }
-    if (this.joined) await this.request('setView', this.screenSent(this.view));
+    if (this.joined) {
+      await this.request('setView', this.screenSent(this.view));
+      // One audio stream on a poor link: the chosen language alone while interpreted (the floor as it was otherwise).
+      await this.request('selectChannel', { channel: this.selectedChannel, floorUnder: this.floorUnder });
+    }
     if (!on) {
       for (const info of this.withheldVideo.values()) void this.consumeOrKeep(info).catch((error: unknown) => this.emit('error', asClientError(error)));
       this.withheldVideo.clear();
@@ -1056,6 +1060,11 @@ export class MeetingClient extends TypedEmitter<MeetingClientEvents> {
         await this.publishCamera();
       }
     }
+  }
+
+  /** Audio only leaves the floor out from under a live interpretation (the server then sends that channel alone). */
+  private get floorUnder(): boolean {
+    return !this.lowBandwidth.audioOnly;
   }
 
   /** The screen as the server is told it: no stage and no tiles while audio only (a pinned sign channel stays). */

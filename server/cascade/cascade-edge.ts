@@ -157,6 +157,12 @@ export class CascadeEdge implements RoomUpstream {
     // The pipe leaves from this room's first router; a producer published on another router is piped there first.
     await this.room.media.ensureProducerOn(producer, this.room.media.router);
     const up = await this.transport.consume({ producerId: producer.id });
+    // Known before the origin answers: its dynacast may already say that nobody past the pipe watches
+    // (publisherLayers), and that notice is sent once.
+    this.upstreamConsumers.set(producer.id, up);
+    up.observer.once('close', () => {
+      if (this.upstreamConsumers.get(producer.id) === up) this.upstreamConsumers.delete(producer.id);
+    });
     try {
       const answer = await this.call('cascade.publish', {
         roomId: this.room.id,
@@ -169,11 +175,11 @@ export class CascadeEdge implements RoomUpstream {
       });
       await this.setPaused(producer, answer.paused);
     } catch (error) {
+      this.upstreamConsumers.delete(producer.id);
       up.close();
       throw this.asProtocolError(error);
     }
     this.localProducers.set(producer.id, producer);
-    this.upstreamConsumers.set(producer.id, up);
     producer.observer.once('close', () => {
       this.localProducers.delete(producer.id);
       this.upstreamConsumers.delete(producer.id);

@@ -14,6 +14,8 @@ export interface InterpretationHost {
   notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
   /** A sign-language channel's live signer, or their video, changed: its viewers follow. */
   signChanged?(language: string): void;
+  /** Which spoken channels have a live interpreter changed (listeners who leave the floor out follow). */
+  channelsLiveChanged?(): void;
 }
 
 /**
@@ -171,7 +173,10 @@ export class Interpretation {
   }
 
   private publishChannels(booth: Booth): void {
-    if (!this.signed.has(booth.language)) return this.host.broadcast('channelsChanged', { channels: this.channels() });
+    if (!this.signed.has(booth.language)) {
+      this.host.broadcast('channelsChanged', { channels: this.channels() });
+      return this.host.channelsLiveChanged?.();
+    }
     this.host.broadcast('signChannelsChanged', { channels: this.signChannels() });
     this.host.signChanged?.(booth.language);
   }

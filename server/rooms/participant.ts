@@ -34,6 +34,11 @@ export class Participant extends EventEmitter<ParticipantEvents> {
   private isClosed = false;
   /** What this participant listens to: the floor, or a language with the floor underneath. */
   selectedChannel = 'floor';
+  /**
+   * Whether the floor's voices come under a live interpretation (the SDK plays them ducked). A low-bandwidth
+   * listener turns it off: while their language is interpreted, they receive that channel alone.
+   */
+  floorUnder = true;
   /** Until the client says otherwise: the active speaker at 720p, no gallery. */
   view: ScreenView = { stage: { width: 1280, height: 720 }, tiles: [] };
 

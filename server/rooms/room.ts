@@ -154,6 +154,7 @@ export class Room extends EventEmitter<RoomEvents> {
         relay: (event, data) => this.emit('relay', event, data),
         broadcast: (event, data) => this.broadcast(event, data),
         signVideo: (language) => this.interpretation.signVideo(language),
+        channelLive: (channel) => this.channelLive(channel),
       },
       log,
       options.videoFallback,
@@ -436,6 +437,10 @@ export class Room extends EventEmitter<RoomEvents> {
   /** Interpretation: a sign channel's live signer (or their camera) changed; its viewers follow. */
   signChanged(language: string): void {
     if (this.pushes) this.forwarding.signChanged(language);
+  }
+
+  channelsLiveChanged(): void {
+    if (this.pushes) this.forwarding.channelsLiveChanged();
   }
 
   notifyModerators<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void {

@@ -29,6 +29,8 @@ export interface ForwardingHost {
   broadcast<E extends keyof ServerEvents>(event: E, data: ServerEvents[E]): void;
   /** A sign-language channel's live signer's video (undefined: nobody live, or no camera). */
   signVideo?(language: string): types.Producer | undefined;
+  /** Whether a language channel has a live interpreter now. */
+  channelLive?(channel: string): boolean;
 }
 
 /** A floor camera (a sign-language booth's camera is not one: see `isSignVideo`). */
@@ -159,6 +161,17 @@ export class SelectiveForwarding {
     this.pushed.updateAll([...this.receivers()].filter((p) => p.view.sign?.language === language));
   }
 
+  /** A listener chose a channel, or whether they hear the floor under it: their voices follow. */
+  listeningChanged(p: Participant): void {
+    if (!this.closed && this.host.pushes()) this.pushed.update(p);
+  }
+
+  /** Booths went live or off: the listeners who leave the floor out under a live interpretation follow. */
+  channelsLiveChanged(): void {
+    if (this.closed) return;
+    this.pushed.updateAll([...this.receivers()].filter((p) => !p.floorUnder));
+  }
+
   /** The speakers list or the floor changed: the stage and the standby voice follow. */
   floorChanged(): void {
     const standby = this.host.standbyVoice();
@@ -223,9 +236,11 @@ export class SelectiveForwarding {
   private wants(p: Participant): Map<string, Want> {
     const out = new Map<string, Want>();
     if (!p.grants.subscribe || p.closed || p.servedBy !== undefined || !this.host.pushes()) return out;
-    for (const { producer, ownerId } of this.host.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer });
+    // A low-bandwidth listener hears their language alone while it is interpreted: one audio stream, not two.
+    const floorHeard = p.floorUnder || p.selectedChannel === 'floor' || !(this.host.channelLive?.(p.selectedChannel) ?? false);
+    if (floorHeard) for (const { producer, ownerId } of this.host.audio.audibleMics()) if (ownerId !== p.id) out.set(producer.id, { producer });
     // The next speaker's microphone, ahead: its producer is paused until they hold the floor, so nothing is heard before.
-    if (this.standbyId && this.standbyId !== p.id) {
+    if (floorHeard && this.standbyId && this.standbyId !== p.id) {
       for (const mic of this.host.audio.micsOf(this.standbyId)) if (mic.paused && !out.has(mic.id)) out.set(mic.id, { producer: mic });
     }
     const { stage, tiles } = p.view;

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
-import { chromium, type Browser, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import type { MeetingServer } from '../../server/meeting-server.js';
 import { launchChromium } from './browser.js';
 import { NetworkNamespace } from './network-namespace.js';
@@ -33,6 +33,9 @@ export interface AudioReceipt {
  * announces the relay's address in its ICE candidates, so every WebRTC flow goes through it.
  */
 export class BandwidthRig {
+  /** The pages' contexts, closed between tests: a page left open keeps receiving over the shaped link. */
+  private readonly contexts: BrowserContext[] = [];
+
   private constructor(
     readonly ns: NetworkNamespace,
     readonly relay: UdpDelayRelay,
@@ -84,6 +87,11 @@ export class BandwidthRig {
     return `http://${this.ns.hostAddress}:${this.server.port}`;
   }
 
+  /** Closes every speaker's and delegate's page (their clients leave). */
+  async closePages(): Promise<void> {
+    await Promise.all(this.contexts.splice(0).map((c) => c.close().catch(() => undefined)));
+  }
+
   async close(): Promise<void> {
     await this.inside.close().catch(() => undefined);
     await this.host.close().catch(() => undefined);
@@ -92,21 +100,31 @@ export class BandwidthRig {
     await this.ns.close();
   }
 
-  /** A speaker on the host: a tone as microphone, else the fake device (and Chromium's fake camera, with simulcast, when `camera`). */
-  async speaker(name: string, room: string, options: { toneHz?: number; camera: boolean; opus?: Record<string, boolean> }): Promise<Page> {
+  /**
+   * A speaker on the host: a tone as microphone, else the fake device (and Chromium's fake camera, with
+   * simulcast, when `camera`). `booth`: an interpreter publishing into that language's booth and going live
+   * (with `token`, grants for it: dev tokens have no booth).
+   */
+  async speaker(name: string, room: string, options: { toneHz?: number; camera: boolean; opus?: Record<string, boolean>; token?: string; booth?: string }): Promise<Page> {
     const context = await this.host.newContext();
+    this.contexts.push(context);
     if (options.toneHz !== undefined) await context.addInitScript(toneScript(options.toneHz));
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
     await page.goto(`${this.server.url}/api/config`);
     await loadSdk(page);
-    const token = await devToken(this.server.url, name, room);
+    const token = options.token ?? (await devToken(this.server.url, name, room));
+    const booth = JSON.stringify(options.booth ?? null);
     await page.evaluate(
       `(async () => {
         const client = new window.PlenumSDK.MeetingClient({ token: ${JSON.stringify(token)}, opus: ${JSON.stringify(options.opus)} });
         window.plenum = { client };
         await client.join();
-        await client.publishMicrophone();
+        if (${booth}) {
+          const [track] = (await navigator.mediaDevices.getUserMedia({ audio: true })).getAudioTracks();
+          await client.publish(track, 'mic', { channel: ${booth} });
+          await client.boothGoLive(${booth});
+        } else await client.publishMicrophone();
         if (${options.camera}) await client.publishCamera();
       })()`,
     );
@@ -117,13 +135,14 @@ export class BandwidthRig {
    * A delegate inside the namespace: joins `room` listening to the floor (audio only or not), shows the
    * stage (the speaker's camera at 640×360) unless audio only, and logs the SDK's `audioOnly` events.
    */
-  async delegate(name: string, room: string, options: { audioOnly: boolean }): Promise<Page> {
+  async delegate(name: string, room: string, options: { audioOnly: boolean; token?: string }): Promise<Page> {
     const context = await this.inside.newContext();
+    this.contexts.push(context);
     const page = await context.newPage();
     page.on('pageerror', (error) => console.error(`[${name}] page error:`, error.message));
     await page.goto(`${this.insideUrl}/api/config`);
     await loadSdk(page);
-    const token = await devToken(this.server.url, name, room);
+    const token = options.token ?? (await devToken(this.server.url, name, room));
     await page.evaluate(
       `(async () => {
         const client = new window.PlenumSDK.MeetingClient({ token: ${JSON.stringify(token)}, url: ${JSON.stringify(this.insideUrl)}, audioOnly: ${options.audioOnly} });

@@ -1,6 +1,8 @@
 import { execFile, spawn } from 'node:child_process';
 import { promisify } from 'node:util';
 import type { types } from 'mediasoup';
+import { framed } from '../../server/recording/rtp-packet.js';
+import type { SessionRecordingSettings } from '../../server/recording/session-recording.js';
 
 const run = promisify(execFile);
 
@@ -145,3 +147,42 @@ export async function decodeVideo(path: string): Promise<{ frames: number; mean:
   const n = Math.max(1, pixels);
   return { frames: Math.floor(bytes.length / (16 * 16 * 3)), mean: { r: sum.r / n, g: sum.g / n, b: sum.b / n } };
 }
+
+/** Opus RTP packets (payload type 100) decoded by GStreamer to 48 kHz mono, as -1..1. */
+export async function decodeOpusPackets(packets: Buffer[]): Promise<Float64Array> {
+  const child = spawn('gst-launch-1.0', ['-q', 'fdsrc', 'fd=0', '!', 'application/x-rtp-stream,media=audio,clock-rate=48000,encoding-name=OPUS,payload=100', '!', 'rtpstreamdepay', '!', 'rtpopusdepay', '!', 'opusdec', '!', 'audioconvert', '!', 'audio/x-raw,format=S16LE,rate=48000,channels=1', '!', 'fdsink', 'fd=1'], { stdio: ['pipe', 'pipe', 'ignore'] });
+  const chunks: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => chunks.push(c));
+  child.stdin.on('error', () => undefined);
+  child.stdin.end(Buffer.concat(packets.map(framed)));
+  const code = await new Promise((resolve) => child.once('close', resolve));
+  if (code !== 0) throw new Error(`opus decoder exited with ${String(code)}`);
+  const bytes = Buffer.concat(chunks);
+  const out = new Float64Array(Math.floor(bytes.length / 2));
+  for (let i = 0; i < out.length; i++) out[i] = bytes.readInt16LE(i * 2) / 32768;
+  return out;
+}
+
+/** The amplitude of a sine at `frequency` in the samples (a single-bin DFT), skipping the first 50 ms. */
+export function toneAmplitude(samples: Float64Array, rate: number, frequency: number): number {
+  const from = Math.round(rate * 0.05);
+  let re = 0;
+  let im = 0;
+  for (let i = from; i < samples.length; i++) {
+    const phase = (2 * Math.PI * frequency * i) / rate;
+    re += samples[i]! * Math.cos(phase);
+    im -= samples[i]! * Math.sin(phase);
+  }
+  return (2 * Math.hypot(re, im)) / Math.max(1, samples.length - from);
+}
+
+/** Recorder settings for tests: short delays and restarts, files under `storageDir`. */
+export const testRecordingSettings = (storageDir: string): SessionRecordingSettings => ({
+  storageDir,
+  gstLaunch: 'gst-launch-1.0',
+  delayMs: 200,
+  restartDelayMs: 200,
+  maxFillMs: 600_000,
+  followEveryMs: 100,
+  persistEveryMs: 1000,
+});

@@ -9,11 +9,11 @@ import { Room } from '../../server/rooms/room.js';
 import type { RecordingFileRecord, RecordingMark } from '../../server/recording/recording-model.js';
 import { recordingFolder } from '../../server/recording/recording-paths.js';
 import { RecordingStore } from '../../server/recording/recording-store.js';
-import { SessionRecording, type SessionRecordingSettings } from '../../server/recording/session-recording.js';
+import { SessionRecording } from '../../server/recording/session-recording.js';
 import { openStore, type Store } from '../../store/open-store.js';
 import { grants } from '../helpers/grants.js';
 import { startPool, testLimits, testLog } from '../helpers/media.js';
-import { CameraSource, decodeAudio, decodeVideo, discoveredDurationMs, dominantTone, ToneSource } from '../helpers/recorded-audio.js';
+import { CameraSource, decodeAudio, decodeVideo, discoveredDurationMs, dominantTone, testRecordingSettings, ToneSource } from '../helpers/recorded-audio.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Issue 14's recording test, on real parts: mediasoup workers, GStreamer opusenc tones as the delegates'
@@ -34,16 +34,6 @@ let store: Store;
 let recordings: RecordingStore;
 let dir: string;
 const tones: Array<ToneSource | CameraSource> = [];
-
-const settings = (storageDir: string): SessionRecordingSettings => ({
-  storageDir,
-  gstLaunch: 'gst-launch-1.0',
-  delayMs: 200,
-  restartDelayMs: 200,
-  maxFillMs: 600_000,
-  followEveryMs: 100,
-  persistEveryMs: 1000,
-});
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'plenum-recording-session-'));
@@ -96,7 +86,7 @@ describe('recording a session', () => {
     await camera(b, 'blue', 502);
 
     const record = await recordings.start({ eventId: 'ev-1', sessionId: 'plenary', startedBy: 'secretariat', retentionDays: null });
-    const recording = await SessionRecording.open(record, room, recordings, settings(dir), testLog, 'node-1', null);
+    const recording = await SessionRecording.open(record, room, recordings, testRecordingSettings(dir), testLog, 'node-1', null);
     const at = (): number => recording.nowMs();
     const until = (ms: number): Promise<unknown> => waitFor(() => at() >= ms, { intervalMs: 10, timeoutMs: 30_000, what: `${ms} ms` });
 
@@ -223,7 +213,7 @@ describe('recording a session', () => {
 describe('recording a session whose room closes and opens again', () => {
   it('continues each channel in the same file with the time between as a gap, and starts a new part past the longest silence it fills', async () => {
     const record = await recordings.start({ eventId: 'ev-1', sessionId: 'plenary', startedBy: 'secretariat', retentionDays: null });
-    const open = (maxFillMs: number, resumed: 'room-closed' | null) => SessionRecording.open(record, room, recordings, { ...settings(dir), maxFillMs }, testLog, 'node-1', resumed);
+    const open = (maxFillMs: number, resumed: 'room-closed' | null) => SessionRecording.open(record, room, recordings, { ...testRecordingSettings(dir), maxFillMs }, testLog, 'node-1', resumed);
     const until = (ms: number): Promise<unknown> => waitFor(() => Date.now() - record.startedAt.getTime() >= ms, { intervalMs: 10, what: `${ms} ms` });
 
     const first = await open(600_000, null);
@@ -259,7 +249,7 @@ describe('recording a session whose room closes and opens again', () => {
       // The first is the silence filled in the file; the second, the time before the new part.
       expect(own[0]!.atMs).toBeLessThanOrEqual(closedAt + 50);
       // …up to where the new room's output starts: the closed second, less the recorder's delay behind real time.
-      expect(own[0]!.endMs!).toBeGreaterThanOrEqual(closedAt + 1000 - settings(dir).delayMs - 100);
+      expect(own[0]!.endMs!).toBeGreaterThanOrEqual(closedAt + 1000 - testRecordingSettings(dir).delayMs - 100);
       const part2 = audio.find((f) => f.channel === channel && f.part === 2)!;
       expect(own[1]!.endMs).toBe(part2.startMs);
     }

@@ -8,11 +8,11 @@ import type { Participant } from '../../server/rooms/participant.js';
 import { Room } from '../../server/rooms/room.js';
 import { recordingFolder } from '../../server/recording/recording-paths.js';
 import { RecordingStore } from '../../server/recording/recording-store.js';
-import { SessionRecording, type SessionRecordingSettings } from '../../server/recording/session-recording.js';
+import { SessionRecording } from '../../server/recording/session-recording.js';
 import { openStore, type Store } from '../../store/open-store.js';
 import { grants } from '../helpers/grants.js';
 import { startPool, testLimits, testLog } from '../helpers/media.js';
-import { CameraSource, decodeVideo } from '../helpers/recorded-audio.js';
+import { CameraSource, decodeVideo, testRecordingSettings } from '../helpers/recorded-audio.js';
 import { waitFor } from '../helpers/wait.js';
 
 // Recording an International Sign channel on real parts: mediasoup, GStreamer VP8 cameras (each signer a
@@ -26,16 +26,6 @@ let store: Store;
 let recordings: RecordingStore;
 let dir: string;
 const sources: CameraSource[] = [];
-
-const settings = (storageDir: string): SessionRecordingSettings => ({
-  storageDir,
-  gstLaunch: 'gst-launch-1.0',
-  delayMs: 200,
-  restartDelayMs: 200,
-  maxFillMs: 600_000,
-  followEveryMs: 100,
-  persistEveryMs: 1000,
-});
 
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'plenum-sign-recording-'));
@@ -78,7 +68,7 @@ describe('recording a sign-language channel', () => {
     await signCamera(a, 'red', 601);
     await signCamera(b, 'blue', 602);
     const record = await recordings.start({ eventId: 'ev-1', sessionId: 'sign-plenary', startedBy: 'secretariat', retentionDays: null });
-    const recording = await SessionRecording.open(record, room, recordings, settings(dir), testLog, 'node-1', null);
+    const recording = await SessionRecording.open(record, room, recordings, testRecordingSettings(dir), testLog, 'node-1', null);
     expect(Object.keys(recording.recorderPids())).toContain('ils');
     const at = (): number => recording.nowMs();
     const until = (ms: number): Promise<unknown> => waitFor(() => at() >= ms, { intervalMs: 10, timeoutMs: 30_000, what: `${ms} ms` });

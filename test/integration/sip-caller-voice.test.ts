@@ -1,11 +1,12 @@
-import { spawn, type ChildProcess } from 'node:child_process';
+import { spawn } from 'node:child_process';
 import { createSocket, type Socket } from 'node:dgram';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { types } from 'mediasoup';
 import { RoomMedia, type WorkerPool } from '../../media/index.js';
 import { CallerVoice } from '../../server/dial-in/mix/caller-voice.js';
-import { framed, isRtcp, readRtpHeader } from '../../server/recording/rtp-packet.js';
+import { isRtcp, readRtpHeader } from '../../server/recording/rtp-packet.js';
 import { startPool, testLimits, testLog } from '../helpers/media.js';
+import { decodeOpusPackets, toneAmplitude } from '../helpers/recorded-audio.js';
 import { waitFor } from '../helpers/wait.js';
 
 // A phone caller's voice into mediasoup, on real parts: a GStreamer "phone" sends a tone as G.711 or Opus
@@ -82,35 +83,8 @@ class Ear {
     const until = Date.now() + ms;
     await waitFor(() => Date.now() >= until, { intervalMs: 20, timeoutMs: ms + 1000, what: `${ms} ms of packets` });
     const packets = this.packets.slice(from);
-    return { tone: amplitude(await decodeOpus(packets), 48000, TONE), packets: packets.length };
+    return { tone: toneAmplitude(await decodeOpusPackets(packets), 48000, TONE), packets: packets.length };
   }
-}
-
-async function decodeOpus(packets: Buffer[]): Promise<Float64Array> {
-  const child: ChildProcess = spawn('gst-launch-1.0', ['-q', 'fdsrc', 'fd=0', '!', 'application/x-rtp-stream,media=audio,clock-rate=48000,encoding-name=OPUS,payload=100', '!', 'rtpstreamdepay', '!', 'rtpopusdepay', '!', 'opusdec', '!', 'audioconvert', '!', 'audio/x-raw,format=S16LE,rate=48000,channels=1', '!', 'fdsink', 'fd=1'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const chunks: Buffer[] = [];
-  child.stdout!.on('data', (c: Buffer) => chunks.push(c));
-  child.stdin!.on('error', () => undefined);
-  child.stdin!.end(Buffer.concat(packets.map(framed)));
-  const code = await new Promise((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`opus decoder exited with ${String(code)}`);
-  const bytes = Buffer.concat(chunks);
-  const out = new Float64Array(Math.floor(bytes.length / 2));
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readInt16LE(i * 2) / 32768;
-  return out;
-}
-
-/** The amplitude of a sine at `frequency` (a single-bin DFT), skipping the first 50 ms. */
-function amplitude(samples: Float64Array, rate: number, frequency: number): number {
-  const from = Math.round(rate * 0.05);
-  let re = 0;
-  let im = 0;
-  for (let i = from; i < samples.length; i++) {
-    const phase = (2 * Math.PI * frequency * i) / rate;
-    re += samples[i]! * Math.cos(phase);
-    im -= samples[i]! * Math.sin(phase);
-  }
-  return (2 * Math.hypot(re, im)) / Math.max(1, samples.length - from);
 }
 
 const alive = (pid: number): boolean => {

@@ -1,15 +1,14 @@
-import { spawn } from 'node:child_process';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { RoomMedia, type WorkerPool } from '../../media/index.js';
 import { CloseReason } from '../../protocol/errors.js';
 import { LanguageMixes, type MixSubscribeOptions } from '../../server/dial-in/mix/language-mixes.js';
 import type { PhoneCodec } from '../../server/dial-in/mix/mix-pipelines.js';
-import { framed, readRtpHeader } from '../../server/recording/rtp-packet.js';
+import { readRtpHeader } from '../../server/recording/rtp-packet.js';
 import type { Participant } from '../../server/rooms/participant.js';
 import { Room } from '../../server/rooms/room.js';
 import { grants } from '../helpers/grants.js';
 import { startPool, testLimits, testLog } from '../helpers/media.js';
-import { ToneSource } from '../helpers/recorded-audio.js';
+import { decodeOpusPackets, toneAmplitude, ToneSource } from '../helpers/recorded-audio.js';
 import { waitFor } from '../helpers/wait.js';
 
 // What a phone caller hears, on real parts: mediasoup workers, GStreamer opusenc tones as the floor speaker's
@@ -99,40 +98,12 @@ function decodePcmu(packets: Buffer[]): Float64Array {
   return out;
 }
 
-/** Opus RTP decoded by GStreamer to 48 kHz mono. */
-async function decodeOpus(packets: Buffer[]): Promise<Float64Array> {
-  const child = spawn('gst-launch-1.0', ['-q', 'fdsrc', 'fd=0', '!', 'application/x-rtp-stream,media=audio,clock-rate=48000,encoding-name=OPUS,payload=100', '!', 'rtpstreamdepay', '!', 'rtpopusdepay', '!', 'opusdec', '!', 'audioconvert', '!', 'audio/x-raw,format=S16LE,rate=48000,channels=1', '!', 'fdsink', 'fd=1'], { stdio: ['pipe', 'pipe', 'ignore'] });
-  const chunks: Buffer[] = [];
-  child.stdout.on('data', (c: Buffer) => chunks.push(c));
-  child.stdin.on('error', () => undefined);
-  child.stdin.end(Buffer.concat(packets.map(framed)));
-  const code = await new Promise((resolve) => child.once('close', resolve));
-  if (code !== 0) throw new Error(`opus decoder exited with ${String(code)}`);
-  const bytes = Buffer.concat(chunks);
-  const out = new Float64Array(Math.floor(bytes.length / 2));
-  for (let i = 0; i < out.length; i++) out[i] = bytes.readInt16LE(i * 2) / 32768;
-  return out;
-}
-
-/** The amplitude of a sine at `frequency` in the samples (a single-bin DFT), skipping the first 50 ms. */
-function amplitude(samples: Float64Array, rate: number, frequency: number): number {
-  const from = Math.round(rate * 0.05);
-  let re = 0;
-  let im = 0;
-  for (let i = from; i < samples.length; i++) {
-    const phase = (2 * Math.PI * frequency * i) / rate;
-    re += samples[i]! * Math.cos(phase);
-    im -= samples[i]! * Math.sin(phase);
-  }
-  return (2 * Math.hypot(re, im)) / Math.max(1, samples.length - from);
-}
-
 /** Each person's tone level in what a listener receives during the next `ms`. */
 async function levels(listener: Listener, ms: number): Promise<Record<'a' | 'b' | 'fr1' | 'fr2', number> & { packets: Buffer[] }> {
   const packets = await listener.next(ms);
   const rate = listener.codec === 'opus' ? 48000 : 8000;
-  const samples = listener.codec === 'opus' ? await decodeOpus(packets) : decodePcmu(packets);
-  const level = (f: number): number => amplitude(samples, rate, f);
+  const samples = listener.codec === 'opus' ? await decodeOpusPackets(packets) : decodePcmu(packets);
+  const level = (f: number): number => toneAmplitude(samples, rate, f);
   return { a: level(FLOOR_A), b: level(FLOOR_B), fr1: level(FR_1), fr2: level(FR_2), packets };
 }
 

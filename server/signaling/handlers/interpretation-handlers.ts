@@ -24,12 +24,16 @@ async function boothAction(ctx: JoinedContext, language: string, action: (booth:
 
 /** Listening to a language, the booth console, captions, and (moderators) assigning interpreters. */
 export const interpretationHandlers: HandlerSet<InterpretationMethod> = {
-  selectChannel: async ({ participant, room }, { channel }) => {
+  selectChannel: async ({ participant, room }, { channel, floorUnder }) => {
     room.interpretation.requireChannel(channel);
     // A sign channel is watched, not listened to: it is pinned with setView { sign } while the floor plays on.
     if (room.interpretation.isSign(channel)) throw new ProtocolError(ErrorCode.BAD_REQUEST, `${channel} is a sign-language channel: pin it with setView { sign }`);
+    const wasUnder = participant.floorUnder;
     participant.selectedChannel = channel;
+    if (floorUnder !== undefined) participant.floorUnder = floorUnder;
     await applyChannelSelection(participant.endpoint.consumers.values(), channel);
+    // Only a listener who leaves the floor out (or did) receives other voices for a change of channel.
+    if (!wasUnder || !participant.floorUnder) room.forwarding.listeningChanged(participant);
     return { channel, live: room.channelLive(channel) };
   },
 
