@@ -50,7 +50,14 @@ export class DialInService extends EventEmitter<{ close: [] }> {
     private readonly deps: DialInServiceDeps,
   ) {
     super();
-    gateway.on('call', (call) => void this.onCall(call));
+    gateway.on('call', (call) => {
+      // A call that fails here is hung up and logged; it never takes the process down.
+      this.onCall(call).catch((error: unknown) => {
+        deps.log.error({ err: (error as Error).message, call: call.callId }, 'dial-in call failed');
+        if (call.ended) return;
+        call.hangUp();
+      });
+    });
   }
 
   static async start(deps: DialInServiceDeps): Promise<DialInService> {
