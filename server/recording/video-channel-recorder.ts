@@ -115,7 +115,9 @@ export class VideoChannelRecorder extends EventEmitter<{ part: [RecordingFileRec
     if (!part?.process || !part.file) return;
     const process = part.process;
     const file = part.file;
-    this.track(process.stop().then(() => this.report(file, Math.round(this.options.nowMs()))));
+    // The part ends now, when its camera stops being followed, not when its muxer has finished the file.
+    const endMs = Math.round(this.options.nowMs());
+    this.track(process.stop().then(() => this.report(file, endMs)));
   }
 
   private async report(file: RecordingFileRecord, endMs: number): Promise<void> {

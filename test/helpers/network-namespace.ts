@@ -9,6 +9,8 @@ const run = promisify(execFile);
 
 /** Namespaces made by this helper are named so; a crashed run's leftovers are found by the prefix and the pid in the name. */
 const PREFIX = 'plenum-bw-';
+/** Where `ip netns add` pins each namespace. */
+const NETNS_DIR = '/run/netns';
 
 /** How a link is degraded: a rate (tc tbf, both directions) and random UDP loss (nftables, both directions). */
 export interface LinkShape {
@@ -21,6 +23,15 @@ process.once('exit', () => {
   // Last resort when a test process dies before its afterAll: the namespace (and its veth pair) goes.
   for (const ns of live) spawnSync('ip', ['netns', 'del', ns], { stdio: 'ignore' });
 });
+
+/**
+ * Runs a command in a namespace by entering only its network namespace (nsenter). `ip -n` and `ip netns exec`
+ * also remount /sys in a new mount namespace, which fails in a chroot (a fresh machine tried with
+ * mmdebstrap): "mount --make-rslave / failed".
+ */
+async function inNamespace(name: string, command: string, ...args: string[]): Promise<void> {
+  await run('nsenter', [`--net=${NETNS_DIR}/${name}`, command, ...args]);
+}
 
 async function ip(...args: string[]): Promise<void> {
   await run('ip', args);
@@ -84,9 +95,9 @@ export class NetworkNamespace {
       await ip('link', 'set', device, 'netns', name);
       await ip('addr', 'add', `${hostAddress}/30`, 'dev', hostDevice);
       await ip('link', 'set', hostDevice, 'up');
-      await ip('-n', name, 'addr', 'add', `${address}/30`, 'dev', device);
-      await ip('-n', name, 'link', 'set', device, 'up');
-      await ip('-n', name, 'link', 'set', 'lo', 'up');
+      await inNamespace(name, 'ip', 'addr', 'add', `${address}/30`, 'dev', device);
+      await inNamespace(name, 'ip', 'link', 'set', device, 'up');
+      await inNamespace(name, 'ip', 'link', 'set', 'lo', 'up');
     } catch (error) {
       await ns.close();
       throw error;
@@ -104,7 +115,7 @@ export class NetworkNamespace {
       // The burst holds a few full-size packets; below that tbf cannot pass a 1500-byte packet at all.
       const args = ['root', 'tbf', 'rate', `${shape.rateKbit}kbit`, 'burst', '4kb', 'latency', '300ms'];
       await run('tc', ['qdisc', 'add', 'dev', this.hostDevice, ...args]);
-      await run('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'add', 'dev', this.device, ...args]);
+      await inNamespace(this.name, 'tc', 'qdisc', 'add', 'dev', this.device, ...args);
     }
     if (shape.lossPercent) {
       const p = Math.round(shape.lossPercent);
@@ -121,18 +132,18 @@ export class NetworkNamespace {
   /** Back to a clean link. */
   async unshape(): Promise<void> {
     await run('tc', ['qdisc', 'del', 'dev', this.hostDevice, 'root']).catch(() => undefined);
-    await run('ip', ['netns', 'exec', this.name, 'tc', 'qdisc', 'del', 'dev', this.device, 'root']).catch(() => undefined);
-    await run('ip', ['netns', 'exec', this.name, 'nft', 'delete', 'table', 'inet', 'plenum_loss']).catch(() => undefined);
+    await inNamespace(this.name, 'tc', 'qdisc', 'del', 'dev', this.device, 'root').catch(() => undefined);
+    await inNamespace(this.name, 'nft', 'delete', 'table', 'inet', 'plenum_loss').catch(() => undefined);
   }
 
   /**
    * An executable that starts Debian's Chromium inside this namespace, for playwright-core's
-   * `executablePath`: `ip netns exec` execs the browser in place, so its pipes to playwright stay as they are.
+   * `executablePath`: nsenter execs the browser in place, so its pipes to playwright stay as they are.
    */
   async chromiumWrapper(): Promise<string> {
     this.wrapperDir ??= await mkdtemp(join(tmpdir(), 'plenum-netns-'));
     const path = join(this.wrapperDir, 'chromium');
-    await writeFile(path, `#!/bin/sh\nexec ip netns exec ${this.name} ${CHROMIUM_PATH} "$@"\n`);
+    await writeFile(path, `#!/bin/sh\nexec nsenter --net=${NETNS_DIR}/${this.name} ${CHROMIUM_PATH} "$@"\n`);
     await chmod(path, 0o755);
     return path;
   }
@@ -150,7 +161,7 @@ export class NetworkNamespace {
 
   private async nft(rules: string): Promise<void> {
     await new Promise<void>((resolve, reject) => {
-      const child = execFile('ip', ['netns', 'exec', this.name, 'nft', '-f', '-'], (error) => (error ? reject(error) : resolve()));
+      const child = execFile('nsenter', [`--net=${NETNS_DIR}/${this.name}`, 'nft', '-f', '-'], (error) => (error ? reject(error) : resolve()));
       child.stdin?.end(rules);
     });
   }

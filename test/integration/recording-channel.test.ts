@@ -58,6 +58,7 @@ describe('a channel recorder', () => {
     process.kill(pid, 'SIGKILL');
     const killedAt = at();
     await waitFor(() => gaps.length > 0, { what: 'the restart' });
+    const noticedAt = at();
     await until(killedAt + 3000);
     const endAt = at();
     await recorder.close();
@@ -65,10 +66,11 @@ describe('a channel recorder', () => {
     expect(recorder.starts).toBe(2);
     const gap = gaps[0]!;
     expect(gap.reason).toBe('recorder-exited');
-    // The gap is what the killed recorder had been sent but not written: from its last page to the kill.
+    // The gap is what the killed recorder had been sent but not written: from its last page to when its
+    // death was noticed (on a loaded machine the exit may be seen a while after the kill).
     expect(gap.fromMs).toBeGreaterThan(killedAt - settings.delayMs - 500);
     expect(gap.toMs).toBeGreaterThan(gap.fromMs);
-    expect(gap.toMs).toBeLessThanOrEqual(killedAt);
+    expect(gap.toMs).toBeLessThanOrEqual(noticedAt);
     const samples = await decodeAudio(path);
     const decodedMs = samples.length / 48;
     const discovered = await discoveredDurationMs(path);
